@@ -1,0 +1,74 @@
+// The normalized desired state of one guest: every default applied, durations in milliseconds.
+// Produced by manifest/ (the only place that knows about YAML and defaults), read by everything else.
+
+export type DesiredState = 'running' | 'stopped';
+export type UpdatePolicy = 'restart' | 'window' | 'manual';
+export type ExitPolicy = 'restart' | 'stay-stopped';
+/** What a user-defined qvm exit code (32–63) means for this guest. */
+export type ExitCodeMeaning = 'reboot' | 'poweroff' | 'failure';
+
+export interface SourceRef {
+  readonly file: string;
+  readonly line: number;
+}
+
+export type Readiness =
+  | { readonly kind: 'none' }
+  /** Ready once the argv exits 0; retried every `intervalMs` until `timeoutMs`. */
+  | { readonly kind: 'command'; readonly argv: readonly string[]; readonly intervalMs: number; readonly timeoutMs: number }
+  /** Ready once a console log line matches the regular expression. */
+  | { readonly kind: 'log'; readonly pattern: string; readonly timeoutMs: number }
+  /** Ready once the guest has been running for `minUptimeMs`. */
+  | { readonly kind: 'uptime'; readonly minUptimeMs: number };
+
+export interface ShutdownSpec {
+  /** Argv that asks the guest to shut down from inside; `{name}` and `{system}` already substituted. */
+  readonly guestCommand: readonly string[] | undefined;
+  readonly guestTimeoutMs: number;
+  /** How long to wait after SIGTERM (the power button). */
+  readonly powerButtonTimeoutMs: number;
+  /** SIGQUIT (the power cut) as the last step; never without this. */
+  readonly allowPowerCut: boolean;
+  readonly powerCutTimeoutMs: number;
+}
+
+export interface BackoffSpec {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  /** A run this long counts as stable and resets the failure count. */
+  readonly resetAfterMs: number;
+}
+
+export interface RestartSpec {
+  /** A guest-initiated exit 0 that qvmctl did not ask for (shutdown or reboot from inside). */
+  readonly onGuestExit: ExitPolicy;
+  /** Exit codes 3–7, 96, 64, and death by signal. */
+  readonly onFailure: ExitPolicy;
+  readonly backoff: BackoffSpec;
+  /** Give up (phase `failed`) after `count` failures within `windowMs`. */
+  readonly maxFailures: { readonly count: number; readonly windowMs: number };
+  /** Meaning of user-defined exit codes 32–63; unlisted codes count as `failure`. */
+  readonly exitCodes: Readonly<Record<number, ExitCodeMeaning>>;
+}
+
+export interface GuestSpec {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly source: SourceRef;
+  readonly state: DesiredState;
+  /** The qvm `system` name (`/dev/qvm/<system>`). */
+  readonly system: string;
+  /** The `.qvmconf` text qvm is started with (rendered, or raw text as given). */
+  readonly qvmconf: string;
+  /** Extra qvm arguments after `@file`. */
+  readonly extraArgs: readonly string[];
+  /** Hash of `qvmconf` + `extraArgs`: a running guest with another hash needs a restart. */
+  readonly configHash: string;
+  readonly dependsOn: readonly string[];
+  readonly readiness: Readiness;
+  readonly shutdown: ShutdownSpec;
+  readonly restart: RestartSpec;
+  readonly update: UpdatePolicy;
+  /** Host devices passed through (`pass`/`hostdev`), for cross-guest conflict checks. */
+  readonly passthrough: readonly string[];
+}

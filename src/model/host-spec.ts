@@ -1,0 +1,44 @@
+// The normalized `kind: Host` manifest: how this hypervisor host runs qvm and qvmctl.
+
+import type { GuestSpec } from './guest-spec.js';
+
+export type QvmBinary =
+  | { readonly kind: 'path'; readonly path: string }
+  /** The bundled qvm simulator (`qvm-sim`): for laptops, demos and tests. */
+  | { readonly kind: 'simulator' };
+
+export type UnmanagedPolicy = 'stop' | 'leave' | 'refuse';
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
+export interface MaintenanceWindow {
+  readonly days: readonly Weekday[];
+  /** Minutes after midnight (host local time unless `utc`). */
+  readonly startMinute: number;
+  readonly durationMs: number;
+  readonly utc: boolean;
+}
+
+export interface HostSpec {
+  readonly qvm: QvmBinary;
+  /** Absolute path; resolved against the manifest directory when given relative. */
+  readonly stateDir: string;
+  readonly concurrency: number;
+  readonly reconcile: { readonly intervalMs: number; readonly debounceMs: number };
+  readonly prune: { readonly enabled: boolean; readonly graceMs: number; readonly maxFraction: number };
+  readonly maintenanceWindows: readonly MaintenanceWindow[];
+  readonly shutdown: {
+    /** Host power-off argv, run only once no qvm is alive. */
+    readonly command: readonly string[];
+    readonly rebootCommand: readonly string[];
+    /** Time available for the whole sequence (e.g. UPS hold-up time). */
+    readonly deadlineMs: number;
+    readonly unmanaged: UnmanagedPolicy;
+  };
+  /** Executables (absolute paths or bare names) that manifests may run. */
+  readonly commands: { readonly allow: readonly string[] };
+}
+
+export interface DesiredState {
+  readonly guests: readonly GuestSpec[];
+  readonly host: HostSpec;
+}

@@ -48,7 +48,9 @@ export function createPlan(input: PlanInput): Plan {
   const { desired, policy } = input;
   const specs = indexByName<GuestSpec>(desired.guests, () => 0);
   const running = indexByName<ObservedGuest>(input.running, (a, b) => a.pid - b.pid);
-  const graph = createGraph([...specs.values()]);
+  // Removed guests are nodes too (no dependencies), so a guest naming one stops before it is pruned.
+  const removed = [...running.values()].filter((g) => !specs.has(g.name) && !g.stopping).map((g) => g.name);
+  const graph = createGraph([...specs.values(), ...removed.map((name) => ({ name, dependsOn: [] }))]);
   const decisions = new Map<string, Decision>();
   const actionOf = (name: string): ChangeAction | undefined => {
     const decision = decisions.get(name);
@@ -61,6 +63,18 @@ export function createPlan(input: PlanInput): Plan {
     const observed = running.get(name);
     return observed !== undefined && !observed.stopping;
   };
+
+  const prunes = decidePrunes({
+    names: removed,
+    prune: desired.host.prune,
+    orphans: input.orphans,
+    now: policy.now,
+    manifestsTrusted: policy.manifestsTrusted,
+    runningCount: [...running.values()].filter((g) => !g.stopping).length,
+  });
+  for (const [name, prune] of prunes) {
+    decisions.set(name, prune.kind === 'stop' ? { kind: 'change', action: 'stop', reason: 'removed', detail: prune.detail } : prune);
+  }
 
   for (const name of orderTopologically(graph)) {
     const spec = specs.get(name);
@@ -79,18 +93,6 @@ export function createPlan(input: PlanInput): Plan {
     }));
   }
 
-  const removed = [...running.values()].filter((g) => !specs.has(g.name) && !g.stopping).map((g) => g.name);
-  const prunes = decidePrunes({
-    names: removed,
-    prune: desired.host.prune,
-    orphans: input.orphans,
-    now: policy.now,
-    manifestsTrusted: policy.manifestsTrusted,
-    runningCount: [...running.values()].filter((g) => !g.stopping).length,
-  });
-  for (const [name, prune] of prunes) {
-    decisions.set(name, prune.kind === 'stop' ? { kind: 'change', action: 'stop', reason: 'removed', detail: prune.detail } : prune);
-  }
   return assemblePlan({ decisions, actionOf, dependencies: graph.dependencies, dependents: graph.dependents });
 }
 

@@ -41,6 +41,16 @@ describe('prune', () => {
     expect(plan.requeueAt).toBe(NOW + 59_000);
   });
 
+  it('stops a guest that still names a pruned guest before the prune', () => {
+    const plan = createPlan(planInput({
+      desired: desired([guest('k1', { dependsOn: ['x'] }), guest('k2'), guest('k3')], { prune: prune({ maxFraction: 1 }) }),
+      running: [running('x'), ...keep.map((g) => running(g.name))],
+      orphans: new Map([['x', 0]]),
+    }));
+    expect(summarize(plan)).toEqual({ x: 'stop removed', k1: 'stop dependency-stopping' });
+    expect(plan.changes.find((c) => c.guest === 'x')?.stopAfter).toEqual(['k1']);
+  });
+
   it('still prunes while fenced', () => {
     const plan = createPlan(planInput({
       desired: desired(keep, { prune: prune({}) }),

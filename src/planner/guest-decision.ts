@@ -51,7 +51,7 @@ export function decideGuest(input: GuestDecisionInput): Decision {
 function decideRunning(input: GuestDecisionInput, observed: ObservedGuest): Decision {
   const { spec, dependencies, actionOf } = input;
   if (observed.stopping) return NONE;
-  if (spec.state === 'stopped') return change('stop', 'desired-stopped', 'desired state is stopped');
+  if (spec.state === 'stopped') return change('stop', 'desired-stopped', 'desired stopped');
   const stoppingDep = dependencies.find((dep) => actionOf(dep) === 'stop');
   if (stoppingDep !== undefined) return change('stop', 'dependency-stopping', `dependency ${stoppingDep} is stopping`);
   const restartedDep = dependencies.find((dep) => actionOf(dep) === 'restart');

@@ -19,7 +19,7 @@ const guestState = fc.record({
   stopping: fc.boolean(),
   changed: fc.boolean(),
   update: fc.constantFrom<UpdatePolicy>('restart', 'window', 'manual'),
-  exitCode: fc.option(fc.constantFrom(...EXIT_CODES)),
+  exitCode: fc.option(fc.constantFrom(...EXIT_CODES), { nil: undefined }),
   requested: fc.boolean(),
   failures: fc.nat({ max: 6 }),
   failed: fc.boolean(),
@@ -59,7 +59,7 @@ function buildInput(s: Scenario): PlanInput {
       orphans.set(name, NOW - g.orphanAgoMs);
     }
     if (g.isRunning) observed.push(running(name, { pid: 100 + i, stopping: g.stopping, configHash: g.changed ? 'old' : `hash-${name}-v1` }));
-    if (g.exitCode !== null) {
+    if (g.exitCode !== undefined) {
       const at = NOW - g.exitAgoMs;
       histories.set(name, history(name, {
         failures: Array.from({ length: g.failures }, (_, k) => at - k * 1_000),

@@ -63,7 +63,7 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   diagnostics.push(...checkSingleHost(hostDocs));
   const { host, diagnostics: hostProblems } = normalizeHost({ doc: hostDocs[0], dir, ...(options.hostDefaults === undefined ? {} : { hostDefaults: options.hostDefaults }) });
   diagnostics.push(...hostProblems);
-  const allowedRoots = await realRoots([resolve(dir), ...host.configRoots]);
+  const allowedRoots = await realRoots([resolve(dir), ...(host.configRoots ?? [])]);
   const results = await Promise.all(guestDocs.map((doc) => normalizeGuest({ doc, manifestPath: resolve(doc.file), host, allowedRoots })));
   const guests = results.flatMap((r) => (r.guest === undefined ? [] : [r.guest]));
   for (const r of results) diagnostics.push(...r.diagnostics);

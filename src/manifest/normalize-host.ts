@@ -48,7 +48,7 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
       unmanaged: spec.shutdown?.unmanaged ?? d.shutdown.unmanaged,
     },
     commands: { allow: spec.commands?.allow ?? d.commands.allow },
-    configRoots: spec.configRoots ?? d.configRoots,
+    configRoots: spec.configRoots ?? d.configRoots ?? [],
   };
   return { host, diagnostics };
 }

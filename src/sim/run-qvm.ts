@@ -2,6 +2,7 @@
 // until it ends. Resolves with the qvm exit code; the entry point ends the process with it.
 
 import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseQvmconf } from '../qvmconf/parse.js';
 import { ConfigFileError, readQvmCommandLine } from './command-line.js';
 import { listenControl } from './control.js';
@@ -72,6 +73,7 @@ export async function runQvm(args: readonly string[], io: QvmIo): Promise<number
   }
   const paths = simPaths(resolveSimDir(), settings.system);
   mkdirSync(paths.dir, { recursive: true });
+  if (!paths.controlAddress.startsWith('\0')) mkdirSync(dirname(paths.controlAddress), { recursive: true });
   const journal = (fields: Parameters<typeof appendJournal>[0]['fields']): void => {
     appendJournal({ path: paths.journal, system: settings.system, fields });
   };

@@ -9,6 +9,11 @@ const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'
 
 export const SIMULATOR_ENTRY = resolve(PACKAGE_ROOT, 'dist', 'sim', 'main.js');
 export const SIMULATOR_BIN = 'qvm-sim';
+/**
+ * Node flags that keep one simulated guest small, put before the entry as docs/simulator.md says
+ * (the simulator cannot apply them itself without re-executing, which would change its PID).
+ */
+export const SIMULATOR_NODE_FLAGS: readonly string[] = ['--jitless', '--max-semi-space-size=1', '--max-old-space-size=32', '--single-threaded'];
 
 export interface QvmLauncher {
   /** Full argv to run qvm with this config file and extra arguments. */
@@ -37,12 +42,12 @@ export function createQvmLauncher(options: { qvm: QvmBinary; simDir: string }): 
       resolveCommand: (argv) => [...argv],
     };
   }
-  const sim = [process.execPath, SIMULATOR_ENTRY];
+  const sim = [process.execPath, ...SIMULATOR_NODE_FLAGS, SIMULATOR_ENTRY];
   return {
     argv: (conf, extra) => [...sim, `@${conf}`, ...extra],
     env: { QVM_SIM_DIR: options.simDir },
     // The simulator may re-launch node with flags of its own: look for its entry among the first words.
-    isQvm: (argv) => argv.slice(0, 6).includes(SIMULATOR_ENTRY) && hasConfArgument(argv),
+    isQvm: (argv) => argv.slice(0, 2 + SIMULATOR_NODE_FLAGS.length + 2).includes(SIMULATOR_ENTRY) && hasConfArgument(argv),
     resolveCommand: (argv) => (argv[0] === SIMULATOR_BIN ? [...sim, ...argv.slice(1)] : [...argv]),
   };
 }

@@ -32,9 +32,9 @@ describe('pidin parsing', () => {
 });
 
 describe('QNX process table', () => {
-  const table = createQnxProcessTable(async (args) => {
-    if (args.includes('times')) return read('times.txt');
-    return args.includes('%a %J') ? read('states.txt') : read('args.txt');
+  const table = createQnxProcessTable((args) => {
+    if (args.includes('times')) return Promise.resolve(read('times.txt'));
+    return Promise.resolve(args.includes('%a %J') ? read('states.txt') : read('args.txt'));
   });
 
   it('lists live qvm processes only', async () => {

@@ -3,9 +3,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GuestAlreadyRunningError, GuestStartError } from '../../src/runtime/errors.js';
-import { createHarness, guestSpec, journalViolations, type Harness } from '../helpers/runtime-harness.js';
+import { createLinuxProcessTable } from '../../src/runtime/proc-table/linux.js';
+import { createHarness, guestSpec, journalViolations, signalsIn, type Harness } from '../helpers/runtime-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 
+const table = createLinuxProcessTable();
 let h: Harness;
 beforeEach(async () => {
   h = await createHarness();
@@ -32,6 +34,21 @@ describe('start and observe', () => {
     const observed = await h.runtime.observe();
     expect(observed.guests).toEqual([{ ...guest, ready: true }]);
     expect(observed.unmanaged).toEqual([]);
+  });
+
+  it('keeps qvm running and still records its exit when the monitor itself is signalled', async () => {
+    const spec = guestSpec('monitored');
+    const guest = await h.runtime.start(spec);
+    const monitor = await waitFor(async () =>
+      (await table.list((argv) => argv[0] === '/bin/sh' && argv.includes(join(h.stateDir, 'guests', 'monitored')))).find((p) => p.argv[1]?.endsWith('monitor.sh')),
+    );
+    // A host-wide SIGTERM reaches the monitor too: it neither dies nor passes it on.
+    process.kill(monitor.pid, 'SIGTERM');
+    await waitFor(async () => (await h.journal()).some((l) => l.event === 'running' && l.pid === guest.pid));
+    expect(signalsIn(await h.journal(), 'monitored')).toEqual([]);
+    expect((await table.get(monitor.pid))?.zombie).toBe(false);
+    const outcome = await h.runtime.stop(spec.name, spec.shutdown, guest);
+    expect(outcome).toMatchObject({ result: 'stopped', step: 'guest-command', exit: { code: 0, requested: true } });
   });
 
   it('refuses to start a guest that already runs', async () => {

@@ -1,8 +1,10 @@
 // Runs every benchmark module in bench/ and prints its figures (`npm run bench`).
 import { benchPlan, formatPlanBench } from './plan.js';
+import { benchRuntime, formatRuntimeBench } from './runtime.js';
 
 const benches: readonly { readonly name: string; readonly run: () => Promise<readonly string[]> | readonly string[] }[] = [
   { name: 'plan', run: () => formatPlanBench(benchPlan()) },
+  { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
 ];
 
 for (const bench of benches) {

@@ -1,6 +1,6 @@
 // Restart bookkeeping per guest (GuestHistory), kept as readable JSON for the daemon.
 import type { GuestHistory } from '../../model/observed.js';
-import { readJsonFile, writeJsonAtomic } from './atomic-file.js';
+import { ensureDir, readJsonFile, writeJsonAtomic } from './atomic-file.js';
 import { createStateLayout } from './layout.js';
 
 export function emptyHistory(name: string): GuestHistory {
@@ -22,7 +22,9 @@ export async function loadGuestHistory(options: { stateDir: string; name: string
 
 export async function saveGuestHistory(options: { stateDir: string; history: GuestHistory }): Promise<void> {
   const { history } = options;
-  const path = createStateLayout(options.stateDir).historyFile(history.name);
-  // JSON has no undefined: store absent fields as null-free omissions and restore them on load.
+  const layout = createStateLayout(options.stateDir);
+  await ensureDir(layout.guestDir(history.name));
+  const path = layout.historyFile(history.name);
+  // JSON drops undefined fields; loadGuestHistory restores them from emptyHistory.
   await writeJsonAtomic(path, history);
 }

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import type { GuestSpec, Readiness, ShutdownSpec } from '../../src/model/guest-spec.js';
 import type { QvmBinary } from '../../src/model/host-spec.js';
 import { createHostRuntime, type HostRuntimeOptions } from '../../src/runtime/create-host-runtime.js';
+import type { ObservedGuest } from '../../src/model/observed.js';
 import type { RuntimePort } from '../../src/runtime/port.js';
+import { waitFor } from './wait-for.js';
 
 export const SIM_HOST: { readonly qvm: QvmBinary } = { qvm: { kind: 'simulator' } };
 
@@ -69,6 +71,8 @@ export interface Harness {
   /** A fresh runtime on the same state directory: a new qvmctl process, as far as state goes. */
   newRuntime(options?: Partial<HostRuntimeOptions>): RuntimePort;
   journal(): Promise<JournalLine[]>;
+  /** Starts a guest and waits until the simulator reports it running (its signal handling is set up). */
+  startRunning(spec: GuestSpec, runtime?: RuntimePort): Promise<ObservedGuest>;
   /** Ends every qvm still running in this state directory (power cut allowed), then removes it. */
   cleanup(): Promise<void>;
 }
@@ -87,6 +91,11 @@ export async function createHarness(): Promise<Harness> {
     runtime,
     newRuntime,
     journal,
+    async startRunning(spec, on = runtime) {
+      const guest = await on.start(spec);
+      await waitFor(async () => (await journal()).some((l) => l.event === 'running' && l.pid === guest.pid), { timeoutMs: 20_000 });
+      return guest;
+    },
     async cleanup() {
       const cut: ShutdownSpec = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 500, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
       const observed = await runtime.observe();

@@ -72,7 +72,7 @@ describe('adoption', () => {
       knobs: 'boot-ms=50 ignore-guest-shutdown ignore-power-button',
       shutdown: { guestTimeoutMs: 100, powerButtonTimeoutMs: 60_000, allowPowerCut: false },
     });
-    const guest = await h.runtime.start(spec);
+    const guest = await h.startRunning(spec);
     const driver = runDriver('stop', spec);
     await waitFor(async () => signalsIn(await h.journal(), 'midstop').includes('SIGTERM'), { timeoutMs: 15_000 });
     driver.kill('SIGKILL');
@@ -99,7 +99,7 @@ describe('adoption', () => {
   });
 
   it('neither adopts nor signals a PID whose identity does not verify', async () => {
-    const real = await h.runtime.start(guestSpec('real'));
+    const real = await h.startRunning(guestSpec('real'));
     const ghost = guestSpec('ghost');
     const ghostDir = join(h.stateDir, 'guests', 'ghost');
     await h.runtime.observe(); // creates the state layout

@@ -15,7 +15,7 @@ afterEach(async () => {
 describe('stop ladder', () => {
   it('ends with the guest command when the guest shuts itself down', async () => {
     const spec = guestSpec('cmd-ok');
-    const guest = await h.runtime.start(spec);
+    const guest = await h.startRunning(spec);
     const steps: string[] = [];
     const outcome = await h.runtime.stop(spec.name, spec.shutdown, guest, { onStep: (s) => steps.push(s) });
     expect(outcome).toMatchObject({ result: 'stopped', step: 'guest-command', exit: { code: 0, requested: true, pid: guest.pid } });
@@ -25,7 +25,7 @@ describe('stop ladder', () => {
 
   it('presses the power button when the guest ignores its shutdown command', async () => {
     const spec = guestSpec('cmd-ignored', { knobs: 'boot-ms=50 shutdown-ms=50 ignore-guest-shutdown', shutdown: { guestTimeoutMs: 300 } });
-    const guest = await h.runtime.start(spec);
+    const guest = await h.startRunning(spec);
     const outcome = await h.runtime.stop(spec.name, spec.shutdown, guest);
     expect(outcome).toMatchObject({ result: 'stopped', step: 'power-button', exit: { code: 0, requested: true } });
     expect(signalsIn(await h.journal(), spec.name)).toEqual(['SIGTERM']);
@@ -36,7 +36,7 @@ describe('stop ladder', () => {
       knobs: 'boot-ms=50 ignore-guest-shutdown ignore-power-button',
       shutdown: { guestTimeoutMs: 200, powerButtonTimeoutMs: 300, allowPowerCut: true },
     });
-    const guest = await h.runtime.start(spec);
+    const guest = await h.startRunning(spec);
     const outcome = await h.runtime.stop(spec.name, spec.shutdown, guest);
     expect(outcome).toMatchObject({ result: 'stopped', step: 'power-cut', exit: { code: 3, requested: true } });
     expect(signalsIn(await h.journal(), spec.name)).toEqual(['SIGTERM', 'SIGQUIT']);
@@ -47,7 +47,7 @@ describe('stop ladder', () => {
       knobs: 'boot-ms=50 ignore-guest-shutdown ignore-power-button',
       shutdown: { guestTimeoutMs: 200, powerButtonTimeoutMs: 300, allowPowerCut: false },
     });
-    const guest = await h.runtime.start(spec);
+    const guest = await h.startRunning(spec);
     const outcome = await h.runtime.stop(spec.name, spec.shutdown, guest);
     expect(outcome).toMatchObject({ result: 'stuck', lastStep: 'power-button' });
     const observed = await h.runtime.observe();
@@ -57,7 +57,7 @@ describe('stop ladder', () => {
 
   it('skips the guest command when none is given and reports an already-gone guest', async () => {
     const spec = guestSpec('no-cmd', { shutdown: { guestCommand: undefined } });
-    const guest = await h.runtime.start(spec);
+    const guest = await h.startRunning(spec);
     const first = await h.runtime.stop(spec.name, spec.shutdown, guest);
     expect(first).toMatchObject({ result: 'stopped', step: 'power-button' });
     const again = await h.runtime.stop(spec.name, spec.shutdown, guest);

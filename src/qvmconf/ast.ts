@@ -11,11 +11,16 @@ export interface QvmconfOption {
   /** 1-based position of the option keyword. */
   readonly line: number;
   readonly col: number;
+  /** Data blob type written before `load` or `pass`, e.g. `initrd` in `initrd load /boot/initrd.img`. */
+  readonly blobType?: string;
 }
 
-/** A context-opening option (`cpu …`, `vdev TYPE`) and the options that apply to it, in order. */
+/**
+ * A context-opening option (`cpu …`, `vdev TYPE`, `pass`, `reserve`) and the options that apply to it,
+ * in order (`set` inside a context is one of them: it applies to that context).
+ */
 export interface QvmconfContext extends QvmconfOption {
-  readonly option: 'cpu' | 'vdev';
+  readonly option: 'cpu' | 'vdev' | 'pass' | 'reserve';
   readonly children: readonly QvmconfOption[];
 }
 

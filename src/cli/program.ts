@@ -1,16 +1,32 @@
 import { Command } from 'commander';
+import { registerRender } from './commands/render.js';
+import { registerValidate } from './commands/validate.js';
+import { CliError } from './errors.js';
+import { processOutput, type CommandResult, type Output } from './output.js';
 
-// The one error boundary: every command returns an exit code; nothing below cli/ prints or exits.
-export async function runCli(argv: readonly string[]): Promise<number> {
+// The one error boundary: commands set an exit code or throw; nothing below cli/ prints or exits.
+export async function runCli(argv: readonly string[], io: Output = processOutput): Promise<number> {
+  const result: CommandResult = { exitCode: 0 };
   const program = new Command('qvmctl')
     .description('Declarative orchestrator for QNX Hypervisor guests')
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } });
+  registerValidate(program, io, result);
+  registerRender(program, io, result);
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return result.exitCode;
   } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`qvmctl: ${error.message}\n`);
+      return error.exitCode;
+    }
     if (isCommanderExit(error)) return error.exitCode;
-    throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`qvmctl: unexpected error: ${message}\n`);
+    if (process.env['QVMCTL_DEBUG'] === '1' && error instanceof Error) io.err(`${error.stack ?? ''}\n`);
+    else io.err('(set QVMCTL_DEBUG=1 for details)\n');
+    return 1;
   }
 }
 

@@ -36,6 +36,8 @@ export interface HostSpec {
   };
   /** Executables (absolute paths or bare names) that manifests may run. */
   readonly commands: { readonly allow: readonly string[] };
+  /** Absolute directories that a guest's `configFile` may point into, besides the manifest directory (loader always sets it; absent = none). */
+  readonly configRoots?: readonly string[];
 }
 
 export interface DesiredState {

@@ -24,14 +24,28 @@ export type Reason =
   | 'dependency-not-running'
   | 'fenced';
 
+/**
+ * One guest's change. A change has a stop half (`stop`, `restart`) and/or a start half (`start`,
+ * `restart`); a restart is its stop half followed by its start half. Ordering is exact:
+ * - the stop half of this guest runs only after the STOP halves of every guest in `stopAfter` have
+ *   finished (they are its direct dependents being stopped or restarted);
+ * - the start half runs only after this guest's own stop half (restart) and after the START halves
+ *   of every guest in `startAfter` have finished with the guest running and ready (they are its
+ *   direct dependencies being started or restarted).
+ * Nothing else orders two changes; whatever has no edge between may run in parallel.
+ */
 export interface Change {
   readonly guest: string;
   readonly action: Exclude<Action, 'none'>;
   readonly reason: Reason;
   /** One human sentence, e.g. "config hash 3f2a… → 9c41…". */
   readonly detail: string;
-  /** Guests whose steps must finish first (dependencies for starts, dependents for stops). */
+  /** `stopAfter` ∪ `startAfter`, sorted: every guest whose step must finish first (for display). */
   readonly after: readonly string[];
+  /** Stop half: direct dependents whose stop halves come first. Empty for a start. */
+  readonly stopAfter: readonly string[];
+  /** Start half: direct dependencies whose start halves (running and ready) come first. Empty for a stop. */
+  readonly startAfter: readonly string[];
 }
 
 /** A guest that needs attention but gets no action now, and why (backoff, window, manual update…). */
@@ -46,8 +60,13 @@ export interface Hold {
 export interface Plan {
   readonly changes: readonly Change[];
   readonly holds: readonly Hold[];
-  /** Changes grouped in waves that can run in parallel; for display and dry runs. */
+  /**
+   * Steps grouped in waves that can run in parallel, for display and dry runs: first the stop
+   * waves (dependents before dependencies), then the start waves. A restarted guest appears in both.
+   */
   readonly waves: readonly (readonly string[])[];
+  /** How many leading entries of `waves` are stop waves; the rest are start waves. */
+  readonly stopWaveCount: number;
   /** When the next reconcile should come at the latest (earliest hold expiry), if any. */
   readonly requeueAt: number | undefined;
 }

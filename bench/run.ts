@@ -1,0 +1,13 @@
+// Runs every benchmark module in bench/ and prints its figures (`npm run bench`).
+import { benchManifests, formatManifestBench } from './manifests.js';
+import { benchPlan, formatPlanBench } from './plan.js';
+
+const benches: readonly { readonly name: string; readonly run: () => Promise<readonly string[]> | readonly string[] }[] = [
+  { name: 'plan', run: () => formatPlanBench(benchPlan()) },
+  { name: 'manifests', run: async () => formatManifestBench(await benchManifests()) },
+];
+
+for (const bench of benches) {
+  console.log(`# ${bench.name}`);
+  for (const line of await bench.run()) console.log(line);
+}

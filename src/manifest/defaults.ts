@@ -1,0 +1,28 @@
+// Every default of the manifest format, in one place (docs/manifests.md has the same table).
+
+import type { HostSpec } from '../model/host-spec.js';
+
+export const GUEST_DEFAULTS = {
+  state: 'running',
+  update: 'restart',
+  readinessIntervalMs: 1_000,
+  shutdown: { guestTimeoutMs: 30_000, powerButtonTimeoutMs: 30_000, allowPowerCut: false, powerCutTimeoutMs: 5_000 },
+  restart: {
+    onGuestExit: 'restart',
+    onFailure: 'restart',
+    backoff: { initialMs: 1_000, maxMs: 300_000, resetAfterMs: 600_000 },
+    maxFailures: { count: 5, windowMs: 600_000 },
+  },
+} as const;
+
+export const HOST_DEFAULTS: HostSpec = {
+  qvm: { kind: 'path', path: 'qvm' },
+  stateDir: '/var/lib/qvmctl',
+  concurrency: 4,
+  reconcile: { intervalMs: 30_000, debounceMs: 300 },
+  prune: { enabled: false, graceMs: 300_000, maxFraction: 0.5 },
+  maintenanceWindows: [],
+  shutdown: { command: ['shutdown', '-b'], rebootCommand: ['shutdown', '-S', 'reboot'], deadlineMs: 120_000, unmanaged: 'refuse' },
+  commands: { allow: [] },
+  configRoots: [],
+};

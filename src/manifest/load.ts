@@ -1,0 +1,120 @@
+// Manifest directory → desired state, or every problem of every file at once. Never throws for bad input.
+
+import { createHash } from 'node:crypto';
+import { readdir, readFile, realpath } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { hasErrors, type Diagnostic } from '../model/diagnostic.js';
+import type { DesiredState, HostSpec } from '../model/host-spec.js';
+import { checkAcrossGuests, type GuestRef } from './cross-checks.js';
+import { classifyDocument } from './classify.js';
+import { normalizeGuest } from './normalize-guest.js';
+import { normalizeHost } from './normalize-host.js';
+import { parseYamlFile, type SourceDocument } from './source-document.js';
+
+export interface LoadResult {
+  /** `empty` (no manifest files) and `unreadable` (no directory) matter for prune safety. */
+  readonly status: 'ok' | 'invalid' | 'empty' | 'unreadable';
+  /** Only when status is `ok`. */
+  readonly desired: DesiredState | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Hash of all manifest inputs (YAML files and the .qvmconf files they use), for stale-plan detection. */
+  readonly fingerprint: string;
+  /** Manifest files read, as paths joined to `dir`. */
+  readonly files: readonly string[];
+  /** The file of the Host manifest, when there is one (absent Host = all defaults). */
+  readonly hostFile: string | undefined;
+}
+
+export interface LoadOptions {
+  /** Directory of `*.yaml`/`*.yml` manifests (not recursive; dotfiles skipped). */
+  readonly dir: string;
+  /** Override built-in Host defaults (fields a Host manifest sets still win). */
+  readonly hostDefaults?: Partial<HostSpec>;
+}
+
+export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
+  const { dir } = options;
+  const listed = await listManifestFiles(dir);
+  if (listed.status !== 'ok') {
+    return { status: listed.status, desired: undefined, diagnostics: [listed.diagnostic], fingerprint: hashInputs([]), files: [], hostFile: undefined };
+  }
+  const diagnostics: Diagnostic[] = [];
+  const hash: string[] = [];
+  const guestDocs: SourceDocument[] = [];
+  const hostDocs: SourceDocument[] = [];
+  const refs: GuestRef[] = [];
+  for (const file of listed.files) {
+    const bytes = await readFile(file).catch((error: unknown) => error as NodeJS.ErrnoException);
+    if (!(bytes instanceof Uint8Array)) {
+      diagnostics.push({ severity: 'error', code: 'unreadable-file', file, message: `cannot read file: ${bytes.code ?? bytes.message}` });
+      continue;
+    }
+    hash.push(file, bytes.toString('base64'));
+    const parsed = parseYamlFile({ file, bytes });
+    diagnostics.push(...parsed.diagnostics);
+    for (const doc of parsed.documents) {
+      const classified = classifyDocument(doc);
+      diagnostics.push(...classified.diagnostics);
+      if (classified.name !== undefined) refs.push({ name: classified.name, doc });
+      if (classified.valid && classified.kind === 'Guest') guestDocs.push(doc);
+      if (classified.valid && classified.kind === 'Host') hostDocs.push(doc);
+    }
+  }
+  diagnostics.push(...checkSingleHost(hostDocs));
+  const { host, diagnostics: hostProblems } = normalizeHost({ doc: hostDocs[0], dir, ...(options.hostDefaults === undefined ? {} : { hostDefaults: options.hostDefaults }) });
+  diagnostics.push(...hostProblems);
+  const allowedRoots = await realRoots([resolve(dir), ...(host.configRoots ?? [])]);
+  const results = await Promise.all(guestDocs.map((doc) => normalizeGuest({ doc, manifestPath: resolve(doc.file), host, allowedRoots })));
+  const guests = results.flatMap((r) => (r.guest === undefined ? [] : [r.guest]));
+  for (const r of results) diagnostics.push(...r.diagnostics);
+  for (const g of guests) hash.push(...g.inputs);
+  diagnostics.push(...checkAcrossGuests({ refs, guests }));
+  const sorted = sortDiagnostics(diagnostics);
+  const fingerprint = hashInputs(hash);
+  const hostFile = hostDocs[0]?.file;
+  if (hasErrors(sorted) || guests.length !== guestDocs.length) {
+    return { status: 'invalid', desired: undefined, diagnostics: sorted, fingerprint, files: listed.files, hostFile };
+  }
+  const ordered = [...guests].map((g) => g.spec).sort((a, b) => a.name.localeCompare(b.name));
+  return { status: 'ok', desired: { guests: ordered, host }, diagnostics: sorted, fingerprint, files: listed.files, hostFile };
+}
+
+type Listing = { status: 'ok'; files: string[] } | { status: 'empty' | 'unreadable'; diagnostic: Diagnostic };
+
+async function listManifestFiles(dir: string): Promise<Listing> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    const files = entries
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && /\.ya?ml$/.test(e.name))
+      .map((e) => join(dir, e.name))
+      .sort();
+    if (files.length > 0) return { status: 'ok', files };
+    return { status: 'empty', diagnostic: { severity: 'error', code: 'empty-directory', file: dir, message: 'no manifests (*.yaml, *.yml) in this directory' } };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    return { status: 'unreadable', diagnostic: { severity: 'error', code: 'unreadable-directory', file: dir, message: `cannot read manifest directory (${code})` } };
+  }
+}
+
+function checkSingleHost(hosts: readonly SourceDocument[]): Diagnostic[] {
+  if (hosts.length < 2) return [];
+  return hosts.map((doc) => {
+    const others = hosts.filter((h) => h !== doc).map((h) => `${h.file}:${h.locate(['kind']).line}`).join(', ');
+    return { severity: 'error', code: 'duplicate-host', file: doc.file, ...doc.locate(['kind']), message: `more than one Host manifest (also at ${others}); a directory has at most one` };
+  });
+}
+
+async function realRoots(dirs: readonly string[]): Promise<string[]> {
+  const roots = await Promise.all(dirs.map((d) => realpath(d).catch(() => undefined)));
+  return roots.filter((r): r is string => r !== undefined);
+}
+
+function hashInputs(parts: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(`${part.length}:${part}`);
+  return hash.digest('hex');
+}
+
+function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+}

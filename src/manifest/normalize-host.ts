@@ -1,0 +1,54 @@
+// The Host document (or its absence) → HostSpec, defaults from defaults.ts (overridable by the caller).
+
+import { isAbsolute, resolve } from 'node:path';
+import type { Diagnostic } from '../model/diagnostic.js';
+import type { HostSpec, MaintenanceWindow, Weekday } from '../model/host-spec.js';
+import { HOST_DEFAULTS } from './defaults.js';
+import { durationOr } from './duration.js';
+import type { HostInput } from './manifest-types.js';
+import type { SourceDocument } from './source-document.js';
+
+export function normalizeHost(options: { doc: SourceDocument | undefined; dir: string; hostDefaults?: Partial<HostSpec> }): { host: HostSpec; diagnostics: Diagnostic[] } {
+  const d: HostSpec = { ...HOST_DEFAULTS, ...options.hostDefaults };
+  const dir = resolve(options.dir);
+  const { doc } = options;
+  const spec = (doc?.data as HostInput | undefined)?.spec ?? {};
+  const diagnostics: Diagnostic[] = [];
+  if (doc !== undefined && spec.qvm?.path !== undefined && spec.qvm.simulator === true) {
+    diagnostics.push({ severity: 'error', code: 'host-qvm', file: doc.file, ...doc.locate(['spec', 'qvm', 'simulator'], 'key'), message: 'spec.qvm takes `path` or `simulator: true`, not both' });
+  }
+  const qvm: HostSpec['qvm'] = spec.qvm?.simulator === true
+    ? { kind: 'simulator' }
+    : spec.qvm?.path !== undefined ? { kind: 'path', path: spec.qvm.path } : d.qvm;
+  const stateDir = spec.stateDir === undefined ? d.stateDir : isAbsolute(spec.stateDir) ? spec.stateDir : resolve(dir, spec.stateDir);
+  const windows: MaintenanceWindow[] | undefined = spec.maintenanceWindows?.map((w) => ({
+    days: w.days as Weekday[],
+    startMinute: Number(w.start.slice(0, 2)) * 60 + Number(w.start.slice(3, 5)),
+    durationMs: durationOr(w.duration, 0),
+    utc: w.utc ?? false,
+  }));
+  const host: HostSpec = {
+    qvm,
+    stateDir,
+    concurrency: spec.concurrency ?? d.concurrency,
+    reconcile: {
+      intervalMs: durationOr(spec.reconcile?.interval, d.reconcile.intervalMs),
+      debounceMs: durationOr(spec.reconcile?.debounce, d.reconcile.debounceMs),
+    },
+    prune: {
+      enabled: spec.prune?.enabled ?? d.prune.enabled,
+      graceMs: durationOr(spec.prune?.grace, d.prune.graceMs),
+      maxFraction: spec.prune?.maxFraction ?? d.prune.maxFraction,
+    },
+    maintenanceWindows: windows ?? d.maintenanceWindows,
+    shutdown: {
+      command: spec.shutdown?.command ?? d.shutdown.command,
+      rebootCommand: spec.shutdown?.rebootCommand ?? d.shutdown.rebootCommand,
+      deadlineMs: durationOr(spec.shutdown?.deadline, d.shutdown.deadlineMs),
+      unmanaged: spec.shutdown?.unmanaged ?? d.shutdown.unmanaged,
+    },
+    commands: { allow: spec.commands?.allow ?? d.commands.allow },
+    configRoots: spec.configRoots ?? d.configRoots ?? [],
+  };
+  return { host, diagnostics };
+}

@@ -1,0 +1,107 @@
+// JSON Schema validation (ajv, all errors) with every error mapped to the YAML node it is about.
+
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Diagnostic } from '../model/diagnostic.js';
+import { describeValue, formatFieldPath, parsePointer } from './field-path.js';
+import type { FieldPath, SourceDocument } from './source-document.js';
+
+export type ManifestKind = 'Guest' | 'Host';
+
+const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
+const SCHEMA_FILES = ['common.schema.json', 'guest.schema.json', 'host.schema.json', 'manifest.schema.json'] as const;
+
+/** What a failed pattern expects, by the `$defs` entry it belongs to. */
+const PATTERN_HINTS: readonly (readonly [string, string])[] = [
+  ['$defs/duration/', 'a duration like 30s (units ms, s, m, h)'],
+  ['$defs/dnsLabel/', 'a lowercase DNS label (a-z, 0-9 and -, at most 63 characters)'],
+  ['$defs/ramSize/', 'a size like 128M or 0x80000000,128M'],
+  ['$defs/romRange/', 'an address and size like 0xfff00000,1M'],
+  ['$defs/token/', 'a single token without whitespace'],
+  ['exitCodes/propertyNames', 'a user-defined exit code 32..63'],
+  ['/start/', 'a time of day HH:MM'],
+  ['/sched/', 'a priority like 10 or 10r'],
+  ['/runmask/', 'host CPU numbers like 0,1'],
+  ['/allow/', 'a bare executable name or an absolute path'],
+  ['/simulator/', 'a knob value without whitespace or ='],
+];
+
+let validators: Readonly<Record<ManifestKind, ValidateFunction>> | undefined;
+
+function getValidators(): Readonly<Record<ManifestKind, ValidateFunction>> {
+  if (validators !== undefined) return validators;
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true, logger: false });
+  for (const name of SCHEMA_FILES) {
+    ajv.addSchema(JSON.parse(readFileSync(new URL(name, SCHEMA_DIR), 'utf8')) as object, name);
+  }
+  const get = (name: string): ValidateFunction => {
+    const validate = ajv.getSchema(name);
+    if (validate === undefined) throw new Error(`schema ${name} did not compile`);
+    return validate;
+  };
+  validators = { Guest: get('guest.schema.json'), Host: get('host.schema.json') };
+  return validators;
+}
+
+// Schema problems of one document (already known to be a mapping of the given kind).
+export function checkSchema(doc: SourceDocument, kind: ManifestKind): Diagnostic[] {
+  const validate = getValidators()[kind];
+  if (validate(doc.data)) return [];
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const error of validate.errors ?? []) {
+    if (error.keyword === 'propertyNames') continue; // the inner error already names the key
+    const d = toDiagnostic(doc, error);
+    const id = `${d.line ?? 0}:${d.col ?? 0}:${d.message}`;
+    if (!seen.has(id)) {
+      seen.add(id);
+      out.push(d);
+    }
+  }
+  return out;
+}
+
+function toDiagnostic(doc: SourceDocument, error: ErrorObject): Diagnostic {
+  const base = parsePointer(error.instancePath);
+  const { path, target, message } = describe(error, base);
+  const at = doc.locate(path, target);
+  const field = formatFieldPath(path);
+  return { severity: 'error', code: 'schema', file: doc.file, line: at.line, col: at.col, ...(field === '' ? {} : { field }), message };
+}
+
+function describe(error: ErrorObject, base: FieldPath): { path: FieldPath; target: 'key' | 'value'; message: string } {
+  const where = base.length === 0 ? 'at the top level' : `in ${formatFieldPath(base)}`;
+  const got = describeValue(error.data);
+  const params = error.params as Record<string, unknown>;
+  const str = (key: string): string => String(params[key]);
+  const propertyName = (error as { propertyName?: string }).propertyName;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return { path: [...base, str('additionalProperty')], target: 'key', message: `unknown field \`${str('additionalProperty')}\` ${where}` };
+    case 'required':
+      return { path: base, target: 'value', message: `missing required field \`${str('missingProperty')}\` ${where}` };
+    case 'dependentRequired':
+      return { path: [...base, str('property')], target: 'key', message: `\`${str('missingProperty')}\` is required with \`${str('property')}\` ${where}` };
+    case 'type':
+      return { path: base, target: 'value', message: `expected ${typeWords(params['type'])}, got ${got}` };
+    case 'enum':
+      return { path: base, target: 'value', message: `expected one of ${(params['allowedValues'] as unknown[]).map(String).join(', ')}; got ${got}` };
+    case 'const':
+      return { path: base, target: 'value', message: `expected \`${str('allowedValue')}\`, got ${got}` };
+    case 'pattern': {
+      const hint = PATTERN_HINTS.find(([key]) => error.schemaPath.includes(key))?.[1] ?? `text matching /${str('pattern')}/`;
+      if (propertyName !== undefined) return { path: [...base, propertyName], target: 'key', message: `expected ${hint} as key ${where}, got \`${propertyName}\`` };
+      return { path: base, target: 'value', message: `expected ${hint}, got ${got}` };
+    }
+    case 'maxLength':
+      return { path: base, target: 'value', message: `must be at most ${str('limit')} characters long, got ${got}` };
+    default:
+      return { path: base, target: 'value', message: `${error.message ?? error.keyword}, got ${got}` };
+  }
+}
+
+function typeWords(type: unknown): string {
+  const words: Readonly<Record<string, string>> = { string: 'text', integer: 'a whole number', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a mapping', null: 'nothing' };
+  const list = (Array.isArray(type) ? type : String(type).split(',')).map((t) => words[String(t)] ?? String(t));
+  return list.length <= 1 ? (list[0] ?? 'a value') : `${list.slice(0, -1).join(', ')} or ${list.at(-1) ?? ''}`;
+}

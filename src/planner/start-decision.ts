@@ -1,0 +1,66 @@
+// Whether a guest that should run but does not may be started now, judged from its exit history.
+
+import type { GuestSpec } from '../model/guest-spec.js';
+import type { GuestHistory } from '../model/observed.js';
+import type { Reason } from '../model/plan.js';
+import { classifyExit, computeBackoffMs } from './exit-policy.js';
+
+export type StartDecision =
+  | { readonly kind: 'start'; readonly reason: Reason; readonly detail: string }
+  | { readonly kind: 'hold'; readonly reason: Reason; readonly detail: string; readonly until: number | undefined };
+
+export interface StartDecisionInput {
+  readonly spec: GuestSpec;
+  readonly history: GuestHistory | undefined;
+  readonly now: number;
+  /** An operator's apply: lifts `stay-stopped` (but not `failed`, backoff or a config error). */
+  readonly explicit: boolean;
+}
+
+function describeExit(code: number | null, signal: string | null): string {
+  return code === null ? `killed by ${signal ?? 'a signal'}` : `exit ${code}`;
+}
+
+function hold(reason: Reason, detail: string, until?: number): StartDecision {
+  return { kind: 'hold', reason, detail, until };
+}
+
+// failed → hold (until the config hash changes); then the last exit's class decides.
+export function decideStart({ spec, history, now, explicit }: StartDecisionInput): StartDecision {
+  const exit = history?.lastExit;
+  if (history?.failed === true) {
+    if (history.failedConfigHash === undefined || history.failedConfigHash === spec.configHash) {
+      const configError = exit !== undefined && classifyExit(exit, spec) === 'config-error';
+      return configError
+        ? hold('config-error', `qvm rejected the configuration (exit 65); fix the manifest`)
+        : hold('failed', `gave up after ${history.failures.length} failures; change the manifest or reset the guest`);
+    }
+    return { kind: 'start', reason: 'not-running', detail: 'manifest changed since it gave up' };
+  }
+  if (exit === undefined) return { kind: 'start', reason: 'not-running', detail: 'not running' };
+  const how = describeExit(exit.code, exit.signal);
+  const stayStopped = (detail: string): StartDecision =>
+    explicit ? { kind: 'start', reason: 'not-running', detail: `${detail}; started by explicit apply` } : hold('stay-stopped', detail);
+  switch (classifyExit(exit, spec)) {
+    case 'requested':
+      return { kind: 'start', reason: 'not-running', detail: 'stopped by qvmctl, desired running' };
+    case 'config-error':
+      return hold('config-error', 'qvm rejected the configuration (exit 65); fix the manifest');
+    case 'reboot':
+      return { kind: 'start', reason: 'guest-exited', detail: `guest rebooted (${how})` };
+    case 'poweroff':
+      return stayStopped(`guest powered off (${how})`);
+    case 'guest-shutdown':
+      return spec.restart.onGuestExit === 'restart'
+        ? { kind: 'start', reason: 'guest-exited', detail: `guest shut down or rebooted (${how})` }
+        : stayStopped(`guest shut down (${how}), onGuestExit: stay-stopped`);
+    case 'failure':
+    case 'start-failure': {
+      if (spec.restart.onFailure === 'stay-stopped') return stayStopped(`failed (${how}), onFailure: stay-stopped`);
+      const count = Math.max(1, history?.failures.length ?? 0);
+      const until = exit.at + computeBackoffMs(spec, count);
+      if (now < until) return hold('backoff', `failed (${how}), failure ${count}; backing off ${until - exit.at} ms`, until);
+      return { kind: 'start', reason: 'crashed', detail: `failed (${how}), failure ${count}` };
+    }
+  }
+}

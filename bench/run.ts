@@ -1,10 +1,12 @@
 // Runs every benchmark module in bench/ and prints its figures (`npm run bench`).
 import { benchManifests, formatManifestBench } from './manifests.js';
 import { benchPlan, formatPlanBench } from './plan.js';
+import { benchRuntime, formatRuntimeBench } from './runtime.js';
 
 const benches: readonly { readonly name: string; readonly run: () => Promise<readonly string[]> | readonly string[] }[] = [
   { name: 'plan', run: () => formatPlanBench(benchPlan()) },
   { name: 'manifests', run: async () => formatManifestBench(await benchManifests()) },
+  { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
 ];
 
 for (const bench of benches) {

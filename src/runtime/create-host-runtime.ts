@@ -1,0 +1,103 @@
+// The host adapter of the runtime port: real qvm processes on this host, or the bundled simulator
+// through the same code path. Several instances (even in several processes) may share one state
+// directory: everything they know is in it and in the process table, which is what makes adoption
+// after a crash or upgrade of qvmctl work.
+import { chmod } from 'node:fs/promises';
+import type { GuestSpec, ShutdownSpec } from '../model/guest-spec.js';
+import type { HostSpec } from '../model/host-spec.js';
+import type { ObservedGuest, UnmanagedProcess } from '../model/observed.js';
+import { DEFAULT_TUNING, type RuntimeContext, type RuntimeEvent, type RuntimeTuning } from './context.js';
+import { monitorScriptUpToDate } from './install-monitor.js';
+import { MONITOR_SCRIPT } from './monitor-script.js';
+import { observeGuests } from './observe-guests.js';
+import type { RuntimePort, StopHooks, StopOutcome } from './port.js';
+import { createProcessTable } from './proc-table/select.js';
+import type { ProcessTable } from './proc-table/types.js';
+import { createQvmLauncher } from './qvm-command.js';
+import { startGuest } from './start-guest.js';
+import { ensureDir, writeFileAtomic } from './state/atomic-file.js';
+import { readRunExit } from './state/exit-records.js';
+import { readIdentity } from './state/identity.js';
+import { createStateLayout } from './state/layout.js';
+import { runStopLadder } from './stop-ladder.js';
+import { waitGuestReady } from './wait-ready.js';
+
+export interface HostRuntimeOptions {
+  readonly host: Pick<HostSpec, 'qvm'>;
+  /** Absolute path of the state directory (created with mode 0700). */
+  readonly stateDir: string;
+  /** Receives what the runtime does (adoptions, starts); the caller decides how to log it. */
+  readonly onEvent?: (event: RuntimeEvent) => void;
+  /** Extra environment for qvm and guest/readiness commands, on top of this process's. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Polling and timeouts; tests shorten them. */
+  readonly tuning?: Partial<RuntimeTuning>;
+  /** The process-table reader; by default the one for this OS. */
+  readonly processTable?: ProcessTable;
+}
+
+export function createHostRuntime(options: HostRuntimeOptions): RuntimePort {
+  const layout = createStateLayout(options.stateDir);
+  const launcher = createQvmLauncher({ qvm: options.host.qvm, simDir: layout.simDir });
+  const ctx: RuntimeContext = {
+    layout,
+    table: options.processTable ?? createProcessTable(),
+    launcher,
+    env: { ...stringEnv(process.env), ...options.env, ...launcher.env },
+    tuning: { ...DEFAULT_TUNING, ...options.tuning },
+    log: options.onEvent ?? (() => undefined),
+  };
+  let prepared: Promise<void> | undefined;
+  const prepare = (): Promise<void> => (prepared ??= prepareStateDir(ctx));
+
+  return {
+    async observe() {
+      await prepare();
+      return observeGuests(ctx);
+    },
+    async start(spec: GuestSpec) {
+      await prepare();
+      return startGuest(ctx, spec);
+    },
+    async waitReady(spec: GuestSpec, guest: ObservedGuest, signal?: AbortSignal) {
+      await prepare();
+      return waitGuestReady(ctx, spec, guest, signal);
+    },
+    async stop(name: string, shutdown: ShutdownSpec, guest: ObservedGuest, hooks?: StopHooks): Promise<StopOutcome> {
+      await prepare();
+      const identity = await readIdentity(layout, name);
+      const runId = identity?.pid === guest.pid && identity.processStart === guest.processStart ? identity.runId : undefined;
+      // Marks the coming exit as requested: the monitor reads this when qvm ends.
+      await writeFileAtomic(layout.stopRequest(name), `${guest.pid}\n`);
+      return runStopLadder(
+        ctx,
+        {
+          pid: guest.pid,
+          processStart: guest.processStart,
+          guestCommand: shutdown.guestCommand === undefined ? undefined : launcher.resolveCommand(shutdown.guestCommand),
+          readExit: runId === undefined ? undefined : () => readRunExit(layout, name, runId),
+        },
+        shutdown,
+        hooks,
+      );
+    },
+    async stopUnmanaged(process: UnmanagedProcess, shutdown: ShutdownSpec, hooks?: StopHooks) {
+      await prepare();
+      const target = { pid: process.pid, processStart: process.processStart, guestCommand: undefined, readExit: undefined };
+      return runStopLadder(ctx, target, shutdown, hooks);
+    },
+  };
+}
+
+async function prepareStateDir(ctx: RuntimeContext): Promise<void> {
+  const { layout } = ctx;
+  await ensureDir(layout.root);
+  await chmod(layout.root, 0o700);
+  await ensureDir(layout.guestsDir);
+  if (ctx.launcher.env.QVM_SIM_DIR !== undefined) await ensureDir(layout.simDir);
+  if (!(await monitorScriptUpToDate(layout.monitorScript))) await writeFileAtomic(layout.monitorScript, MONITOR_SCRIPT, 0o700);
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}

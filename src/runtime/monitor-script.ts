@@ -1,0 +1,37 @@
+// The per-guest monitor (design.md, Decision 5): a POSIX sh script that runs qvm in the foreground,
+// records its PID and, when it ends, its exit status and time. It never sends or forwards a signal.
+// qvm runs in the FOREGROUND on purpose: a non-interactive sh starts background (`&`) commands with
+// SIGINT and SIGQUIT ignored, which would make qvm deaf to the power cut. The inner `sh -c` writes
+// its own PID and then `exec`s qvm, so the PID recorded is qvm's.
+// Signals sent to the monitor itself are caught and ignored (handlers, not SIG_IGN, so qvm does not
+// inherit them), so the exit record is written even if the monitor is hit by a host-wide SIGTERM.
+
+export const MONITOR_SCRIPT = `#!/bin/sh
+# qvmctl guest monitor. usage: monitor.sh <guest-dir> <run-id> <qvm argv...>
+dir=$1
+run=$2
+shift 2
+trap ':' HUP INT TERM QUIT USR1 USR2
+now_ms() {
+  t=$(date +%s%3N 2>/dev/null)
+  case $t in
+    *[!0-9]*|'') t="$(date +%s)000" ;;
+  esac
+  echo "$t"
+}
+started=$(now_ms)
+/bin/sh -c 'echo "$$" > "$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"' "$dir/run-$run.pid" "$@" >>"$dir/console.log" 2>&1 </dev/null
+status=$?
+at=$(now_ms)
+pid=$(cat "$dir/run-$run.pid" 2>/dev/null)
+case $pid in
+  *[!0-9]*|'') pid=0 ;;
+esac
+requested=false
+if [ -f "$dir/stop-request" ] && [ "$(cat "$dir/stop-request" 2>/dev/null)" = "$pid" ]; then
+  requested=true
+fi
+printf '{"runId":"%s","pid":%s,"status":%s,"startedAt":%s,"at":%s,"requested":%s}\\n' \\
+  "$run" "$pid" "$status" "$started" "$at" "$requested" > "$dir/run-$run.exit.json.tmp"
+mv -f "$dir/run-$run.exit.json.tmp" "$dir/run-$run.exit.json"
+`;

@@ -1,0 +1,53 @@
+// How qvm is launched and recognized on this host: a configured binary, or the bundled simulator
+// (`dist/sim/main.js`, found from this module's own location, never imported).
+import { basename, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { QvmBinary } from '../model/host-spec.js';
+
+/** The package root: this file lives in `src/runtime/` or `dist/runtime/`. */
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const SIMULATOR_ENTRY = resolve(PACKAGE_ROOT, 'dist', 'sim', 'main.js');
+export const SIMULATOR_BIN = 'qvm-sim';
+/**
+ * Node flags that keep one simulated guest small, put before the entry as docs/simulator.md says
+ * (the simulator cannot apply them itself without re-executing, which would change its PID).
+ */
+export const SIMULATOR_NODE_FLAGS: readonly string[] = ['--jitless', '--max-semi-space-size=1', '--max-old-space-size=32', '--single-threaded'];
+
+export interface QvmLauncher {
+  /** Full argv to run qvm with this config file and extra arguments. */
+  readonly argv: (confPath: string, extraArgs: readonly string[]) => string[];
+  /** Environment added to qvm and to guest/readiness commands. */
+  readonly env: Readonly<Record<string, string>>;
+  /** True for the command line of a qvm process of this host (binary + an `@…qvmconf` argument). */
+  readonly isQvm: (argv: readonly string[]) => boolean;
+  /** A guest or readiness command as it is run (a bare `qvm-sim` becomes the bundled simulator). */
+  readonly resolveCommand: (argv: readonly string[]) => string[];
+}
+
+export function hasConfArgument(argv: readonly string[]): boolean {
+  return argv.some((a) => a.startsWith('@') && a.endsWith('.qvmconf'));
+}
+
+export function createQvmLauncher(options: { qvm: QvmBinary; simDir: string }): QvmLauncher {
+  const { qvm } = options;
+  if (qvm.kind === 'path') {
+    const name = basename(qvm.path);
+    return {
+      argv: (conf, extra) => [qvm.path, `@${conf}`, ...extra],
+      env: {},
+      // argv[1] covers a qvm wrapper script run by its interpreter (`/bin/sh /opt/bin/qvm @…`).
+      isQvm: (argv) => argv.slice(0, 2).some((a) => basename(a) === name) && hasConfArgument(argv),
+      resolveCommand: (argv) => [...argv],
+    };
+  }
+  const sim = [process.execPath, ...SIMULATOR_NODE_FLAGS, SIMULATOR_ENTRY];
+  return {
+    argv: (conf, extra) => [...sim, `@${conf}`, ...extra],
+    env: { QVM_SIM_DIR: options.simDir },
+    // The simulator may re-launch node with flags of its own: look for its entry among the first words.
+    isQvm: (argv) => argv.slice(0, 2 + SIMULATOR_NODE_FLAGS.length + 2).includes(SIMULATOR_ENTRY) && hasConfArgument(argv),
+    resolveCommand: (argv) => (argv[0] === SIMULATOR_BIN ? [...sim, ...argv.slice(1)] : [...argv]),
+  };
+}

@@ -1,0 +1,127 @@
+// Start one guest: under the per-guest lock, re-check the process table, write the config, launch
+// qvm under its monitor (detached, outliving qvmctl), then record the identity of the qvm process.
+import { randomBytes } from 'node:crypto';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { execa } from 'execa';
+import type { GuestSpec } from '../model/guest-spec.js';
+import type { ObservedGuest } from '../model/observed.js';
+import type { RuntimeContext } from './context.js';
+import { GuestAlreadyRunningError, GuestStartError, RuntimeError } from './errors.js';
+import { findAnyGuestQvm, findGuestProcess, hasArg, launchRecordPath, type LaunchRecord } from './find-guest-process.js';
+import { delay, pollUntil } from './poll.js';
+import type { ProcessEntry } from './proc-table/types.js';
+import { ensureDir, writeFileAtomic, writeJsonAtomic } from './state/atomic-file.js';
+import { readRunExit } from './state/exit-records.js';
+import { type IdentityRecord, writeIdentity } from './state/identity.js';
+import { acquireLock } from './state/lock.js';
+
+export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<ObservedGuest> {
+  const { layout } = ctx;
+  const name = spec.name;
+  await ensureDir(layout.guestDir(name));
+  const lock = await acquireLock({ path: layout.startLock(name), table: ctx.table, timeoutMs: ctx.tuning.lockTimeoutMs, pollMs: ctx.tuning.pollMs });
+  try {
+    const processes = await ctx.table.list(ctx.launcher.isQvm);
+    const running = (await findGuestProcess(ctx, name, processes)) ?? findAnyGuestQvm(ctx, name, processes);
+    if (running !== undefined) throw new GuestAlreadyRunningError(name, running.pid);
+
+    const confPath = layout.confFile(name, spec.configHash);
+    await writeFileAtomic(confPath, spec.qvmconf);
+    await rm(layout.stopRequest(name), { force: true });
+    const runId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
+    const launch: LaunchRecord = {
+      runId,
+      confPath,
+      configHash: spec.configHash,
+      startedAt: Date.now(),
+      consoleOffset: await stat(layout.consoleLog(name)).then((s) => s.size, () => 0),
+    };
+    await writeJsonAtomic(launchRecordPath(ctx, name, runId), launch);
+    launchMonitor(ctx, name, runId, ctx.launcher.argv(confPath, spec.extraArgs));
+
+    const entry = await waitForQvm(ctx, name, runId, confPath);
+    const identity: IdentityRecord = { name, ...launch, pid: entry.pid, processStart: entry.start };
+    await writeIdentity(layout, identity);
+    ctx.log({ level: 'info', msg: 'started qvm', guest: name, pid: entry.pid });
+    await watchStartGrace(ctx, identity);
+    return toObservedGuest(identity, false);
+  } finally {
+    await lock.release();
+  }
+}
+
+// Detached, no pipes, not killed with qvmctl, never force-killed (design.md, Known traps).
+function launchMonitor(ctx: RuntimeContext, name: string, runId: string, qvmArgv: readonly string[]): void {
+  const child = execa('/bin/sh', [ctx.layout.monitorScript, ctx.layout.guestDir(name), runId, ...qvmArgv], {
+    detached: true,
+    cleanup: false,
+    forceKillAfterDelay: false,
+    stdio: 'ignore',
+    reject: false,
+    buffer: false,
+    env: ctx.env,
+    extendEnv: false,
+  });
+  child.unref();
+  void child.catch(() => undefined);
+}
+
+// The qvm process as soon as it is exec'd (its argv shows the config), or the exit if it ended first.
+async function waitForQvm(ctx: RuntimeContext, name: string, runId: string, confPath: string): Promise<ProcessEntry> {
+  const seen: { found?: ProcessEntry; ended?: boolean } = {};
+  await pollUntil(
+    async () => {
+      if ((await readRunExit(ctx.layout, name, runId)) !== undefined) return (seen.ended = true);
+      const pid = Number((await readFile(ctx.layout.pidFile(name, runId), 'utf8').catch(() => '')).trim());
+      if (!Number.isInteger(pid) || pid <= 1) return false;
+      const entry = await ctx.table.get(pid);
+      if (entry !== undefined && !entry.zombie && hasArg(entry, `@${confPath}`)) seen.found = entry;
+      return seen.found !== undefined;
+    },
+    { timeoutMs: ctx.tuning.spawnTimeoutMs, intervalMs: Math.min(ctx.tuning.pollMs, 20) },
+  );
+  if (seen.found !== undefined) return seen.found;
+  if (seen.ended === true) throw await startFailure(ctx, name, runId);
+  throw new RuntimeError(`qvm for guest ${name} did not appear within ${ctx.tuning.spawnTimeoutMs} ms (see ${ctx.layout.consoleLog(name)})`);
+}
+
+// qvm that rejects its configuration (65) or fails before the guest starts (64) ends at once.
+async function watchStartGrace(ctx: RuntimeContext, identity: IdentityRecord): Promise<void> {
+  const deadline = Date.now() + ctx.tuning.startGraceMs;
+  while (Date.now() < deadline) {
+    const entry = await ctx.table.get(identity.pid);
+    if (entry === undefined || entry.zombie || entry.start !== identity.processStart) {
+      const gotExit = await pollUntil(async () => (await readRunExit(ctx.layout, identity.name, identity.runId)) !== undefined, {
+        timeoutMs: ctx.tuning.exitRecordTimeoutMs,
+        intervalMs: ctx.tuning.pollMs,
+      });
+      if (gotExit) throw await startFailure(ctx, identity.name, identity.runId);
+      throw new GuestStartError(identity.name, null, null, await consoleTail(ctx, identity.name, identity.consoleOffset));
+    }
+    await delay(ctx.tuning.pollMs);
+  }
+}
+
+async function startFailure(ctx: RuntimeContext, name: string, runId: string): Promise<GuestStartError> {
+  const exit = await readRunExit(ctx.layout, name, runId);
+  const launch = await readFile(launchRecordPath(ctx, name, runId), 'utf8').then((t) => JSON.parse(t) as LaunchRecord, () => undefined);
+  return new GuestStartError(name, exit?.code ?? null, exit?.signal ?? null, await consoleTail(ctx, name, launch?.consoleOffset ?? 0));
+}
+
+/** The last lines qvm wrote to the console log during this run. */
+export async function consoleTail(ctx: RuntimeContext, name: string, fromOffset: number, maxLines = 20): Promise<string> {
+  const text = await readFile(ctx.layout.consoleLog(name)).then((b) => b.subarray(fromOffset).toString('utf8'), () => '');
+  return text.trimEnd().split('\n').slice(-maxLines).join('\n');
+}
+
+export function toObservedGuest(identity: IdentityRecord, stopping: boolean): ObservedGuest {
+  return {
+    name: identity.name,
+    pid: identity.pid,
+    processStart: identity.processStart,
+    configHash: identity.configHash,
+    startedAt: identity.startedAt,
+    ready: identity.readyAt !== undefined,
+    stopping,
+  };
+}

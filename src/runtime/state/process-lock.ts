@@ -1,0 +1,18 @@
+// "One qvmctl daemon per state directory": a lock held for the life of the process.
+import type { ProcessTable } from '../proc-table/types.js';
+import { ensureDir } from './atomic-file.js';
+import { createStateLayout } from './layout.js';
+import { acquireLock, type LockHandle } from './lock.js';
+
+export interface ProcessLockOptions {
+  readonly stateDir: string;
+  readonly table: ProcessTable;
+  /** How long to wait for another holder to go away; default 0 (fail at once with LockBusyError). */
+  readonly timeoutMs?: number;
+}
+
+export async function acquireProcessLock(options: ProcessLockOptions): Promise<LockHandle> {
+  const layout = createStateLayout(options.stateDir);
+  await ensureDir(layout.root);
+  return acquireLock({ path: layout.processLock, table: options.table, timeoutMs: options.timeoutMs ?? 0 });
+}

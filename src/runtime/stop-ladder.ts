@@ -1,0 +1,71 @@
+// The stop ladder (design.md, Decision 2): guest command → SIGTERM (power button) → SIGQUIT (power
+// cut, only where allowed) → `stuck`. Every signal goes through sendSignal, which re-verifies the
+// PID and start time first; a process that no longer verifies has ended.
+import type { ShutdownSpec } from '../model/guest-spec.js';
+import type { ExitRecord } from '../model/observed.js';
+import type { StopHooks, StopOutcome, StopStep } from './port.js';
+import type { RuntimeContext } from './context.js';
+import { pollUntil } from './poll.js';
+import { isSameProcess } from './proc-table/types.js';
+import { runCommand } from './run-command.js';
+import { sendSignal } from './signal.js';
+
+export interface StopTarget {
+  readonly pid: number;
+  readonly processStart: string;
+  /** Guest command argv, already resolved for this host; undefined skips the first step. */
+  readonly guestCommand: readonly string[] | undefined;
+  /** Reads the monitor's exit record once the process has ended; undefined for unmanaged qvm. */
+  readonly readExit: (() => Promise<ExitRecord | undefined>) | undefined;
+}
+
+export async function runStopLadder(ctx: RuntimeContext, target: StopTarget, shutdown: ShutdownSpec, hooks?: StopHooks): Promise<StopOutcome> {
+  const started = Date.now();
+  const alive = (): Promise<boolean> => isSameProcess(ctx.table, target.pid, target.processStart);
+  const waitGone = async (timeoutMs: number): Promise<boolean> =>
+    pollUntil(async () => !(await alive()), { timeoutMs, intervalMs: ctx.tuning.pollMs });
+  const stopped = async (step: StopStep | 'already-gone'): Promise<StopOutcome> => ({
+    result: 'stopped',
+    step,
+    exit: await waitForExit(ctx, target),
+    elapsedMs: Date.now() - started,
+  });
+
+  if (!(await alive())) return stopped('already-gone');
+
+  if (target.guestCommand !== undefined && target.guestCommand.length > 0) {
+    hooks?.onStep?.('guest-command');
+    const result = await runCommand({ argv: target.guestCommand, env: ctx.env, timeoutMs: shutdown.guestTimeoutMs });
+    ctx.log({ level: 'debug', msg: `guest command: ${result.kind}${result.kind === 'exited' ? ` ${result.code}` : ''}`, pid: target.pid });
+    // A command that could not even run asked nothing of the guest: go on to the power button at once.
+    const left = shutdown.guestTimeoutMs - (Date.now() - started);
+    if (result.kind !== 'failed-to-run' && (await waitGone(Math.max(0, left)))) return stopped('guest-command');
+    if (!(await alive())) return stopped('guest-command');
+  }
+
+  hooks?.onStep?.('power-button');
+  if ((await sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGTERM' })) === 'not-verified') {
+    return stopped(target.guestCommand === undefined ? 'already-gone' : 'guest-command');
+  }
+  if (await waitGone(shutdown.powerButtonTimeoutMs)) return stopped('power-button');
+
+  if (!shutdown.allowPowerCut) return { result: 'stuck', lastStep: 'power-button', elapsedMs: Date.now() - started };
+
+  hooks?.onStep?.('power-cut');
+  if ((await sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGQUIT' })) === 'not-verified') {
+    return stopped('power-button');
+  }
+  if (await waitGone(shutdown.powerCutTimeoutMs)) return stopped('power-cut');
+  return { result: 'stuck', lastStep: 'power-cut', elapsedMs: Date.now() - started };
+}
+
+async function waitForExit(ctx: RuntimeContext, target: StopTarget): Promise<ExitRecord | undefined> {
+  const read = target.readExit;
+  if (read === undefined) return undefined;
+  let exit: ExitRecord | undefined;
+  await pollUntil(async () => (exit = await read()) !== undefined, {
+    timeoutMs: ctx.tuning.exitRecordTimeoutMs,
+    intervalMs: ctx.tuning.pollMs,
+  });
+  return exit;
+}

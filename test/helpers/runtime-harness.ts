@@ -1,0 +1,118 @@
+// Runtime tests against the bundled simulator: a temp state directory per test, guest specs with
+// simulator knobs, the simulator's journal, and cleanup that ends leftover guests without SIGKILL.
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GuestSpec, Readiness, ShutdownSpec } from '../../src/model/guest-spec.js';
+import type { QvmBinary } from '../../src/model/host-spec.js';
+import { createHostRuntime, type HostRuntimeOptions } from '../../src/runtime/create-host-runtime.js';
+import type { ObservedGuest } from '../../src/model/observed.js';
+import type { RuntimePort } from '../../src/runtime/port.js';
+import { waitFor } from './wait-for.js';
+
+export const SIM_HOST: { readonly qvm: QvmBinary } = { qvm: { kind: 'simulator' } };
+
+export interface JournalLine {
+  readonly time: number;
+  readonly system: string;
+  readonly pid: number;
+  readonly event: string;
+  readonly signal?: string;
+  readonly code?: number;
+  readonly kind?: string;
+  readonly action?: string;
+}
+
+export interface GuestOptions {
+  /** `# qvm-sim:` knobs, e.g. `boot-ms=50 ignore-power-button`. */
+  readonly knobs?: string;
+  readonly shutdown?: Partial<ShutdownSpec>;
+  readonly readiness?: Readiness;
+  readonly extraConf?: string;
+}
+
+export function guestSpec(name: string, options: GuestOptions = {}): GuestSpec {
+  const qvmconf = `system ${name}\n# qvm-sim: ${options.knobs ?? 'boot-ms=50 shutdown-ms=50'}\nram 0x80000000,64M\ncpu\n${options.extraConf ?? ''}`;
+  return {
+    name,
+    labels: {},
+    source: { file: `${name}.yaml`, line: 1 },
+    state: 'running',
+    system: name,
+    qvmconf,
+    extraArgs: [],
+    configHash: createHash('sha256').update(qvmconf).digest('hex').slice(0, 16),
+    dependsOn: [],
+    readiness: options.readiness ?? { kind: 'none' },
+    shutdown: {
+      guestCommand: ['qvm-sim', 'guest', name, 'shutdown'],
+      guestTimeoutMs: 3_000,
+      powerButtonTimeoutMs: 3_000,
+      allowPowerCut: false,
+      powerCutTimeoutMs: 3_000,
+      ...options.shutdown,
+    },
+    restart: {
+      onGuestExit: 'restart',
+      onFailure: 'restart',
+      backoff: { initialMs: 1000, maxMs: 60_000, resetAfterMs: 60_000 },
+      maxFailures: { count: 5, windowMs: 600_000 },
+      exitCodes: {},
+    },
+    update: 'restart',
+    passthrough: [],
+  };
+}
+
+export interface Harness {
+  readonly stateDir: string;
+  readonly runtime: RuntimePort;
+  /** A fresh runtime on the same state directory: a new qvmctl process, as far as state goes. */
+  newRuntime(options?: Partial<HostRuntimeOptions>): RuntimePort;
+  journal(): Promise<JournalLine[]>;
+  /** Starts a guest and waits until the simulator reports it running (its signal handling is set up). */
+  startRunning(spec: GuestSpec, runtime?: RuntimePort): Promise<ObservedGuest>;
+  /** Ends every qvm still running in this state directory (power cut allowed), then removes it. */
+  cleanup(): Promise<void>;
+}
+
+export async function createHarness(): Promise<Harness> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'qvmctl-rt-'));
+  const newRuntime = (options: Partial<HostRuntimeOptions> = {}): RuntimePort =>
+    createHostRuntime({ host: SIM_HOST, stateDir, tuning: { pollMs: 20 }, ...options });
+  const runtime = newRuntime();
+  const journal = async (): Promise<JournalLine[]> => {
+    const text = await readFile(join(stateDir, 'sim', 'journal.jsonl'), 'utf8').catch(() => '');
+    return text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as JournalLine);
+  };
+  return {
+    stateDir,
+    runtime,
+    newRuntime,
+    journal,
+    async startRunning(spec, on = runtime) {
+      const guest = await on.start(spec);
+      await waitFor(async () => (await journal()).some((l) => l.event === 'running' && l.pid === guest.pid), { timeoutMs: 20_000 });
+      return guest;
+    },
+    async cleanup() {
+      const cut: ShutdownSpec = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 500, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
+      const observed = await runtime.observe();
+      await Promise.all([
+        ...observed.guests.map((g) => runtime.stop(g.name, cut, g)),
+        ...observed.unmanaged.filter((p) => p.argv.some((a) => a.startsWith(`@${stateDir}/`))).map((p) => runtime.stopUnmanaged(p, cut)),
+      ]);
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The journal must never show a SIGKILL or hardware damage (design.md, Decision 1). */
+export function journalViolations(lines: readonly JournalLine[]): JournalLine[] {
+  return lines.filter((l) => l.signal === 'SIGKILL' || (l.event === 'damage' && l.kind === 'hardware'));
+}
+
+export function signalsIn(lines: readonly JournalLine[], system: string): string[] {
+  return lines.filter((l) => l.system === system && l.event === 'signal').map((l) => l.signal ?? '?');
+}

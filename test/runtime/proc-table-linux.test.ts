@@ -1,0 +1,29 @@
+// The Linux reader against this machine's /proc and against odd `stat` lines.
+import { describe, expect, it } from 'vitest';
+import { createLinuxProcessTable, parseCmdline, parseProcStat } from '../../src/runtime/proc-table/linux.js';
+
+describe('Linux /proc parsing', () => {
+  it('counts fields after the last parenthesis, so command names with spaces and parens parse', () => {
+    const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
+    fields[0] = 'Z';
+    const stat = `4242 (qvm (odd) name) ${fields.join(' ')}`;
+    expect(parseProcStat(stat)).toEqual({ state: 'Z', start: '22' });
+  });
+
+  it('splits cmdline on NUL', () => {
+    expect(parseCmdline(Buffer.from('/bin/qvm\0@/x.qvmconf\0'))).toEqual(['/bin/qvm', '@/x.qvmconf']);
+    expect(parseCmdline(Buffer.from(''))).toEqual([]);
+  });
+
+  it('reads this process with a stable start time', async () => {
+    const table = createLinuxProcessTable();
+    const first = await table.get(process.pid);
+    const second = await table.get(process.pid);
+    expect(first?.zombie).toBe(false);
+    expect(first?.start).toMatch(/^[0-9]+$/);
+    expect(second?.start).toBe(first?.start);
+    expect(first?.argv[0]).toBe(process.execPath);
+    const listed = await table.list((argv) => argv[0] === process.execPath);
+    expect(listed.map((e) => e.pid)).toContain(process.pid);
+  });
+});

@@ -10,6 +10,7 @@ import { createPlan } from '../planner/create-plan.js';
 import { recordExit } from '../planner/exit-policy.js';
 import type { RuntimePort } from '../runtime/port.js';
 import { loadGuestHistory, saveGuestHistory } from '../runtime/state/history.js';
+import { readFence } from './fence.js';
 import { loadOrphans, saveOrphans, trackOrphans } from './orphans.js';
 import { executePlan, type ExecutionHooks, type ExecutionResult } from './execute-plan.js';
 
@@ -29,6 +30,7 @@ export interface PassOptions {
   readonly now?: () => number;
   /** An operator's apply (manual updates, stay-stopped lifted) rather than the daemon. */
   readonly explicit: boolean;
+  /** Default: whether the state directory holds a shutdown fence (see fence.ts). */
   readonly fenced?: boolean;
   /** False when the manifest directory is empty or unreadable: never prune. */
   readonly manifestsTrusted?: boolean;
@@ -64,6 +66,7 @@ export async function preparePass(options: PassOptions): Promise<PreparedPass> {
     await saveGuestHistory({ stateDir, history });
   }
 
+  const fenced = options.fenced ?? (await readFence(stateDir)) !== undefined;
   const orphans = trackOrphans(await loadOrphans(stateDir), observation.guests.map((g) => g.name), specs, now());
   await saveOrphans(stateDir, orphans);
 
@@ -72,7 +75,7 @@ export async function preparePass(options: PassOptions): Promise<PreparedPass> {
     running: observation.guests,
     histories,
     orphans,
-    policy: { now: now(), explicit: options.explicit, fenced: options.fenced ?? false, manifestsTrusted: options.manifestsTrusted ?? true },
+    policy: { now: now(), explicit: options.explicit, fenced, manifestsTrusted: options.manifestsTrusted ?? true },
   });
   return { observation, histories, plan };
 }

@@ -11,6 +11,7 @@ import { recordExit } from '../planner/exit-policy.js';
 import type { RuntimePort } from '../runtime/port.js';
 import { loadGuestHistory, saveGuestHistory } from '../runtime/state/history.js';
 import { readFence } from './fence.js';
+import { withPassLock } from './pass-lock.js';
 import { loadOrphans, saveOrphans, trackOrphans } from './orphans.js';
 import { executePlan, type ExecutionHooks, type ExecutionResult } from './execute-plan.js';
 
@@ -47,7 +48,27 @@ export interface PassResult extends PreparedPass {
 }
 
 // Observe + bookkeeping + plan. Persists history and orphan times; changes no process.
-export async function preparePass(options: PassOptions): Promise<PreparedPass> {
+export function preparePass(options: PassOptions): Promise<PreparedPass> {
+  return withPassLock(options.stateDir, () => prepareLocked(options));
+}
+
+export function runPass(options: PassOptions & { readonly hooks?: ExecutionHooks }): Promise<PassResult> {
+  return withPassLock(options.stateDir, async () => {
+    const prepared = await prepareLocked(options);
+    const execution = await executePlan({
+      plan: prepared.plan,
+      guests: options.desired.guests,
+      running: prepared.observation.guests,
+      runtime: options.runtime,
+      concurrency: options.desired.host.concurrency,
+      fallbackShutdown: FALLBACK_SHUTDOWN,
+      ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+    });
+    return { ...prepared, execution };
+  });
+}
+
+async function prepareLocked(options: PassOptions): Promise<PreparedPass> {
   const now = options.now ?? Date.now;
   const { desired, stateDir } = options;
   const observed = await options.runtime.observe();
@@ -78,18 +99,4 @@ export async function preparePass(options: PassOptions): Promise<PreparedPass> {
     policy: { now: now(), explicit: options.explicit, fenced, manifestsTrusted: options.manifestsTrusted ?? true },
   });
   return { observation, histories, plan };
-}
-
-export async function runPass(options: PassOptions & { readonly hooks?: ExecutionHooks }): Promise<PassResult> {
-  const prepared = await preparePass(options);
-  const execution = await executePlan({
-    plan: prepared.plan,
-    guests: options.desired.guests,
-    running: prepared.observation.guests,
-    runtime: options.runtime,
-    concurrency: options.desired.host.concurrency,
-    fallbackShutdown: FALLBACK_SHUTDOWN,
-    ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
-  });
-  return { ...prepared, execution };
 }

@@ -10,13 +10,18 @@ const LADDER: Readonly<Record<StopStep, string>> = {
   'power-cut': 'cutting the power (SIGQUIT)',
 };
 
+const VERB: Readonly<Record<StepResult['kind'], Readonly<Record<StepResult['status'], string>>>> = {
+  start: { done: 'started', failed: 'start failed', skipped: 'start skipped' },
+  stop: { done: 'stopped', failed: 'stop failed', skipped: 'stop skipped' },
+};
+
 const MARK: Readonly<Record<StepResult['status'], string>> = { done: '✓', failed: '✗', skipped: '-' };
 
 export function createProgressHooks(io: Output): ExecutionHooks {
   return {
     onStepStart: (step) => { io.out(`  ${step.guest}: ${step.kind === 'start' ? 'starting' : 'stopping'}…\n`); },
     onLadderStep: (guest, step) => { io.out(`  ${guest}: ${LADDER[step]}\n`); },
-    onStepEnd: (result) => { io.out(`${MARK[result.status]} ${result.guest}: ${result.kind} ${result.status === 'done' ? '' : `${result.status}: `}${result.detail}${elapsed(result)}\n`); },
+    onStepEnd: (result) => { io.out(`${MARK[result.status]} ${result.guest}: ${VERB[result.kind][result.status]}: ${result.detail}${elapsed(result)}\n`); },
   };
 }
 

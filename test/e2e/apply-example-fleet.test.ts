@@ -39,7 +39,7 @@ describe('apply on the example fleet', () => {
     const applied = await runQvmctl(args('apply'));
     expect(applied.stderr).toBe('');
     expect(applied.exitCode).toBe(0);
-    expect(applied.stdout).toMatch(/Apply complete: 5 started/);
+    expect(applied.stdout).toMatch(/Apply complete: 5 started, 0 restarted, 0 stopped/);
 
     const journal = await harness.journal();
     for (const guest of guests) {

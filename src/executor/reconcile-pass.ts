@@ -1,0 +1,109 @@
+// One level-triggered pass: observe the host, fold new exits into the restart history, plan from
+// scratch, and (unless it is a dry run) execute. `plan`, `apply` and the daemon all go through here,
+// so they can never disagree about what the manifests mean.
+
+import type { ShutdownSpec } from '../model/guest-spec.js';
+import type { DesiredState } from '../model/host-spec.js';
+import type { GuestHistory, Observation } from '../model/observed.js';
+import type { Plan } from '../model/plan.js';
+import { createPlan } from '../planner/create-plan.js';
+import { recordExit } from '../planner/exit-policy.js';
+import type { RuntimePort } from '../runtime/port.js';
+import { loadGuestHistory, saveGuestHistory } from '../runtime/state/history.js';
+import { readFence } from './fence.js';
+import { withPassLock } from './pass-lock.js';
+import { loadOrphans, saveOrphans, trackOrphans } from './orphans.js';
+import { executePlan, type ExecutionHooks, type ExecutionResult } from './execute-plan.js';
+
+/** Ladder for a guest whose manifest is gone (we no longer know its own): the power button only. */
+export const FALLBACK_SHUTDOWN: ShutdownSpec = {
+  guestCommand: undefined,
+  guestTimeoutMs: 0,
+  powerButtonTimeoutMs: 60_000,
+  allowPowerCut: false,
+  powerCutTimeoutMs: 0,
+};
+
+export interface PassOptions {
+  readonly desired: DesiredState;
+  readonly runtime: RuntimePort;
+  readonly stateDir: string;
+  readonly now?: () => number;
+  /** An operator's apply (manual updates, stay-stopped lifted) rather than the daemon. */
+  readonly explicit: boolean;
+  /** Default: whether the state directory holds a shutdown fence (see fence.ts). */
+  readonly fenced?: boolean;
+  /** False when the manifest directory is empty or unreadable: never prune. */
+  readonly manifestsTrusted?: boolean;
+}
+
+export interface PreparedPass {
+  readonly observation: Observation;
+  readonly histories: ReadonlyMap<string, GuestHistory>;
+  readonly plan: Plan;
+}
+
+export interface PassResult extends PreparedPass {
+  readonly execution: ExecutionResult;
+}
+
+// Observe + bookkeeping + plan. Persists history and orphan times; changes no process.
+export function preparePass(options: PassOptions): Promise<PreparedPass> {
+  return withPassLock(options.stateDir, () => prepareLocked(options));
+}
+
+export interface RunPassOptions extends PassOptions {
+  readonly hooks?: ExecutionHooks;
+  /** Picks the plan to execute from the fresh pass (e.g. a saved plan after a staleness check); may throw. */
+  readonly choosePlan?: (prepared: PreparedPass) => Plan;
+}
+
+export function runPass(options: RunPassOptions): Promise<PassResult> {
+  return withPassLock(options.stateDir, async () => {
+    const fresh = await prepareLocked(options);
+    const prepared = options.choosePlan === undefined ? fresh : { ...fresh, plan: options.choosePlan(fresh) };
+    const execution = await executePlan({
+      plan: prepared.plan,
+      guests: options.desired.guests,
+      running: prepared.observation.guests,
+      runtime: options.runtime,
+      concurrency: options.desired.host.concurrency,
+      fallbackShutdown: FALLBACK_SHUTDOWN,
+      ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+    });
+    return { ...prepared, execution };
+  });
+}
+
+async function prepareLocked(options: PassOptions): Promise<PreparedPass> {
+  const now = options.now ?? Date.now;
+  const { desired, stateDir } = options;
+  const observed = await options.runtime.observe();
+  // Passes are single-flight per state directory, so no other stop ladder can be under way: a
+  // `stopping` mark left by a qvmctl that died mid-stop must not freeze the guest.
+  const observation: Observation = { ...observed, guests: observed.guests.map((g) => ({ ...g, stopping: false })) };
+
+  const specs = new Map(desired.guests.map((spec) => [spec.name, spec]));
+  const histories = new Map<string, GuestHistory>();
+  for (const spec of desired.guests) histories.set(spec.name, await loadGuestHistory({ stateDir, name: spec.name }));
+  for (const exit of observation.exits) {
+    const spec = specs.get(exit.name);
+    if (spec === undefined) continue;
+    const history = recordExit(histories.get(exit.name), exit, spec);
+    histories.set(exit.name, history);
+    await saveGuestHistory({ stateDir, history });
+  }
+
+  const fenced = options.fenced ?? (await readFence(stateDir)) !== undefined;
+  const orphans = trackOrphans(await loadOrphans(stateDir), observation.guests.map((g) => g.name), specs, now());
+  await saveOrphans(stateDir, orphans);
+
+  const plan = createPlan({
+    desired,
+    running: observation.guests,
+    histories,
+    orphans,
+    policy: { now: now(), explicit: options.explicit, fenced, manifestsTrusted: options.manifestsTrusted ?? true },
+  });
+  return { observation, histories, plan };
+}

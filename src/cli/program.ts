@@ -1,6 +1,9 @@
 import { Command } from 'commander';
+import { registerEvents } from './commands/events.js';
 import { registerRender } from './commands/render.js';
+import { registerRun } from './commands/run.js';
 import { registerValidate } from './commands/validate.js';
+import { registerWhy } from './commands/why.js';
 import { CliError } from './errors.js';
 import { processOutput, type CommandResult, type Output } from './output.js';
 
@@ -13,6 +16,9 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
     .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } });
   registerValidate(program, io, result);
   registerRender(program, io, result);
+  registerRun(program, io, result);
+  registerEvents(program, io, result);
+  registerWhy(program, io, result);
   try {
     await program.parseAsync([...argv]);
     return result.exitCode;

@@ -1,0 +1,18 @@
+// The git revision of the manifest directory, recorded with every pass (GitOps: which commit the
+// host converged to). Absent when the directory is not a git checkout or git is not installed.
+
+import { execa } from 'execa';
+
+export interface GitRevision {
+  readonly commit: string;
+  /** Uncommitted changes in the checkout. */
+  readonly dirty: boolean;
+}
+
+export async function readGitRevision(dir: string): Promise<GitRevision | undefined> {
+  const options = { reject: false, timeout: 5_000, stdin: 'ignore', forceKillAfterDelay: false } as const;
+  const head = await execa('git', ['-C', dir, 'rev-parse', 'HEAD'], options).catch(() => undefined);
+  if (head === undefined || head.exitCode !== 0) return undefined;
+  const status = await execa('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=normal', '--', '.'], options).catch(() => undefined);
+  return { commit: head.stdout.trim(), dirty: status === undefined || status.exitCode !== 0 || status.stdout.trim().length > 0 };
+}

@@ -1,7 +1,11 @@
 import { Command } from 'commander';
+import { registerApply } from './commands/apply.js';
 import { registerEvents } from './commands/events.js';
+import { registerOneOff } from './commands/one-off.js';
+import { registerPlan } from './commands/plan.js';
 import { registerRender } from './commands/render.js';
 import { registerRun } from './commands/run.js';
+import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWhy } from './commands/why.js';
 import { CliError } from './errors.js';
@@ -16,6 +20,10 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
     .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } });
   registerValidate(program, io, result);
   registerRender(program, io, result);
+  registerPlan(program, io, result);
+  registerApply(program, io, result);
+  registerStatus(program, io, result);
+  registerOneOff(program, io, result);
   registerRun(program, io, result);
   registerEvents(program, io, result);
   registerWhy(program, io, result);

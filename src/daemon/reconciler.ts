@@ -8,7 +8,7 @@ import { formatDiagnostic } from '../model/diagnostic.js';
 import type { DesiredState } from '../model/host-spec.js';
 import type { ExitRecord, GuestHistory, ObservedGuest } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
-import { runPass, type PassResult } from '../executor/reconcile-pass.js';
+import { runPass, type PassResult, type PreparedPass } from '../executor/reconcile-pass.js';
 import { readFence } from '../executor/fence.js';
 import type { StepResult } from '../executor/execute-plan.js';
 import { classifyExit } from '../planner/exit-policy.js';
@@ -89,13 +89,18 @@ export class Reconciler {
         explicit: false,
         fenced: this.#fenced,
         manifestsTrusted: loaded.status === 'ok' || loaded.status === 'invalid',
+        // Between plan and execution: every decision is logged before it is acted on.
+        choosePlan: (prepared) => {
+          this.#recordPlan(prepared, id, log);
+          return prepared.plan;
+        },
         hooks: {
           onStepStart: (step) => { log.child({ guest: step.guest }).debug({ step: step.kind }, `${step.kind} begins`); },
           onLadderStep: (guest, step) => { log.child({ guest }).info({ ladder: step }, `stop ladder: ${step}`); },
           onStepEnd: (step) => { this.#recordStep(step, id, log); },
         },
       });
-      this.#recordPass(pass, id, log);
+      this.#recordPass(pass);
       changes = pass.plan.changes.length;
       result = pass.execution.ok ? 'ok' : 'failed';
       log.info({ triggers, revision, fingerprint: this.#lastLoad?.fingerprint, changes, holds: pass.plan.holds.length, result, durationMs: this.#o.now() - startedAt }, 'pass done');
@@ -159,7 +164,7 @@ export class Reconciler {
     }
   }
 
-  #recordPass(pass: PassResult, id: number, log: Logger): void {
+  #recordPlan(pass: PreparedPass, id: number, log: Logger): void {
     const now = this.#o.now();
     const specs = new Map((this.#lastGood?.guests ?? []).map((s) => [s.name, s]));
     for (const exit of pass.observation.exits) this.#recordExit(exit, pass.histories.get(exit.name), specs.has(exit.name) ? classifyExit(exit, specs.get(exit.name)) : 'requested', id, log);
@@ -176,6 +181,10 @@ export class Reconciler {
       const warn = hold.reason === 'failed' || hold.reason === 'backoff' || hold.reason === 'config-error' || hold.reason === 'prune-guard';
       this.#o.events.record({ time: now, guest: hold.guest, type: warn ? 'Warning' : 'Normal', reason: holdEventReason(hold.reason), message: hold.detail });
     }
+  }
+
+  // The status view: what the pass observed, updated with what its steps did.
+  #recordPass(pass: PassResult): void {
     const running = new Map(pass.observation.guests.map((g) => [g.name, g]));
     for (const step of pass.execution.steps) {
       if (step.kind === 'stop' && step.status === 'done') running.delete(step.guest);

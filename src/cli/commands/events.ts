@@ -3,9 +3,9 @@
 import type { Command } from 'commander';
 import { fetchDaemonEvents, type DaemonEvent } from '../daemon-client.js';
 import { CliError } from '../errors.js';
-import { addManifestOption, addOutputOption, type OutputOptions } from '../options.js';
+import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
-import { addStateDirOption, resolveStateDir, type StateDirOptions } from '../state-dir.js';
+import { resolveStateDir } from '../state-dir.js';
 
 export function registerEvents(program: Command, io: Output, result: CommandResult): void {
   const command = program.command('events').description('recent events of the running daemon (starts, exits, holds, manifest errors)');
@@ -13,7 +13,7 @@ export function registerEvents(program: Command, io: Output, result: CommandResu
   addStateDirOption(command);
   addOutputOption(command);
   command.option('--guest <name>', 'only events of this guest');
-  command.action(async (options: StateDirOptions & OutputOptions & { readonly guest?: string }) => {
+  command.action(async (options: ManifestOptions & StateDirOptions & OutputOptions & { readonly guest?: string }) => {
     const stateDir = await resolveStateDir(options);
     const events = await fetchDaemonEvents(stateDir, options.guest);
     if (events === undefined) throw noDaemon(stateDir);

@@ -9,11 +9,11 @@ import { DaemonAlreadyRunningError } from '../../daemon/errors.js';
 import { parseDuration } from '../../manifest/duration.js';
 import { CliError } from '../errors.js';
 import { createLogger, LOG_LEVELS } from '../logger.js';
-import { addManifestOption } from '../options.js';
+import { addManifestOption, addStateDirOption, type ManifestOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
-import { addStateDirOption, resolveStateDir, type StateDirOptions } from '../state-dir.js';
+import { resolveStateDir } from '../state-dir.js';
 
-interface RunOptions extends StateDirOptions {
+interface RunOptions extends ManifestOptions, StateDirOptions {
   readonly interval?: string;
   readonly metricsPort?: string;
   readonly metricsHost: string;

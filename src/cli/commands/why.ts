@@ -3,9 +3,9 @@
 
 import type { Command } from 'commander';
 import { fetchDaemonWhy, type WhyAnswer } from '../daemon-client.js';
-import { addManifestOption, addOutputOption, type OutputOptions } from '../options.js';
+import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
-import { addStateDirOption, resolveStateDir, type StateDirOptions } from '../state-dir.js';
+import { resolveStateDir } from '../state-dir.js';
 import { formatTable, noDaemon } from './events.js';
 
 export function registerWhy(program: Command, io: Output, result: CommandResult): void {
@@ -13,7 +13,7 @@ export function registerWhy(program: Command, io: Output, result: CommandResult)
   addManifestOption(command);
   addStateDirOption(command);
   addOutputOption(command);
-  command.action(async (name: string, options: StateDirOptions & OutputOptions) => {
+  command.action(async (name: string, options: ManifestOptions & StateDirOptions & OutputOptions) => {
     const stateDir = await resolveStateDir(options);
     const answer = await fetchDaemonWhy(stateDir, name);
     if (answer === undefined) throw noDaemon(stateDir);

@@ -76,7 +76,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         host: desired.host,
         stateDir: options.stateDir,
         ...(options.runtimeTuning === undefined ? {} : { tuning: options.runtimeTuning }),
-        onEvent: (e) => { log[e.level]({ guest: e.guest, pid: e.pid }, e.msg); },
+        onEvent: (e) => { log[e.level]({ guest: e.guest, qvmPid: e.pid }, e.msg); },
       });
       runtimes.set(key, runtime);
     }

@@ -7,7 +7,7 @@ import type { Hold, Plan } from '../model/plan.js';
 import { classifyExit, type ExitClass } from '../planner/exit-policy.js';
 import type { GitRevision } from './git-revision.js';
 
-export type GuestPhase = 'running' | 'starting' | 'stopped' | 'pending' | 'backoff' | 'held' | 'failed' | 'stuck' | 'orphaned';
+export type GuestPhase = 'running' | 'stopped' | 'pending' | 'backoff' | 'held' | 'failed' | 'stuck' | 'orphaned';
 
 export interface GuestExitStatus {
   readonly code: number | null;
@@ -102,7 +102,8 @@ function phaseOf(g: {
   if (g.running !== undefined) {
     if (g.stuck) return 'stuck';
     if (!g.hasSpec) return 'orphaned';
-    return g.running.ready ? 'running' : 'starting';
+    // Readiness is reported separately (`ready`): an adopted guest runs before anyone re-checked it.
+    return 'running';
   }
   if (g.history?.failed === true) return 'failed';
   if (!g.wantsRun) return 'stopped';

@@ -3,7 +3,7 @@
 import { mkdtemp, readFile, rm, writeFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import type { ShutdownSpec } from '../../src/model/guest-spec.js';
 import { fetchDaemon } from '../../src/cli/daemon-client.js';
 import type { DaemonStatus, GuestStatus } from '../../src/daemon/guest-status.js';
@@ -58,6 +58,16 @@ spec:
 ${options.spec ?? ''}`;
 }
 
+/** The `qvmctl run` process of a test. */
+export interface DaemonProcess {
+  readonly pid: number | undefined;
+  readonly exitCode: number | null;
+  readonly signalCode: NodeJS.Signals | null;
+  kill(signal: NodeJS.Signals): boolean;
+  /** Resolves when it has ended. */
+  readonly ended: Promise<unknown>;
+}
+
 export interface DaemonHarness {
   readonly root: string;
   readonly manifestDir: string;
@@ -69,7 +79,7 @@ export interface DaemonHarness {
   git(...args: string[]): Promise<string>;
   /** Starts `qvmctl run` and waits until its socket answers. */
   startDaemon(extraArgs?: readonly string[]): Promise<void>;
-  readonly daemon: ResultPromise | undefined;
+  readonly daemon: DaemonProcess | undefined;
   status(): Promise<DaemonStatus>;
   guest(name: string): Promise<GuestStatus | undefined>;
   events(guest?: string): Promise<readonly DaemonEvent[]>;
@@ -93,7 +103,7 @@ export async function createDaemonHarness(host: HostOptions = {}): Promise<Daemo
     (await execa('git', ['-C', manifestDir, '-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args])).stdout;
   await execa('git', ['init', '-q', manifestDir]);
   await writeFile(join(manifestDir, 'host.yaml'), hostYaml(stateDir, host));
-  let daemon: ResultPromise | undefined;
+  let daemon: DaemonProcess | undefined;
   const api = async <T>(path: string): Promise<T> => {
     const answer = await fetchDaemon<T>(stateDir, path);
     if (answer === undefined) throw new Error('no daemon answers');
@@ -120,7 +130,14 @@ export async function createDaemonHarness(host: HostOptions = {}): Promise<Daemo
         reject: false,
         forceKillAfterDelay: false,
       });
-      daemon = child;
+      const ended = child.then(() => undefined);
+      daemon = {
+        get pid() { return child.pid; },
+        get exitCode() { return child.exitCode; },
+        get signalCode() { return child.signalCode; },
+        kill: (signal) => child.kill(signal),
+        ended,
+      };
       // (not `return child`: a subprocess is a thenable, an async function would wait for its end)
       await waitFor(async () => (await fetchDaemon(stateDir, '/healthz').catch(() => undefined)) !== undefined || child.exitCode !== null, { timeoutMs: 20_000, message: 'daemon socket' });
     },
@@ -143,9 +160,9 @@ export async function createDaemonHarness(host: HostOptions = {}): Promise<Daemo
     },
     async stopDaemon(signal = 'SIGTERM') {
       const child = daemon;
-      if (child === undefined || child.exitCode !== null) return;
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
-      await child;
+      await child.ended;
     },
     async log() {
       const text = await readFile(logFile, 'utf8').catch(() => '');

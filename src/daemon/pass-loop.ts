@@ -80,9 +80,9 @@ export function createPassLoop(options: PassLoopOptions): PassLoop {
     for (const resolve of idleWaiters.splice(0)) resolve();
   };
 
-  const request = (trigger: Trigger): void => {
+  const request = (...triggers: Trigger[]): void => {
     if (stopped) return;
-    pending.push(trigger);
+    pending.push(...triggers);
     current ??= drain();
   };
 
@@ -100,7 +100,8 @@ export function createPassLoop(options: PassLoopOptions): PassLoop {
       debounceStartedAt = undefined;
       const triggers = debouncedTriggers;
       debouncedTriggers = [];
-      for (const t of triggers) request(t);
+      // One request for the whole burst: requests one by one would start a pass and queue another.
+      request(...triggers);
     }, Math.max(0, Math.min(wait, latest - now)));
   };
 

@@ -1,4 +1,5 @@
 // Runs every benchmark module in bench/ and prints its figures (`npm run bench`).
+import { benchDaemon, formatDaemonBench } from './daemon.js';
 import { benchManifests, formatManifestBench } from './manifests.js';
 import { benchPlan, formatPlanBench } from './plan.js';
 import { benchRuntime, formatRuntimeBench } from './runtime.js';
@@ -9,9 +10,12 @@ const benches: readonly { readonly name: string; readonly run: () => Promise<rea
   { name: 'manifests', run: async () => formatManifestBench(await benchManifests()) },
   { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
   { name: 'sim (200 simulated guests)', run: async () => formatSimBench(await benchSim()) },
+  { name: 'daemon', run: async () => formatDaemonBench(await benchDaemon()) },
 ];
 
-for (const bench of benches) {
+// BENCH_ONLY=daemon,plan runs only the named benchmarks.
+const only = process.env['BENCH_ONLY']?.split(',');
+for (const bench of benches.filter((b) => only === undefined || only.some((name) => b.name.startsWith(name)))) {
   console.log(`# ${bench.name}`);
   for (const line of await bench.run()) console.log(line);
 }

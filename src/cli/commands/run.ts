@@ -41,7 +41,7 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
       throw new CliError(`Expected \`--metrics-port\` to be a port number, got \`${options.metricsPort ?? ''}\``);
     }
     const stateDir = await resolveStateDir(options);
-    const logger = createLogger({ level: options.logLevel, pretty: (options.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' });
+    const logger = await createLogger({ level: options.logLevel, pretty: (options.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' });
     const daemon = createDaemon({
       manifestDir: resolve(options.manifests),
       stateDir,

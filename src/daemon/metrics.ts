@@ -20,7 +20,8 @@ export interface DaemonMetrics {
 export function createDaemonMetrics(options: { readonly processMetrics?: boolean } = {}): DaemonMetrics {
   const registry = new Registry();
   const registers = [registry];
-  if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'qvmctl_' });
+  // Event-loop lag sampled once a second, not every 10 ms: an idle daemon should stay asleep.
+  if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'qvmctl_', eventLoopMonitoringPrecision: 1_000 });
   return {
     registry,
     reconciles: new Counter({ name: 'qvmctl_reconciles_total', help: 'Reconcile passes by result (ok, failed, error, skipped)', labelNames: ['result'], registers }),

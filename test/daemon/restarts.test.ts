@@ -1,8 +1,9 @@
 // Exits as triggers: a guest that reboots from inside is started again at once; a crash loop backs
 // off and gives up (phase failed), visible in status, events, why and metrics.
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchDaemonWhy } from '../../src/cli/daemon-client.js';
-import { createDaemonHarness, guestYaml, metricValue, overlappingRuns, waitFor, type DaemonHarness } from '../helpers/daemon-harness.js';
+import { CLI, createDaemonHarness, guestYaml, metricValue, overlappingRuns, waitFor, type DaemonHarness } from '../helpers/daemon-harness.js';
 import { journalViolations } from '../helpers/runtime-harness.js';
 
 describe('qvmctl run: guest exits', () => {
@@ -56,5 +57,11 @@ describe('qvmctl run: guest exits', () => {
     expect(why?.decisions.map((d) => d.kind)).toEqual(expect.arrayContaining(['plan', 'exit', 'hold', 'action']));
     expect(metricValue(await h.metrics(), 'qvmctl_guests{phase="failed"}')).toBe(1);
     expect(metricValue(await h.metrics(), 'qvmctl_guest_exits_total{code="96"}')).toBe(3);
+
+    const whyText = await execa('node', [CLI, 'why', 'crashy', '--state-dir', h.stateDir]);
+    expect(whyText.stdout).toMatch(/^guest crashy: failed/);
+    expect(whyText.stdout).toContain('backoff');
+    const eventsJson = await execa('node', [CLI, 'events', '--guest', 'crashy', '-o', 'json', '--state-dir', h.stateDir]);
+    expect((JSON.parse(eventsJson.stdout) as { reason: string }[]).map((e) => e.reason)).toContain('GaveUp');
   });
 });

@@ -1,5 +1,6 @@
 // Runs every benchmark module in bench/ and prints its figures (`npm run bench`).
 import { benchDaemon, formatDaemonBench } from './daemon.js';
+import { benchMakespan, formatMakespanBench } from './makespan.js';
 import { benchManifests, formatManifestBench } from './manifests.js';
 import { benchPlan, formatPlanBench } from './plan.js';
 import { benchRuntime, formatRuntimeBench } from './runtime.js';
@@ -8,8 +9,9 @@ import { benchSim, formatSimBench } from './sim.js';
 const benches: readonly { readonly name: string; readonly run: () => Promise<readonly string[]> | readonly string[] }[] = [
   { name: 'plan', run: () => formatPlanBench(benchPlan()) },
   { name: 'manifests', run: async () => formatManifestBench(await benchManifests()) },
-  { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
   { name: 'sim (200 simulated guests)', run: async () => formatSimBench(await benchSim()) },
+  { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
+  { name: 'start-up makespan (50-guest DAG on the simulator)', run: async () => formatMakespanBench(await benchMakespan()) },
   { name: 'daemon', run: async () => formatDaemonBench(await benchDaemon()) },
 ];
 

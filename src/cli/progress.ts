@@ -10,13 +10,18 @@ const LADDER: Readonly<Record<StopStep, string>> = {
   'power-cut': 'cutting the power (SIGQUIT)',
 };
 
+const VERB: Readonly<Record<StepResult['kind'], Readonly<Record<StepResult['status'], string>>>> = {
+  start: { done: 'started', failed: 'start failed', skipped: 'start skipped' },
+  stop: { done: 'stopped', failed: 'stop failed', skipped: 'stop skipped' },
+};
+
 const MARK: Readonly<Record<StepResult['status'], string>> = { done: '✓', failed: '✗', skipped: '-' };
 
 export function createProgressHooks(io: Output): ExecutionHooks {
   return {
     onStepStart: (step) => { io.out(`  ${step.guest}: ${step.kind === 'start' ? 'starting' : 'stopping'}…\n`); },
     onLadderStep: (guest, step) => { io.out(`  ${guest}: ${LADDER[step]}\n`); },
-    onStepEnd: (result) => { io.out(`${MARK[result.status]} ${result.guest}: ${result.kind} ${result.status === 'done' ? '' : `${result.status}: `}${result.detail}${elapsed(result)}\n`); },
+    onStepEnd: (result) => { io.out(`${MARK[result.status]} ${result.guest}: ${VERB[result.kind][result.status]}: ${result.detail}${elapsed(result)}\n`); },
   };
 }
 
@@ -26,16 +31,18 @@ function elapsed(result: StepResult): string {
 
 /** The closing line, naming every guest that failed or is stuck. */
 export function summarizeExecution(execution: ExecutionResult): string {
-  const count = (kind: StepResult['kind']) => execution.steps.filter((s) => s.kind === kind && s.status === 'done').length;
   if (execution.steps.length === 0) return 'Nothing to do. The host matches the manifests.';
-  if (execution.ok) return `Apply complete: ${count('start')} started, ${count('stop')} stopped.`;
-  const stuck = execution.stuck.length === 0 ? '' : ` Stuck (still running, act by hand): ${execution.stuck.join(', ')}.`;
+  const done = (kind: StepResult['kind']) => new Set(execution.steps.filter((s) => s.kind === kind && s.status === 'done').map((s) => s.guest));
+  const [started, stopped] = [done('start'), done('stop')];
+  const restarted = [...started].filter((g) => stopped.has(g)).length;
+  const counts = `${started.size - restarted} started, ${restarted} restarted, ${stopped.size - restarted} stopped`;
+  if (execution.ok) return `Apply complete: ${counts}.`;
   const failed = execution.failed.filter((g) => !execution.stuck.includes(g));
   const skipped = execution.steps.filter((s) => s.status === 'skipped').map((s) => `${s.kind} ${s.guest}`);
   return [
-    'Apply incomplete.',
+    `Apply incomplete (${counts}).`,
     ...(failed.length > 0 ? [`Failed: ${failed.join(', ')}.`] : []),
-    stuck.trim(),
+    ...(execution.stuck.length > 0 ? [`Stuck, still running (act by hand): ${execution.stuck.join(', ')}.`] : []),
     ...(skipped.length > 0 ? [`Skipped: ${skipped.join(', ')}.`] : []),
-  ].filter((s) => s !== '').join(' ');
+  ].join(' ');
 }

@@ -15,7 +15,8 @@ import { classifyExit } from '../planner/exit-policy.js';
 import type { RuntimePort } from '../runtime/port.js';
 import type { EventLog } from './event-log.js';
 import { readGitRevision, type GitRevision } from './git-revision.js';
-import { describeGuests, type DaemonStatus, type GuestStatus, type PassSummary } from './guest-status.js';
+import { describeGuests } from '../render/guest-status.js';
+import type { DaemonStatus, GuestStatus, PassSummary } from './guest-status.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { PassOutcome, Trigger } from './pass-loop.js';
 

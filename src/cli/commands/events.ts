@@ -6,6 +6,7 @@ import { CliError } from '../errors.js';
 import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
 import { resolveStateDir } from '../state-dir.js';
+import { formatTable } from '../../render/table.js';
 
 export function registerEvents(program: Command, io: Output, result: CommandResult): void {
   const command = program.command('events').description('recent events of the running daemon (starts, exits, holds, manifest errors)');
@@ -37,11 +38,4 @@ export function noDaemon(stateDir: string): CliError {
 function toRow(e: DaemonEvent): string[] {
   const time = new Date(e.time).toISOString().slice(11, 23);
   return [time, e.guest ?? '-', e.type, e.reason, e.count > 1 ? `${e.message} (x${e.count})` : e.message];
-}
-
-/** Columns padded to their widest cell; the last column is not padded. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n') + '\n';
 }

@@ -6,7 +6,8 @@ import { fetchDaemonWhy, type WhyAnswer } from '../daemon-client.js';
 import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
 import { resolveStateDir } from '../state-dir.js';
-import { formatTable, noDaemon } from './events.js';
+import { formatTable } from '../../render/table.js';
+import { noDaemon } from './events.js';
 
 export function registerWhy(program: Command, io: Output, result: CommandResult): void {
   const command = program.command('why').description('explain a guest\'s state: the daemon\'s recent decisions about it').argument('<name>', 'guest name');

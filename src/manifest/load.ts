@@ -1,8 +1,8 @@
 // Manifest directory → desired state, or every problem of every file at once. Never throws for bad input.
 
 import { createHash } from 'node:crypto';
-import { readdir, readFile, realpath } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { hasErrors, type Diagnostic } from '../model/diagnostic.js';
 import type { DesiredState, HostSpec } from '../model/host-spec.js';
 import { checkAcrossGuests, type GuestRef } from './cross-checks.js';
@@ -26,7 +26,7 @@ export interface LoadResult {
 }
 
 export interface LoadOptions {
-  /** Directory of `*.yaml`/`*.yml` manifests (not recursive; dotfiles skipped). */
+  /** Directory of `*.yaml`/`*.yml` manifests (not recursive; dotfiles skipped; FIFOs, devices and symlinks out of it refused). */
   readonly dir: string;
   /** Override built-in Host defaults (fields a Host manifest sets still win). */
   readonly hostDefaults?: Partial<HostSpec>;
@@ -43,7 +43,13 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   const guestDocs: SourceDocument[] = [];
   const hostDocs: SourceDocument[] = [];
   const refs: GuestRef[] = [];
+  const realDir = await realpath(dir).catch(() => resolve(dir));
   for (const file of listed.files) {
+    const refused = await checkManifestFile(file, realDir);
+    if (refused !== undefined) {
+      diagnostics.push(refused);
+      continue;
+    }
     const bytes = await readFile(file).catch((error: unknown) => error as NodeJS.ErrnoException);
     if (!(bytes instanceof Uint8Array)) {
       diagnostics.push({ severity: 'error', code: 'unreadable-file', file, message: `cannot read file: ${bytes.code ?? bytes.message}` });
@@ -85,7 +91,7 @@ async function listManifestFiles(dir: string): Promise<Listing> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });
     const files = entries
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && /\.ya?ml$/.test(e.name))
+      .filter((e) => !e.isDirectory() && !e.name.startsWith('.') && /\.ya?ml$/.test(e.name))
       .map((e) => join(dir, e.name))
       .sort();
     if (files.length > 0) return { status: 'ok', files };
@@ -94,6 +100,32 @@ async function listManifestFiles(dir: string): Promise<Listing> {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     return { status: 'unreadable', diagnostic: { severity: 'error', code: 'unreadable-directory', file: dir, message: `cannot read manifest directory (${code})` } };
   }
+}
+
+/** Largest manifest or configFile qvmctl reads; anything bigger is refused unread. */
+export const MAX_INPUT_BYTES = 1024 * 1024;
+
+// A manifest is read only if it is a regular file of bounded size whose real path (symlinks
+// followed) lies inside the manifest directory: a symlink cannot make qvmctl read /etc/shadow,
+// and a FIFO or device cannot make it block or read forever.
+async function checkManifestFile(file: string, realDir: string): Promise<Diagnostic | undefined> {
+  const refuse = (code: string, message: string): Diagnostic => ({ severity: 'error', code, file, message });
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch (error) {
+    return refuse('unreadable-file', `cannot read file: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  if (!isInside(real, realDir)) return refuse('manifest-outside', `resolves to ${real}, outside the manifest directory; not read`);
+  const info = await stat(real);
+  if (!info.isFile()) return refuse('manifest-not-file', 'not a regular file; not read');
+  if (info.size > MAX_INPUT_BYTES) return refuse('manifest-too-large', `${info.size} bytes, more than the ${MAX_INPUT_BYTES} a manifest may have; not read`);
+  return undefined;
+}
+
+/** True when `path` is `root` or below it (both real paths). */
+export function isInside(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 function checkSingleHost(hosts: readonly SourceDocument[]): Diagnostic[] {

@@ -3,6 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { HostSpec, MaintenanceWindow, Weekday } from '../model/host-spec.js';
+import { checkHostCommands } from './commands.js';
 import { HOST_DEFAULTS } from './defaults.js';
 import { durationOr } from './duration.js';
 import type { HostInput } from './manifest-types.js';
@@ -16,6 +17,14 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
   const diagnostics: Diagnostic[] = [];
   if (doc !== undefined && spec.qvm?.path !== undefined && spec.qvm.simulator === true) {
     diagnostics.push({ severity: 'error', code: 'host-qvm', file: doc.file, ...doc.locate(['spec', 'qvm', 'simulator'], 'key'), message: 'spec.qvm takes `path` or `simulator: true`, not both' });
+  }
+  if (doc !== undefined) {
+    const entries = [
+      ...(spec.commands?.allow ?? []).map((executable, i) => ({ path: ['spec', 'commands', 'allow', i], executable })),
+      { path: ['spec', 'shutdown', 'command', 0], executable: spec.shutdown?.command?.[0] },
+      { path: ['spec', 'shutdown', 'rebootCommand', 0], executable: spec.shutdown?.rebootCommand?.[0] },
+    ];
+    diagnostics.push(...checkHostCommands({ doc, entries }));
   }
   const qvm: HostSpec['qvm'] = spec.qvm?.simulator === true
     ? { kind: 'simulator' }

@@ -1,7 +1,7 @@
 // A guest's VM configuration in any of its three forms → the .qvmconf text qvm will be started with,
 // checked by the qvmconf parser, with every qvm error mapped back to the manifest (or .qvmconf) line.
 
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { QvmconfError } from '../qvmconf/ast.js';
@@ -31,6 +31,10 @@ export interface QvmConfigOptions {
 }
 
 const QVM: FieldPath = ['spec', 'qvm'];
+/** Largest configFile read (a FIFO, device or huge file is refused unread). */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+// A system name becomes a path component (/dev/qvm/<system>): no separators, no `..`.
+const SYSTEM_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 const STRUCTURED_KEYS = ['system', 'cpus', 'ram', 'rom', 'load', 'initrd', 'vdevs', 'pass', 'logger', 'dump', 'set', 'simulator'] as const;
 
 export async function resolveQvmConfig(options: QvmConfigOptions): Promise<{ resolved: ResolvedQvm | undefined; diagnostics: Diagnostic[] }> {
@@ -80,6 +84,9 @@ async function resolveConfigFile(options: QvmConfigOptions, configFile: string):
   if (!options.allowedRoots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep))) {
     return { resolved: undefined, diagnostics: [problem(doc, path, 'config-file-outside', `config file \`${configFile}\` resolves to ${real}, outside the manifest directory and Host configRoots`)] };
   }
+  const info = await stat(real);
+  if (!info.isFile()) return { resolved: undefined, diagnostics: [problem(doc, path, 'config-file-not-file', `config file \`${display}\` is not a regular file; not read`)] };
+  if (info.size > MAX_CONFIG_BYTES) return { resolved: undefined, diagnostics: [problem(doc, path, 'config-file-too-large', `config file \`${display}\` has ${info.size} bytes, more than ${MAX_CONFIG_BYTES}; not read`)] };
   let text: string;
   try {
     text = await readFile(real, 'utf8');
@@ -104,6 +111,9 @@ function checkRaw(
   const { system } = parsed.document;
   if (system === undefined) {
     return { resolved: undefined, diagnostics: [problem(doc, path, 'qvmconf-system', 'the configuration must set `system` as its first entry (it names /dev/qvm/<system>)')] };
+  }
+  if (!SYSTEM_NAME.test(system)) {
+    return { resolved: undefined, diagnostics: [problem(doc, path, 'qvmconf-system', `system name \`${system}\` must be a plain word (letters, digits, . _ -; not starting with .): it names /dev/qvm/<system>`)] };
   }
   const text = sources.map((s) => s.text).join('\n');
   const entries: readonly RenderOption[] = parsed.document.entries;

@@ -5,12 +5,14 @@
 // its own PID and then `exec`s qvm, so the PID recorded is qvm's.
 // Signals sent to the monitor itself are caught and ignored (handlers, not SIG_IGN, so qvm does not
 // inherit them), so the exit record is written even if the monitor is hit by a host-wide SIGTERM.
+// umask 077: the PID file, exit record and console log (and what qvm writes) are private to the owner.
 
 export const MONITOR_SCRIPT = `#!/bin/sh
 # qvmctl guest monitor. usage: monitor.sh <guest-dir> <run-id> <qvm argv...>
 dir=$1
 run=$2
 shift 2
+umask 077
 trap ':' HUP INT TERM QUIT USR1 USR2
 now_ms() {
   t=$(date +%s%3N 2>/dev/null)

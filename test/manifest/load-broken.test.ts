@@ -38,7 +38,7 @@ describe('loadManifests on a directory of broken manifests', () => {
     ['garbage.yml:-:- not-text', 'not UTF-8 text'],
     ['hostile.yaml:10:7 qvmconf', 'qvm: unknown option `frobnicate`'],
     ['hostile.yaml:12:17 readiness', 'log pattern is not a valid regular expression'],
-    ['hostile.yaml:15:20 command-not-allowed', 'executable `/bin/sh` is not in Host spec.commands.allow'],
+    ['hostile.yaml:15:20 command-shell', 'executable `/bin/sh` is a shell or launcher'],
     ['config-file.yaml:7:17 config-file-missing', 'guests/missing.qvmconf` does not exist'],
     ['config-file.yaml:10:7 kind', 'unknown kind `Sandwich`; expected Guest or Host'],
     ['config-file.yaml:14:1 not-a-manifest', 'expected a manifest'],

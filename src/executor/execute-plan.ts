@@ -5,6 +5,7 @@
 import type { GuestSpec, ShutdownSpec } from '../model/guest-spec.js';
 import type { ObservedGuest } from '../model/observed.js';
 import type { Change, Plan } from '../model/plan.js';
+import { crashPoint } from '../runtime/crash-point.js';
 import type { RuntimePort, StopOutcome, StopStep } from '../runtime/port.js';
 import { runGraph, type GraphNode, type NodeResult } from './run-graph.js';
 
@@ -72,11 +73,13 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
       const guest = running.get(step.guest);
       if (guest === undefined) return { ok: true, outcome: { detail: 'not running' } };
       const shutdown = specs.get(step.guest)?.shutdown ?? options.fallbackShutdown;
+      if (step.change.reason === 'removed') crashPoint('prune:before-stop');
       const stop = await options.runtime.stop(step.guest, shutdown, guest, {
         onStep: (ladderStep) => hooks.onLadderStep?.(step.guest, ladderStep),
       });
       if (stop.result === 'stuck') return { ok: false, outcome: { detail: `stuck after ${ladderLabel(stop.lastStep)}: still running`, stop } };
       running.delete(step.guest);
+      if (step.change.action === 'restart') crashPoint('restart:after-stop');
       return { ok: true, outcome: { detail: `by ${ladderLabel(stop.step)}`, stop } };
     }
     const spec = specs.get(step.guest);

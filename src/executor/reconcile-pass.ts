@@ -8,6 +8,7 @@ import type { GuestHistory, Observation } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
 import { createPlan } from '../planner/create-plan.js';
 import { recordExit } from '../planner/exit-policy.js';
+import { crashPoint } from '../runtime/crash-point.js';
 import type { RuntimePort } from '../runtime/port.js';
 import { loadGuestHistory, saveGuestHistory } from '../runtime/state/history.js';
 import { readFence } from './fence.js';
@@ -81,6 +82,7 @@ async function prepareLocked(options: PassOptions): Promise<PreparedPass> {
   const observed = await options.runtime.observe();
   // Passes are single-flight per state directory, so no other stop ladder can be under way: a
   // `stopping` mark left by a qvmctl that died mid-stop must not freeze the guest.
+  crashPoint('apply:after-observe');
   const observation: Observation = { ...observed, guests: observed.guests.map((g) => ({ ...g, stopping: false })) };
 
   const specs = new Map(desired.guests.map((spec) => [spec.name, spec]));

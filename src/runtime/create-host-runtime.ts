@@ -7,6 +7,7 @@ import type { GuestSpec, ShutdownSpec } from '../model/guest-spec.js';
 import type { HostSpec } from '../model/host-spec.js';
 import type { ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import { DEFAULT_TUNING, type RuntimeContext, type RuntimeEvent, type RuntimeTuning } from './context.js';
+import { crashPoint } from './crash-point.js';
 import { monitorScriptUpToDate } from './install-monitor.js';
 import { MONITOR_SCRIPT } from './monitor-script.js';
 import { observeGuests } from './observe-guests.js';
@@ -69,6 +70,7 @@ export function createHostRuntime(options: HostRuntimeOptions): RuntimePort {
       const runId = identity?.pid === guest.pid && identity.processStart === guest.processStart ? identity.runId : undefined;
       // Marks the coming exit as requested: the monitor reads this when qvm ends.
       await writeFileAtomic(layout.stopRequest(name), `${guest.pid}\n`);
+      crashPoint('stop:after-request-marker');
       return runStopLadder(
         ctx,
         {

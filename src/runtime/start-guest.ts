@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import type { GuestSpec } from '../model/guest-spec.js';
 import type { ObservedGuest } from '../model/observed.js';
 import type { RuntimeContext } from './context.js';
+import { crashPoint } from './crash-point.js';
 import { GuestAlreadyRunningError, GuestStartError, RuntimeError } from './errors.js';
 import { findAnyGuestQvm, findGuestProcess, hasArg, launchRecordPath, type LaunchRecord } from './find-guest-process.js';
 import { delay, pollUntil } from './poll.js';
@@ -42,6 +43,7 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
     ]);
     launchMonitor(ctx, name, runId, ctx.launcher.argv(confPath, spec.extraArgs));
 
+    crashPoint('start:after-monitor-spawn');
     const entry = await waitForQvm(ctx, name, runId, confPath);
     const identity: IdentityRecord = { name, ...launch, pid: entry.pid, processStart: entry.start };
     await writeIdentity(layout, identity);

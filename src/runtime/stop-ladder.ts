@@ -5,6 +5,7 @@ import type { ShutdownSpec } from '../model/guest-spec.js';
 import type { ExitRecord } from '../model/observed.js';
 import type { StopHooks, StopOutcome, StopStep } from './port.js';
 import type { RuntimeContext } from './context.js';
+import { crashPoint } from './crash-point.js';
 import { pollUntil } from './poll.js';
 import { isSameProcess } from './proc-table/types.js';
 import { runCommand } from './run-command.js';
@@ -47,6 +48,7 @@ export async function runStopLadder(ctx: RuntimeContext, target: StopTarget, shu
   if ((await sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGTERM' })) === 'not-verified') {
     return stopped(target.guestCommand === undefined ? 'already-gone' : 'guest-command');
   }
+  crashPoint('stop:after-power-button');
   if (await waitGone(shutdown.powerButtonTimeoutMs)) return stopped('power-button');
 
   if (!shutdown.allowPowerCut) return { result: 'stuck', lastStep: 'power-button', elapsedMs: Date.now() - started };

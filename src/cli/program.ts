@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { registerFence } from './commands/fence.js';
 import { registerRender } from './commands/render.js';
+import { registerShutdown } from './commands/shutdown.js';
 import { registerValidate } from './commands/validate.js';
 import { CliError } from './errors.js';
 import { processOutput, type CommandResult, type Output } from './output.js';
@@ -13,6 +15,8 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
     .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } });
   registerValidate(program, io, result);
   registerRender(program, io, result);
+  registerShutdown(program, io, result);
+  registerFence(program, io, result);
   try {
     await program.parseAsync([...argv]);
     return result.exitCode;

@@ -3,16 +3,20 @@
 // fence is a file, so a qvmctl that dies mid-sequence leaves no guest starting again, and a rerun
 // simply resumes: guests already gone count as stopped.
 
+import { join } from 'node:path';
 import type { DesiredState } from '../model/host-spec.js';
 import type { ShutdownPlan } from '../planner/shutdown-plan.js';
 import { createShutdownPlan } from '../planner/shutdown-plan.js';
 import { runHostCommand as defaultRunHostCommand, type HostCommandResult, type HostCommandRunner } from '../runtime/host-command.js';
 import type { RuntimePort } from '../runtime/port.js';
-import { ensureDir } from '../runtime/state/atomic-file.js';
+import { ensureDir, writeJsonAtomic } from '../runtime/state/atomic-file.js';
 import { liftFence, raiseFence, readFence, type Fence } from './fence.js';
 import { withPassLock } from './pass-lock.js';
 import { FALLBACK_SHUTDOWN } from './reconcile-pass.js';
 import { stopAll, type GuestShutdownResult, type ShutdownStopHooks } from './shutdown-stops.js';
+
+/** The last sequence's result, kept in the state directory: the host may be gone before anyone reads the output. */
+export const SHUTDOWN_RECORD_FILE = 'last-shutdown.json';
 
 export type ShutdownMode = 'poweroff' | 'reboot' | 'none';
 
@@ -92,8 +96,11 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
     const observed = await runtime.observe();
     const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
     const argv = mode === 'reboot' ? desired.host.shutdown.rebootCommand : desired.host.shutdown.command;
-    const finish = (rest: Omit<ShutdownResult, 'fence' | 'resumed' | 'plan' | 'elapsedMs'>): ShutdownResult =>
-      ({ ...rest, fence, resumed: existing !== undefined, plan, elapsedMs: now() - started });
+    const finish = async (rest: Omit<ShutdownResult, 'fence' | 'resumed' | 'plan' | 'elapsedMs'>): Promise<ShutdownResult> => {
+      const result: ShutdownResult = { ...rest, fence, resumed: existing !== undefined, plan, elapsedMs: now() - started };
+      await writeJsonAtomic(join(stateDir, SHUTDOWN_RECORD_FILE), result);
+      return result;
+    };
 
     if (plan.refused.length > 0) {
       // Nothing was stopped: leave the host as it was, unless an earlier run had fenced it already.
@@ -123,16 +130,18 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
     // 5. The host command only once no qvm lives, or when the operator forces it.
     const blocked = alive.length > 0;
     const forced = blocked && options.forceHost === true;
-    const reason = mode === 'none' ? 'not requested (--no-host)'
+    const reason = mode === 'none' ? 'not requested'
       : argv.length === 0 ? `no ${mode === 'reboot' ? 'reboot' : 'host'} command configured`
       : blocked && !forced ? `qvm still alive: ${alive.map((a) => a.guest).join(', ')}`
       : undefined;
+    const status: ShutdownStatus = blocked ? 'blocked' : 'completed';
     let result: HostCommandResult | undefined;
     if (reason === undefined) {
+      // Recorded first: a host command that works takes this process down with the host.
+      await finish({ status, ok: false, guests, blockers, alive, host: { argv, ran: true, forced, result: undefined, reason: undefined } });
       hooks.onHostCommand?.(argv, forced);
       result = await (options.runHostCommand ?? defaultRunHostCommand)(argv);
     }
-    const status: ShutdownStatus = blocked ? 'blocked' : 'completed';
     const hostOk = reason !== undefined ? mode === 'none' : result?.exitCode === 0;
     return finish({
       status, ok: status === 'completed' && hostOk, guests, blockers, alive,

@@ -97,7 +97,7 @@ describe('host shutdown sequence', () => {
     await Promise.all(guests.map((spec) => h.startRunning(spec)));
     const desired = desiredFleet(guests, testHost(h.stateDir));
     const first = await runShutdownSequence({ desired, runtime: h.runtime, stateDir: h.stateDir, mode: 'none' });
-    expect(first).toMatchObject({ status: 'completed', ok: true, host: { ran: false, reason: 'not requested (--no-host)' } });
+    expect(first).toMatchObject({ status: 'completed', ok: true, host: { ran: false, reason: 'not requested' } });
     const again = await runShutdownSequence({ desired, runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff' });
     expect(again).toMatchObject({ status: 'completed', ok: true, resumed: true, guests: [], fence: first.fence });
     expect((await readHostLog(h.stateDir)).map((l) => l.args)).toEqual(['poweroff']);

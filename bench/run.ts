@@ -2,11 +2,13 @@
 import { benchManifests, formatManifestBench } from './manifests.js';
 import { benchPlan, formatPlanBench } from './plan.js';
 import { benchRuntime, formatRuntimeBench } from './runtime.js';
+import { benchSim, formatSimBench } from './sim.js';
 
 const benches: readonly { readonly name: string; readonly run: () => Promise<readonly string[]> | readonly string[] }[] = [
   { name: 'plan', run: () => formatPlanBench(benchPlan()) },
   { name: 'manifests', run: async () => formatManifestBench(await benchManifests()) },
   { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
+  { name: 'sim (200 simulated guests)', run: async () => formatSimBench(await benchSim()) },
 ];
 
 for (const bench of benches) {

@@ -73,13 +73,18 @@ export async function stopAll(options: StopAllOptions): Promise<GuestShutdownRes
     return { ok: outcome.result === 'stopped', outcome };
   };
 
+  // Filled as stops end (runGraph reports a skip right after the stop that caused it).
+  const ended = new Map<string, NodeResult<StopOutcome>>();
   const results = await runGraph<StopNode, StopOutcome>({
     nodes,
     run,
     concurrency: options.concurrency ?? Number.POSITIVE_INFINITY,
     hooks: {
       onStart: (node) => hooks.onGuestStart?.(node),
-      onEnd: (node, result) => hooks.onGuestEnd?.(toGuestResult(node, result, (id) => rootBlocker(id, results))),
+      onEnd: (node, result) => {
+        ended.set(node.id, result);
+        hooks.onGuestEnd?.(toGuestResult(node, result, (id) => rootBlocker(id, ended)));
+      },
     },
   });
   const stopped = nodes.map((node) => {

@@ -62,9 +62,14 @@ describe('host shutdown sequence', () => {
       ivi: { knobs: 'boot-ms=50 ignore-guest-shutdown ignore-power-button', shutdown: { guestTimeoutMs: 200, powerButtonTimeoutMs: 300, allowPowerCut: false } },
     });
     await Promise.all(guests.map((spec) => h.startRunning(spec)));
-    const result = await runShutdownSequence({ desired: desiredFleet(guests, testHost(h.stateDir)), runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff' });
+    const ends: string[] = [];
+    const result = await runShutdownSequence({
+      desired: desiredFleet(guests, testHost(h.stateDir)), runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff',
+      hooks: { onGuestEnd: (r) => ends.push(`${r.guest}:${r.end}:${r.blockedBy ?? ''}`) },
+    });
 
     expect(result).toMatchObject({ status: 'blocked', ok: false, host: { ran: false, result: undefined } });
+    expect(ends.slice(-2)).toEqual(['ivi:stuck:', 'svc:blocked:ivi']);
     const g = byGuest(result);
     expect(g['ivi']).toMatchObject({ end: 'stuck', step: 'power-button' });
     expect(g['svc']).toMatchObject({ end: 'blocked', blockedBy: 'ivi' });

@@ -2,6 +2,7 @@
 import { benchManifests, formatManifestBench } from './manifests.js';
 import { benchPlan, formatPlanBench } from './plan.js';
 import { benchRuntime, formatRuntimeBench } from './runtime.js';
+import { benchShutdown, formatShutdownBench } from './shutdown.js';
 import { benchSim, formatSimBench } from './sim.js';
 
 const benches: readonly { readonly name: string; readonly run: () => Promise<readonly string[]> | readonly string[] }[] = [
@@ -9,6 +10,7 @@ const benches: readonly { readonly name: string; readonly run: () => Promise<rea
   { name: 'manifests', run: async () => formatManifestBench(await benchManifests()) },
   { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
   { name: 'sim (200 simulated guests)', run: async () => formatSimBench(await benchSim()) },
+  { name: 'shutdown (50-guest DAG)', run: async () => formatShutdownBench(await benchShutdown()) },
 ];
 
 for (const bench of benches) {

@@ -8,6 +8,7 @@ import type { DesiredState } from '../model/host-spec.js';
 import type { ShutdownPlan } from '../planner/shutdown-plan.js';
 import { createShutdownPlan } from '../planner/shutdown-plan.js';
 import { runHostCommand as defaultRunHostCommand, type HostCommandResult, type HostCommandRunner } from '../runtime/host-command.js';
+import type { RuntimeTuning } from '../runtime/context.js';
 import type { RuntimePort } from '../runtime/port.js';
 import { ensureDir, writeJsonAtomic } from '../runtime/state/atomic-file.js';
 import { liftFence, raiseFence, readFence, type Fence } from './fence.js';
@@ -17,6 +18,12 @@ import { stopAll, type GuestShutdownResult, type ShutdownStopHooks } from './shu
 
 /** The last sequence's result, kept in the state directory: the host may be gone before anyone reads the output. */
 export const SHUTDOWN_RECORD_FILE = 'last-shutdown.json';
+
+/**
+ * Runtime tuning for a runtime that runs the sequence: each poll interval is paid once per link of
+ * the dependency chain (a dependency stops only once its dependents are seen gone), so poll faster.
+ */
+export const SHUTDOWN_TUNING: Partial<RuntimeTuning> = { pollMs: 20 };
 
 export type ShutdownMode = 'poweroff' | 'reboot' | 'none';
 

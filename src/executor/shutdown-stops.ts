@@ -5,7 +5,7 @@
 import type { GuestSpec, ShutdownSpec } from '../model/guest-spec.js';
 import type { ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { ShutdownPlan, ShutdownStep } from '../planner/shutdown-plan.js';
-import type { RuntimePort, StopOutcome, StopStep } from '../runtime/port.js';
+import type { RuntimePort, StopHooks, StopOutcome, StopStep } from '../runtime/port.js';
 import { runGraph, type NodeResult } from './run-graph.js';
 
 export type GuestEnd = 'stopped' | 'stuck' | 'blocked' | 'failed' | 'left';
@@ -46,6 +46,9 @@ export interface StopAllOptions {
   readonly hooks?: ShutdownStopHooks;
 }
 
+/** What a graph node resolves with: `gone` as soon as the qvm process has ended, else the ladder's outcome. */
+type Outcome = StopOutcome | 'gone';
+
 interface StopNode extends ShutdownStep {
   readonly id: string;
   readonly needs: readonly string[];
@@ -58,24 +61,39 @@ export async function stopAll(options: StopAllOptions): Promise<GuestShutdownRes
   const unmanaged = new Map(options.unmanaged.map((p) => [`pid:${p.pid}`, p]));
   const nodes: StopNode[] = plan.waves.flat().map((step) => ({ ...step, id: step.guest, needs: step.after }));
 
-  const run = async (node: StopNode): Promise<{ ok: boolean; outcome: StopOutcome }> => {
-    const ladderHooks = { onStep: (step: StopStep) => hooks.onLadderStep?.(node.guest, step) };
-    let outcome: StopOutcome;
-    if (node.kind === 'unmanaged') {
-      const process = unmanaged.get(node.guest);
-      if (process === undefined) throw new Error(`no unmanaged qvm ${node.guest}`);
-      outcome = await runtime.stopUnmanaged(process, options.fallbackShutdown, ladderHooks);
-    } else {
-      const guest = running.get(node.guest);
-      if (guest === undefined) throw new Error(`guest ${node.guest} is not running`);
-      outcome = await runtime.stop(node.guest, specs.get(node.guest)?.shutdown ?? options.fallbackShutdown, guest, ladderHooks);
-    }
-    return { ok: outcome.result === 'stopped', outcome };
+  // A dependency may stop as soon as its dependents' qvm are gone; their exit records come later.
+  const full = new Map<string, Promise<StopOutcome>>();
+  const ended = new Map<string, NodeResult<Outcome>>();
+  const report = (node: StopNode, result: NodeResult<StopOutcome>): void => {
+    hooks.onGuestEnd?.(toGuestResult(node, result, (id) => rootBlocker(id, ended)));
   };
 
-  // Filled as stops end (runGraph reports a skip right after the stop that caused it).
-  const ended = new Map<string, NodeResult<StopOutcome>>();
-  const results = await runGraph<StopNode, StopOutcome>({
+  const run = async (node: StopNode): Promise<{ ok: boolean; outcome: Outcome }> => {
+    let gone!: () => void;
+    const goneSignal = new Promise<'gone'>((resolve) => { gone = () => { resolve('gone'); }; });
+    const ladderHooks = { onStep: (step: StopStep) => hooks.onLadderStep?.(node.guest, step), onGone: () => { gone(); } };
+    const startedAt = Date.now();
+    const stopping = startStop(node, ladderHooks);
+    full.set(node.id, stopping);
+    void stopping.then((outcome) => {
+      report(node, { id: node.id, status: outcome.result === 'stopped' ? 'done' : 'failed', outcome, error: undefined, blockedBy: undefined, startedAt, endedAt: Date.now() });
+    }, () => undefined);
+    const first = await Promise.race([stopping, goneSignal]);
+    return { ok: first === 'gone' || first.result === 'stopped', outcome: first };
+  };
+
+  const startStop = (node: StopNode, ladderHooks: StopHooks): Promise<StopOutcome> => {
+    if (node.kind === 'unmanaged') {
+      const process = unmanaged.get(node.guest);
+      if (process === undefined) return Promise.reject(new Error(`no unmanaged qvm ${node.guest}`));
+      return runtime.stopUnmanaged(process, options.fallbackShutdown, ladderHooks);
+    }
+    const guest = running.get(node.guest);
+    if (guest === undefined) return Promise.reject(new Error(`guest ${node.guest} is not running`));
+    return runtime.stop(node.guest, specs.get(node.guest)?.shutdown ?? options.fallbackShutdown, guest, ladderHooks);
+  };
+
+  const results = await runGraph<StopNode, Outcome>({
     nodes,
     run,
     concurrency: options.concurrency ?? Number.POSITIVE_INFINITY,
@@ -83,15 +101,18 @@ export async function stopAll(options: StopAllOptions): Promise<GuestShutdownRes
       onStart: (node) => hooks.onGuestStart?.(node),
       onEnd: (node, result) => {
         ended.set(node.id, result);
-        hooks.onGuestEnd?.(toGuestResult(node, result, (id) => rootBlocker(id, ended)));
+        // Stops that ran are reported once their outcome (with the exit record) is in.
+        if (result.status === 'skipped' || result.error !== undefined) report(node, { ...result, outcome: undefined });
       },
     },
   });
-  const stopped = nodes.map((node) => {
+  const stopped: GuestShutdownResult[] = [];
+  for (const node of nodes) {
     const result = results.get(node.id);
     if (result === undefined) throw new Error(`no result for ${node.id}`);
-    return toGuestResult(node, result, (id) => rootBlocker(id, results));
-  });
+    const outcome = await full.get(node.id)?.catch(() => undefined);
+    stopped.push(toGuestResult(node, { ...result, outcome }, (id) => rootBlocker(id, results)));
+  }
   const left = plan.left.map((p): GuestShutdownResult => ({
     guest: `pid:${p.pid}`, kind: 'unmanaged', pid: p.pid, end: 'left', step: undefined, exitCode: undefined, elapsedMs: undefined,
     blockedBy: undefined, detail: 'unmanaged qvm left running (shutdown.unmanaged: leave)',
@@ -100,13 +121,13 @@ export async function stopAll(options: StopAllOptions): Promise<GuestShutdownRes
 }
 
 // A skipped stop was blocked by a dependent that was itself skipped or stuck: name the one that stuck.
-function rootBlocker(id: string, results: ReadonlyMap<string, NodeResult<StopOutcome>>): string {
+function rootBlocker(id: string, results: ReadonlyMap<string, NodeResult<Outcome>>): string {
   let at = id;
   for (let result = results.get(at); result?.status === 'skipped' && result.blockedBy !== undefined; result = results.get(at)) at = result.blockedBy;
   return at;
 }
 
-function toGuestResult(node: StopNode, result: NodeResult<StopOutcome>, blocker: (id: string) => string): GuestShutdownResult {
+function toGuestResult(node: StopNode, result: NodeResult<StopOutcome | undefined>, blocker: (id: string) => string): GuestShutdownResult {
   const base = { guest: node.guest, kind: node.kind, pid: node.pid };
   const outcome = result.outcome;
   if (result.status === 'skipped') {

@@ -95,8 +95,10 @@ describe('qvmctl shutdown', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('fence raised: no guest starts or restarts from now on');
     expect(lines).toContain('app: the power button (SIGTERM)');
-    expect(lines.findIndex((l) => l.startsWith('ui: stopped'))).toBeLessThan(lines.findIndex((l) => l.startsWith('app: stopping')));
-    expect(lines.findIndex((l) => l.startsWith('app: stopped'))).toBeLessThan(lines.findIndex((l) => l.startsWith('svc: stopping')));
+    const at = (prefix: string): number => lines.findIndex((l) => l.startsWith(prefix));
+    expect(at('ui: stopping')).toBeLessThan(at('app: stopping'));
+    expect(at('app: stopping')).toBeLessThan(at('svc: stopping'));
+    expect(at('svc: stopped by the guest shutdown command, exit 0 after')).toBeGreaterThan(at('svc: stopping'));
     expect(lines).toContainEqual(expect.stringMatching(/^GUEST\s+PID\s+END\s+STEP\s+EXIT\s+ELAPSED$/));
     expect(lines).toContainEqual(expect.stringMatching(/^app\s+\d+\s+stopped\s+power-button\s+0\s+[\d.]+ s$/));
     expect(lines).toContainEqual(expect.stringMatching(/^host command .*host-command\.mjs .* poweroff: exit 0$/));

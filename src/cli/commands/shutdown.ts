@@ -4,7 +4,7 @@
 
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { runShutdownSequence, type ShutdownMode, type ShutdownResult } from '../../executor/shutdown-sequence.js';
+import { runShutdownSequence, SHUTDOWN_TUNING, type ShutdownMode, type ShutdownResult } from '../../executor/shutdown-sequence.js';
 import { FALLBACK_SHUTDOWN } from '../../executor/reconcile-pass.js';
 import { loadManifests } from '../../manifest/load.js';
 import { formatDiagnostic } from '../../model/diagnostic.js';
@@ -40,7 +40,7 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
   command.action(async (options: ShutdownOptions) => {
     if (options.reboot === true && !options.host) throw new CliError('Expected at most one of `--reboot` and `--no-host`');
     const desired = await loadDesired(options, io);
-    const runtime = createHostRuntime({ host: desired.host, stateDir: desired.host.stateDir });
+    const runtime = createHostRuntime({ host: desired.host, stateDir: desired.host.stateDir, tuning: SHUTDOWN_TUNING });
     const json = options.output === 'json';
 
     if (options.dryRun === true) {

@@ -8,8 +8,8 @@ import { benchSim, formatSimBench } from './sim.js';
 const benches: readonly { readonly name: string; readonly run: () => Promise<readonly string[]> | readonly string[] }[] = [
   { name: 'plan', run: () => formatPlanBench(benchPlan()) },
   { name: 'manifests', run: async () => formatManifestBench(await benchManifests()) },
-  { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
   { name: 'sim (200 simulated guests)', run: async () => formatSimBench(await benchSim()) },
+  { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
   { name: 'shutdown (50-guest DAG)', run: async () => formatShutdownBench(await benchShutdown()) },
 ];
 

@@ -13,7 +13,14 @@ export const SIMULATOR_BIN = 'qvm-sim';
  * Node flags that keep one simulated guest small, put before the entry as docs/simulator.md says
  * (the simulator cannot apply them itself without re-executing, which would change its PID).
  */
-export const SIMULATOR_NODE_FLAGS: readonly string[] = ['--jitless', '--max-semi-space-size=1', '--max-old-space-size=32', '--single-threaded'];
+export const SIMULATOR_NODE_FLAGS: readonly string[] = [
+  '--jitless',
+  '--no-expose-wasm',
+  '--max-semi-space-size=1',
+  '--max-old-space-size=32',
+  '--single-threaded',
+  '--v8-pool-size=0',
+];
 
 export interface QvmLauncher {
   /** Full argv to run qvm with this config file and extra arguments. */

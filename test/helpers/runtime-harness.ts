@@ -1,7 +1,7 @@
 // Runtime tests against the bundled simulator: a temp state directory per test, guest specs with
 // simulator knobs, the simulator's journal, and cleanup that ends leftover guests without SIGKILL.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GuestSpec, Readiness, ShutdownSpec } from '../../src/model/guest-spec.js';
@@ -9,20 +9,12 @@ import type { QvmBinary } from '../../src/model/host-spec.js';
 import { createHostRuntime, type HostRuntimeOptions } from '../../src/runtime/create-host-runtime.js';
 import type { ObservedGuest } from '../../src/model/observed.js';
 import type { RuntimePort } from '../../src/runtime/port.js';
+import { readSimJournal, type SimJournalLine } from './sim-guest.js';
 import { waitFor } from './wait-for.js';
 
 export const SIM_HOST: { readonly qvm: QvmBinary } = { qvm: { kind: 'simulator' } };
 
-export interface JournalLine {
-  readonly time: number;
-  readonly system: string;
-  readonly pid: number;
-  readonly event: string;
-  readonly signal?: string;
-  readonly code?: number;
-  readonly kind?: string;
-  readonly action?: string;
-}
+export type JournalLine = SimJournalLine;
 
 export interface GuestOptions {
   /** `# qvm-sim:` knobs, e.g. `boot-ms=50 ignore-power-button`. */
@@ -82,10 +74,8 @@ export async function createHarness(): Promise<Harness> {
   const newRuntime = (options: Partial<HostRuntimeOptions> = {}): RuntimePort =>
     createHostRuntime({ host: SIM_HOST, stateDir, tuning: { pollMs: 20 }, ...options });
   const runtime = newRuntime();
-  const journal = async (): Promise<JournalLine[]> => {
-    const text = await readFile(join(stateDir, 'sim', 'journal.jsonl'), 'utf8').catch(() => '');
-    return text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as JournalLine);
-  };
+  // The runtime sets QVM_SIM_DIR=<stateDir>/sim for the simulator.
+  const journal = (): Promise<JournalLine[]> => Promise.resolve(readSimJournal(join(stateDir, 'sim')));
   return {
     stateDir,
     runtime,

@@ -7,8 +7,8 @@ import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GuestSpec } from '../../src/model/guest-spec.js';
 import { createLinuxProcessTable } from '../../src/runtime/proc-table/linux.js';
-import { SIMULATOR_ENTRY, SIMULATOR_NODE_FLAGS } from '../../src/runtime/qvm-command.js';
 import { createHarness, guestSpec, journalViolations, SIM_HOST, signalsIn, type Harness } from '../helpers/runtime-harness.js';
+import { SIM_ARGV } from '../helpers/sim-guest.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const DRIVER = resolve(import.meta.dirname, '../fixtures/runtime-driver.ts');
@@ -121,7 +121,8 @@ describe('adoption', () => {
   it('reports a qvm it did not start as unmanaged and stops it only on request', async () => {
     const conf = join(h.stateDir, 'stray.qvmconf');
     await writeFile(conf, guestSpec('stray').qvmconf);
-    const stray = execa(process.execPath, [...SIMULATOR_NODE_FLAGS, SIMULATOR_ENTRY, `@${conf}`], {
+    const [node = process.execPath, ...simArgs] = SIM_ARGV;
+    const stray = execa(node, [...simArgs, `@${conf}`], {
       detached: true, cleanup: false, forceKillAfterDelay: false, stdio: 'ignore', reject: false,
       env: { QVM_SIM_DIR: join(h.stateDir, 'sim') },
     });

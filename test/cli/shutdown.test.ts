@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadManifests } from '../../src/manifest/load.js';
 import { createHarness, journalViolations, type Harness } from '../helpers/runtime-harness.js';
-import { HOST_COMMAND_SCRIPT, hostLogPath, readHostLog } from '../helpers/shutdown-fleet.js';
+import { hostCommand, readHostLog } from '../helpers/shutdown-fleet.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -50,8 +50,8 @@ spec:
   qvm: { simulator: true }
   stateDir: ${h.stateDir}
   shutdown:
-    command: [${process.execPath}, ${HOST_COMMAND_SCRIPT}, ${hostLogPath(h.stateDir)}, poweroff]
-    rebootCommand: [${process.execPath}, ${HOST_COMMAND_SCRIPT}, ${hostLogPath(h.stateDir)}, reboot]
+    command: ${JSON.stringify(hostCommand(h.stateDir, 'poweroff'))}
+    rebootCommand: ${JSON.stringify(hostCommand(h.stateDir, 'reboot'))}
     deadline: 5s
     unmanaged: refuse
   commands: { allow: [qvm-sim] }
@@ -101,7 +101,7 @@ describe('qvmctl shutdown', () => {
     expect(at('svc: stopped by the guest shutdown command, exit 0 after')).toBeGreaterThan(at('svc: stopping'));
     expect(lines).toContainEqual(expect.stringMatching(/^GUEST\s+PID\s+END\s+STEP\s+EXIT\s+ELAPSED$/));
     expect(lines).toContainEqual(expect.stringMatching(/^app\s+\d+\s+stopped\s+power-button\s+0\s+[\d.]+ s$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^host command .*host-command\.mjs .* poweroff: exit 0$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^host command .* -e .*host-command\.log poweroff: exit 0$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Shutdown completed in [\d.]+ s\.$/));
     expect((await readHostLog(h.stateDir)).map((l) => l.args)).toEqual(['poweroff']);
 

@@ -1,12 +1,21 @@
 // Shutdown tests: an example-like fleet on the simulator, a host with a test host command, the
 // host command's log, and journal checks for the order of exits.
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { GuestSpec } from '../../src/model/guest-spec.js';
 import type { DesiredState, HostSpec, UnmanagedPolicy } from '../../src/model/host-spec.js';
 import { guestSpec, type GuestOptions, type JournalLine } from './runtime-harness.js';
 
-export const HOST_COMMAND_SCRIPT = resolve(import.meta.dirname, '..', 'fixtures', 'host-command.mjs');
+/**
+ * Stand-in for the host's `shutdown` utility: `node -e <this> <log> <args…>` appends one line
+ * `<epoch ms> <args…>` to the log, so a test can check that it ran, how often and when.
+ */
+const HOST_COMMAND_CODE = "require('node:fs').appendFileSync(process.argv[1], Date.now() + ' ' + process.argv.slice(2).join(' ') + '\\n')";
+
+/** The host command argv that logs `args` to the state directory's host-command log. */
+export function hostCommand(stateDir: string, ...args: string[]): string[] {
+  return [process.execPath, '-e', HOST_COMMAND_CODE, hostLogPath(stateDir), ...args];
+}
 
 export function hostLogPath(stateDir: string): string {
   return join(stateDir, 'host-command.log');
@@ -30,8 +39,8 @@ export function testHost(stateDir: string, unmanaged: UnmanagedPolicy = 'refuse'
     prune: { enabled: false, graceMs: 60_000, maxFraction: 0.5 },
     maintenanceWindows: [],
     shutdown: {
-      command: [process.execPath, HOST_COMMAND_SCRIPT, hostLogPath(stateDir), 'poweroff'],
-      rebootCommand: [process.execPath, HOST_COMMAND_SCRIPT, hostLogPath(stateDir), 'reboot'],
+      command: hostCommand(stateDir, 'poweroff'),
+      rebootCommand: hostCommand(stateDir, 'reboot'),
       deadlineMs: 60_000,
       unmanaged,
     },

@@ -1,4 +1,5 @@
 // Runs every benchmark module in bench/ and prints its figures (`npm run bench`).
+import { benchMakespan, formatMakespanBench } from './makespan.js';
 import { benchManifests, formatManifestBench } from './manifests.js';
 import { benchPlan, formatPlanBench } from './plan.js';
 import { benchRuntime, formatRuntimeBench } from './runtime.js';
@@ -10,6 +11,7 @@ const benches: readonly { readonly name: string; readonly run: () => Promise<rea
   { name: 'manifests', run: async () => formatManifestBench(await benchManifests()) },
   { name: 'sim (200 simulated guests)', run: async () => formatSimBench(await benchSim()) },
   { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
+  { name: 'start-up makespan (50-guest DAG on the simulator)', run: async () => formatMakespanBench(await benchMakespan()) },
   { name: 'shutdown (50-guest DAG)', run: async () => formatShutdownBench(await benchShutdown()) },
 ];
 

@@ -19,3 +19,11 @@ export function addManifestOption(command: Command): Command {
 export function addOutputOption(command: Command): Command {
   return command.addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'));
 }
+
+export interface StateDirOptions {
+  readonly stateDir?: string;
+}
+
+export function addStateDirOption(command: Command): Command {
+  return command.option('--state-dir <dir>', 'state directory (default: the Host manifest\'s stateDir)');
+}

@@ -1,7 +1,11 @@
 import { Command } from 'commander';
+import { registerApply } from './commands/apply.js';
 import { registerFence } from './commands/fence.js';
+import { registerOneOff } from './commands/one-off.js';
+import { registerPlan } from './commands/plan.js';
 import { registerRender } from './commands/render.js';
 import { registerShutdown } from './commands/shutdown.js';
+import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { CliError } from './errors.js';
 import { processOutput, type CommandResult, type Output } from './output.js';
@@ -15,6 +19,10 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
     .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } });
   registerValidate(program, io, result);
   registerRender(program, io, result);
+  registerPlan(program, io, result);
+  registerApply(program, io, result);
+  registerStatus(program, io, result);
+  registerOneOff(program, io, result);
   registerShutdown(program, io, result);
   registerFence(program, io, result);
   try {

@@ -77,7 +77,7 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
       });
       if (stop.result === 'stuck') return { ok: false, outcome: { detail: `stuck after ${ladderLabel(stop.lastStep)}: still running`, stop } };
       running.delete(step.guest);
-      return { ok: true, outcome: { detail: `stopped by ${ladderLabel(stop.step)}`, stop } };
+      return { ok: true, outcome: { detail: `by ${ladderLabel(stop.step)}`, stop } };
     }
     const spec = specs.get(step.guest);
     if (spec === undefined) return { ok: false, outcome: { detail: 'no manifest for this guest' } };
@@ -87,7 +87,7 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
     running.set(spec.name, started);
     const ready = await options.runtime.waitReady(spec, started);
     return ready
-      ? { ok: true, outcome: { detail: `running (pid ${started.pid}) and ready`, started } }
+      ? { ok: true, outcome: { detail: `pid ${started.pid}, ready`, started } }
       : { ok: false, outcome: { detail: `started (pid ${started.pid}) but not ready`, started } };
   };
 

@@ -52,9 +52,16 @@ export function preparePass(options: PassOptions): Promise<PreparedPass> {
   return withPassLock(options.stateDir, () => prepareLocked(options));
 }
 
-export function runPass(options: PassOptions & { readonly hooks?: ExecutionHooks }): Promise<PassResult> {
+export interface RunPassOptions extends PassOptions {
+  readonly hooks?: ExecutionHooks;
+  /** Picks the plan to execute from the fresh pass (e.g. a saved plan after a staleness check); may throw. */
+  readonly choosePlan?: (prepared: PreparedPass) => Plan;
+}
+
+export function runPass(options: RunPassOptions): Promise<PassResult> {
   return withPassLock(options.stateDir, async () => {
-    const prepared = await prepareLocked(options);
+    const fresh = await prepareLocked(options);
+    const prepared = options.choosePlan === undefined ? fresh : { ...fresh, plan: options.choosePlan(fresh) };
     const execution = await executePlan({
       plan: prepared.plan,
       guests: options.desired.guests,

@@ -22,7 +22,9 @@ export type Reason =
   | 'prune-grace'
   | 'prune-guard'
   | 'dependency-not-running'
-  | 'fenced';
+  | 'fenced'
+  /** An operator's one-off `qvmctl start|stop|restart NAME`. */
+  | 'operator';
 
 /**
  * One guest's change. A change has a stop half (`stop`, `restart`) and/or a start half (`start`,

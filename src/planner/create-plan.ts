@@ -96,7 +96,7 @@ export function createPlan(input: PlanInput): Plan {
   return assemblePlan({ decisions, actionOf, dependencies: graph.dependencies, dependents: graph.dependents });
 }
 
-interface AssembleInput {
+export interface AssembleInput {
   readonly decisions: ReadonlyMap<string, Decision>;
   readonly actionOf: (name: string) => ChangeAction | undefined;
   readonly dependencies: ReadonlyMap<string, readonly string[]>;
@@ -104,7 +104,7 @@ interface AssembleInput {
 }
 
 // Edges (see Change), waves and the requeue time from the per-guest decisions.
-function assemblePlan({ decisions, actionOf, dependencies, dependents }: AssembleInput): Plan {
+export function assemblePlan({ decisions, actionOf, dependencies, dependents }: AssembleInput): Plan {
   const changes: Change[] = [];
   const holds: Hold[] = [];
   for (const name of [...decisions.keys()].sort(compareNames)) {

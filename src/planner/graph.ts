@@ -93,12 +93,21 @@ export function findCycle(graph: DependencyGraph): readonly string[] | undefined
 
 // Every node that depends on `name`, directly or not, sorted.
 export function collectDependents(graph: DependencyGraph, name: string): readonly string[] {
+  return collectReachable(graph.dependents, name);
+}
+
+// Every node `name` depends on, directly or not, sorted.
+export function collectDependencies(graph: DependencyGraph, name: string): readonly string[] {
+  return collectReachable(graph.dependencies, name);
+}
+
+function collectReachable(edges: ReadonlyMap<string, readonly string[]>, name: string): readonly string[] {
   const seen = new Set<string>();
-  const queue = [...(graph.dependents.get(name) ?? [])];
+  const queue = [...(edges.get(name) ?? [])];
   for (let item = queue.pop(); item !== undefined; item = queue.pop()) {
     if (seen.has(item)) continue;
     seen.add(item);
-    queue.push(...(graph.dependents.get(item) ?? []));
+    queue.push(...(edges.get(item) ?? []));
   }
   return [...seen].sort(byName);
 }

@@ -161,7 +161,8 @@ export class SimulatedGuest {
 
   /** An action from inside the guest (`qvm-sim guest <system> <action>`). */
   guestAction(action: string): ControlReply {
-    if (action === 'status') return { ok: true, message: `${this.state}${this.hung ? ' (hung)' : ''}` };
+    // Like `systemctl is-active`: succeeds only for a running, responsive guest, so it can gate readiness.
+    if (action === 'status') return { ok: this.state === 'running' && !this.hung, message: `${this.state}${this.hung ? ' (hung)' : ''}` };
     if (this.state !== 'running') return { ok: false, message: `guest is ${this.state}, not accepting commands` };
     if (this.hung) return { ok: false, message: 'guest does not respond (hung)' };
     this.journal({ event: 'guest', action });

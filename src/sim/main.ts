@@ -15,18 +15,30 @@ function writeLine(fd: number, line: string): void {
 const io: QvmIo = { out: (line) => { writeLine(1, line); }, err: (line) => { writeLine(2, line); } };
 const [first, ...rest] = process.argv.slice(2);
 
-let code: number;
-if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-  writeLine(first === undefined ? 2 : 1, SIM_HELP.trimEnd());
-  code = first === undefined ? 2 : 0;
-} else if (first === 'guest') {
-  const { runGuestCommand } = await import('./guest-command.js');
-  code = await runGuestCommand(rest, io);
-} else if (first === 'reset') {
-  const { runReset } = await import('./reset.js');
-  code = runReset(rest, io);
-} else {
+// Exit codes for failures the simulator did not foresee: qvm's "fatal error before the guest started".
+async function run(): Promise<number> {
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    writeLine(first === undefined ? 2 : 1, SIM_HELP.trimEnd());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === 'guest') {
+    const { runGuestCommand } = await import('./guest-command.js');
+    return runGuestCommand(rest, io);
+  }
+  if (first === 'reset') {
+    const { runReset } = await import('./reset.js');
+    return runReset(rest, io);
+  }
   const { runQvm } = await import('./run-qvm.js');
-  code = await runQvm(process.argv.slice(2), io);
+  return runQvm(process.argv.slice(2), io);
+}
+
+let code: number;
+try {
+  code = await run();
+} catch (error) {
+  // e.g. an unwritable QVM_SIM_DIR: one line, no stack trace.
+  io.err(`qvm-sim: fatal: ${error instanceof Error ? error.message : String(error)}`);
+  code = first === 'guest' || first === 'reset' ? 1 : 64;
 }
 process.exit(code);

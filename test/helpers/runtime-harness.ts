@@ -69,8 +69,9 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function createHarness(): Promise<Harness> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'qvmctl-rt-'));
+/** A harness on a fresh temp state directory, or on `stateDir` (e.g. one a CLI under test uses). */
+export async function createHarness(options: { readonly stateDir?: string } = {}): Promise<Harness> {
+  const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'qvmctl-rt-')));
   const newRuntime = (options: Partial<HostRuntimeOptions> = {}): RuntimePort =>
     createHostRuntime({ host: SIM_HOST, stateDir, tuning: { pollMs: 20 }, ...options });
   const runtime = newRuntime();

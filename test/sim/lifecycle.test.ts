@@ -68,6 +68,15 @@ describe('simulated guest lifecycle', () => {
     expect(await c.exited).toBe(40);
   });
 
+  it('guest status succeeds only once the guest runs, so it can gate readiness', async () => {
+    const run = sim.start([`@${sim.writeConf('st', simConf('st', 'boot-ms=1500 shutdown-ms=20'))}`]);
+    await sim.waitForJournal((l) => l.pid === run.pid && l.event === 'boot');
+    const booting = await sim.run(['guest', 'st', 'status']);
+    expect(booting.code).toBe(1);
+    await sim.waitForJournal((l) => l.pid === run.pid && l.event === 'running');
+    expect((await sim.run(['guest', 'st', 'status'])).code).toBe(0);
+  });
+
   it('a guest that ignores its shutdown command still answers, and stops on the power button', async () => {
     const run = await startRunning('g', 'boot-ms=20 shutdown-ms=20 ignore-guest-shutdown');
     expect((await sim.run(['guest', 'g', 'shutdown'])).code).toBe(0);

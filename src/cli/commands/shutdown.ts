@@ -2,17 +2,14 @@
 // qvm lives, host command). `--dry-run` prints the waves, budgets and worst case instead.
 // Exit codes: 0 done, 1 error or host command failed, 2 blocked (a qvm still lives), 3 refused.
 
-import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { runShutdownSequence, SHUTDOWN_TUNING, type ShutdownMode, type ShutdownResult } from '../../executor/shutdown-sequence.js';
 import { FALLBACK_SHUTDOWN } from '../../executor/reconcile-pass.js';
-import { loadManifests } from '../../manifest/load.js';
-import { formatDiagnostic } from '../../model/diagnostic.js';
-import type { DesiredState } from '../../model/host-spec.js';
 import { createShutdownPlan } from '../../planner/shutdown-plan.js';
 import { renderShutdownPlanText } from '../../render/shutdown-plan-text.js';
 import { createHostRuntime } from '../../runtime/create-host-runtime.js';
 import { CliError } from '../errors.js';
+import { openHost } from '../host-context.js';
 import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
 import { createProgressHooks, renderShutdownResultText } from '../shutdown-report.js';
@@ -39,8 +36,8 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
     .option('--dry-run', 'print the waves, each guest\'s budget and the worst case against shutdown.deadline');
   command.action(async (options: ShutdownOptions) => {
     if (options.reboot === true && !options.host) throw new CliError('Expected at most one of `--reboot` and `--no-host`');
-    const desired = await loadDesired(options, io);
-    const runtime = createHostRuntime({ host: desired.host, stateDir: desired.host.stateDir, tuning: SHUTDOWN_TUNING });
+    const { desired, stateDir } = await openHost(options, io);
+    const runtime = createHostRuntime({ host: desired.host, stateDir, tuning: SHUTDOWN_TUNING });
     const json = options.output === 'json';
 
     if (options.dryRun === true) {
@@ -59,7 +56,7 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
       else io.out(`${line}\n`);
     };
     const outcome = await runShutdownSequence({
-      desired, runtime, stateDir: desired.host.stateDir, mode, forceHost: options.forceHost === true, hooks: createProgressHooks(progress),
+      desired, runtime, stateDir, mode, forceHost: options.forceHost === true, hooks: createProgressHooks(progress),
     });
     io.out(json ? `${JSON.stringify(outcome, null, 2)}\n` : renderShutdownResultText(outcome));
     result.exitCode = exitCodeOf(outcome);
@@ -70,15 +67,4 @@ function exitCodeOf(outcome: ShutdownResult): number {
   if (outcome.status === 'refused') return 3;
   if (outcome.status === 'blocked') return 2;
   return outcome.ok ? 0 : 1;
-}
-
-// The desired state, with `--state-dir` in place of the Host manifest's when given.
-async function loadDesired(options: ShutdownOptions, io: Output): Promise<DesiredState> {
-  const loaded = await loadManifests({ dir: options.manifests });
-  if (loaded.desired === undefined) {
-    for (const d of loaded.diagnostics) io.err(`${formatDiagnostic(d)}\n`);
-    throw new CliError(`cannot shut down: the manifests in ${options.manifests} are ${loaded.status} (run \`qvmctl validate\`); the dependency order and stop ladders come from them`);
-  }
-  const { desired } = loaded;
-  return options.stateDir === undefined ? desired : { ...desired, host: { ...desired.host, stateDir: resolve(options.stateDir) } };
 }

@@ -1,0 +1,91 @@
+// `qvmctl apply [PLANFILE]`: converge once, printing progress as it goes. With a saved plan, apply
+// exactly that plan, and refuse it if the manifests or the running processes changed since.
+
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { ExecutionResult } from '../../executor/execute-plan.js';
+import { runPass, type PreparedPass } from '../../executor/reconcile-pass.js';
+import { assertPlanCurrent, fingerprintObservation, InvalidPlanFileError, parseSavedPlan, StalePlanError, type SavedPlan } from '../../executor/saved-plan.js';
+import type { Plan } from '../../model/plan.js';
+import { toPlanJson } from '../../render/plan-json.js';
+import { renderPlanText } from '../../render/plan-text.js';
+import { CliError } from '../errors.js';
+import { openHost, useColor } from '../host-context.js';
+import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
+import type { CommandResult, Output } from '../output.js';
+import { createProgressHooks, summarizeExecution } from '../progress.js';
+
+type ApplyOptions = ManifestOptions & OutputOptions & StateDirOptions;
+
+export function registerApply(program: Command, io: Output, result: CommandResult): void {
+  const command = program.command('apply')
+    .argument('[planfile]', 'a plan saved by `qvmctl plan --out`')
+    .description('converge the host to the manifests once (or apply a saved plan)');
+  addManifestOption(command);
+  addStateDirOption(command);
+  addOutputOption(command);
+  command.action(async (planFile: string | undefined, options: ApplyOptions) => {
+    const saved = planFile === undefined ? undefined : await readSavedPlan(planFile);
+    const host = await openHost(options, io);
+    const text = options.output === 'text';
+    const showPlan = (plan: Plan): void => {
+      if (text) io.out(`${renderPlanText(plan, { color: useColor() })}\n`);
+    };
+    const choosePlan = (prepared: PreparedPass): Plan => {
+      if (saved !== undefined) assertPlanCurrent(saved, { manifests: host.loaded.fingerprint, observed: fingerprintObservation(prepared.observation) });
+      const plan = saved?.plan ?? prepared.plan;
+      showPlan(plan);
+      return plan;
+    };
+    try {
+      const pass = await runPass({
+        desired: host.desired,
+        runtime: host.runtime,
+        stateDir: host.stateDir,
+        explicit: true,
+        choosePlan,
+        ...(text ? { hooks: createProgressHooks(io) } : {}),
+      });
+      report(pass.plan, pass.execution, options, io);
+      result.exitCode = pass.execution.ok ? 0 : 1;
+    } catch (error) {
+      if (error instanceof StalePlanError) throw new CliError(error.message, { cause: error });
+      throw error;
+    }
+  });
+}
+
+async function readSavedPlan(file: string): Promise<SavedPlan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read plan file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+  try {
+    return parseSavedPlan(text, file);
+  } catch (error) {
+    if (error instanceof InvalidPlanFileError) throw new CliError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+function report(plan: Plan, execution: ExecutionResult, options: ApplyOptions, io: Output): void {
+  if (options.output === 'json') {
+    io.out(`${JSON.stringify({ plan: toPlanJson(plan), ok: execution.ok, failed: execution.failed, stuck: execution.stuck, steps: execution.steps.map(stepJson) }, null, 2)}\n`);
+    return;
+  }
+  io.out(`\n${summarizeExecution(execution)}\n`);
+}
+
+function stepJson(step: ExecutionResult['steps'][number]) {
+  return {
+    guest: step.guest,
+    kind: step.kind,
+    status: step.status,
+    detail: step.detail,
+    pid: step.started?.pid ?? null,
+    ladderStep: step.stop?.result === 'stopped' ? step.stop.step : step.stop?.lastStep ?? null,
+    elapsedMs: step.elapsedMs ?? null,
+  };
+}

@@ -1,0 +1,48 @@
+// `qvmctl start|stop|restart NAME`: one guest, with its dependencies (start), its dependents
+// (stop) or both around it (restart), each through readiness gates and stop ladders.
+
+import type { Command } from 'commander';
+import { runPass } from '../../executor/reconcile-pass.js';
+import { createOneOffPlan, UnknownGuestError, type OneOffAction } from '../../planner/one-off-plan.js';
+import { renderPlanText } from '../../render/plan-text.js';
+import { CliError } from '../errors.js';
+import { openHost, useColor } from '../host-context.js';
+import { addManifestOption, addStateDirOption, type ManifestOptions, type StateDirOptions } from '../options.js';
+import type { CommandResult, Output } from '../output.js';
+import { createProgressHooks, summarizeExecution } from '../progress.js';
+
+const DESCRIPTIONS: Readonly<Record<OneOffAction, string>> = {
+  start: 'start a guest (and the dependencies it needs that are not running)',
+  stop: 'stop a guest with its stop ladder (after the running guests that depend on it)',
+  restart: 'restart a guest (and restart the guests that depend on it around it)',
+};
+
+export function registerOneOff(program: Command, io: Output, result: CommandResult): void {
+  for (const action of ['start', 'stop', 'restart'] as const) {
+    const command = program.command(action).argument('<name>', 'guest name').description(DESCRIPTIONS[action]);
+    addManifestOption(command);
+    addStateDirOption(command);
+    command.action(async (name: string, options: ManifestOptions & StateDirOptions) => {
+      const host = await openHost(options, io);
+      try {
+        const pass = await runPass({
+          desired: host.desired,
+          runtime: host.runtime,
+          stateDir: host.stateDir,
+          explicit: true,
+          hooks: createProgressHooks(io),
+          choosePlan: (prepared) => {
+            const plan = createOneOffPlan({ action, name, desired: host.desired, running: prepared.observation.guests });
+            io.out(`${renderPlanText(plan, { color: useColor() })}\n`);
+            return plan;
+          },
+        });
+        io.out(`\n${summarizeExecution(pass.execution)}\n`);
+        result.exitCode = pass.execution.ok ? 0 : 1;
+      } catch (error) {
+        if (error instanceof UnknownGuestError) throw new CliError(error.message, { cause: error });
+        throw error;
+      }
+    });
+  }
+}

@@ -1,0 +1,44 @@
+// `qvmctl plan`: what apply would do and why (a dry run); optionally saved for a later apply.
+
+import type { Command } from 'commander';
+import { preparePass } from '../../executor/reconcile-pass.js';
+import { fingerprintObservation, SAVED_PLAN_FORMAT, type SavedPlan } from '../../executor/saved-plan.js';
+import { writeFileAtomic } from '../../runtime/state/atomic-file.js';
+import { renderPlanJson } from '../../render/plan-json.js';
+import { renderPlanText } from '../../render/plan-text.js';
+import { openHost, useColor } from '../host-context.js';
+import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
+import type { CommandResult, Output } from '../output.js';
+
+interface PlanOptions extends ManifestOptions, OutputOptions, StateDirOptions {
+  readonly out?: string;
+  readonly detailedExitcode?: boolean;
+}
+
+export function registerPlan(program: Command, io: Output, result: CommandResult): void {
+  const command = program.command('plan')
+    .description('show what apply would do, and why (changes nothing)')
+    .option('--out <file>', 'save the plan for `qvmctl apply FILE`')
+    .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none, 1 on error');
+  addManifestOption(command);
+  addStateDirOption(command);
+  addOutputOption(command);
+  command.action(async (options: PlanOptions) => {
+    const host = await openHost(options, io);
+    const prepared = await preparePass({ desired: host.desired, runtime: host.runtime, stateDir: host.stateDir, explicit: true });
+    const { plan } = prepared;
+    if (options.out !== undefined) {
+      const saved: SavedPlan = {
+        format: SAVED_PLAN_FORMAT,
+        createdAt: Date.now(),
+        manifests: host.loaded.fingerprint,
+        observed: fingerprintObservation(prepared.observation),
+        plan,
+      };
+      await writeFileAtomic(options.out, `${JSON.stringify(saved, null, 2)}\n`);
+    }
+    io.out(options.output === 'json' ? renderPlanJson(plan) : renderPlanText(plan, { color: useColor() }));
+    if (options.out !== undefined && options.output !== 'json') io.out(`\nSaved to ${options.out}. Apply exactly this plan with: qvmctl apply ${options.out}\n`);
+    result.exitCode = options.detailedExitcode === true && plan.changes.length > 0 ? 2 : 0;
+  });
+}

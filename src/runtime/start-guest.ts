@@ -26,8 +26,6 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
     if (running !== undefined) throw new GuestAlreadyRunningError(name, running.pid);
 
     const confPath = layout.confFile(name, spec.configHash);
-    await writeFileAtomic(confPath, spec.qvmconf);
-    await rm(layout.stopRequest(name), { force: true });
     const runId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
     const launch: LaunchRecord = {
       runId,
@@ -36,7 +34,12 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
       startedAt: Date.now(),
       consoleOffset: await stat(layout.consoleLog(name)).then((s) => s.size, () => 0),
     };
-    await writeJsonAtomic(launchRecordPath(ctx, name, runId), launch);
+    // Independent files: written (and made durable) in parallel, all before qvm is launched.
+    await Promise.all([
+      writeFileAtomic(confPath, spec.qvmconf),
+      rm(layout.stopRequest(name), { force: true }),
+      writeJsonAtomic(launchRecordPath(ctx, name, runId), launch),
+    ]);
     launchMonitor(ctx, name, runId, ctx.launcher.argv(confPath, spec.extraArgs));
 
     const entry = await waitForQvm(ctx, name, runId, confPath);

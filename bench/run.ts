@@ -1,4 +1,5 @@
 // Runs every benchmark module in bench/ and prints its figures (`npm run bench`).
+import { benchDaemon, formatDaemonBench } from './daemon.js';
 import { benchMakespan, formatMakespanBench } from './makespan.js';
 import { benchManifests, formatManifestBench } from './manifests.js';
 import { benchPlan, formatPlanBench } from './plan.js';
@@ -12,10 +13,13 @@ const benches: readonly { readonly name: string; readonly run: () => Promise<rea
   { name: 'sim (200 simulated guests)', run: async () => formatSimBench(await benchSim()) },
   { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
   { name: 'start-up makespan (50-guest DAG on the simulator)', run: async () => formatMakespanBench(await benchMakespan()) },
+  { name: 'daemon', run: async () => formatDaemonBench(await benchDaemon()) },
   { name: 'shutdown (50-guest DAG)', run: async () => formatShutdownBench(await benchShutdown()) },
 ];
 
-for (const bench of benches) {
+// BENCH_ONLY=daemon,plan runs only the named benchmarks.
+const only = process.env['BENCH_ONLY']?.split(',');
+for (const bench of benches.filter((b) => only === undefined || only.some((name) => b.name.startsWith(name)))) {
   console.log(`# ${bench.name}`);
   for (const line of await bench.run()) console.log(line);
 }

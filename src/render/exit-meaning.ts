@@ -1,7 +1,6 @@
 // What a qvm exit code means, in words (qnx-facts.md, "Exit codes").
 
-import type { GuestSpec } from '../model/guest-spec.js';
-import type { ExitRecord } from '../model/observed.js';
+import type { ExitClass } from '../planner/exit-policy.js';
 
 const MEANINGS: Readonly<Record<number, string>> = {
   0: 'guest shut down or rebooted',
@@ -15,9 +14,16 @@ const MEANINGS: Readonly<Record<number, string>> = {
   96: 'fatal error after the guest started',
 };
 
-export function describeExit(exit: ExitRecord, spec: GuestSpec | undefined): string {
-  const requested = exit.requested ? ', requested by qvmctl' : '';
+export interface ExitToDescribe {
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** The class the restart policy gave it (classifyExit). */
+  readonly meaning: ExitClass;
+}
+
+export function describeExit(exit: ExitToDescribe): string {
+  const requested = exit.meaning === 'requested' ? ', requested by qvmctl' : '';
   if (exit.code === null) return `killed by ${exit.signal ?? 'a signal'}${requested}`;
-  const mapped = exit.code >= 32 && exit.code <= 63 ? spec?.restart.exitCodes[exit.code] ?? 'user-defined' : undefined;
-  return `${exit.code} (${mapped ?? MEANINGS[exit.code] ?? 'unknown code'}${requested})`;
+  const userDefined = exit.code >= 32 && exit.code <= 63 ? (exit.meaning === 'requested' ? 'user-defined' : exit.meaning) : undefined;
+  return `${exit.code} (${userDefined ?? MEANINGS[exit.code] ?? 'unknown code'}${requested})`;
 }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { classifyExit } from '../../src/planner/exit-policy.js';
 import { createPlan } from '../../src/planner/create-plan.js';
 import { describeExit } from '../../src/render/exit-meaning.js';
-import { describeStatus, formatDuration, renderStatusText } from '../../src/render/status.js';
+import { describeGuests } from '../../src/render/guest-status.js';
+import { formatDuration, renderStatusText } from '../../src/render/status.js';
 import { desired, exit, guest, history, NOW, planInput, running } from '../planner/fixtures.js';
 
-describe('describeStatus', () => {
+describe('describeGuests', () => {
   it('derives each phase from the observation, the history and the plan', () => {
     const want = desired([
       guest('up'),
@@ -19,32 +21,35 @@ describe('describeStatus', () => {
       ['broken', history('broken', { failed: true, lastExit: exit('broken', { code: 65, at: NOW - 5000 }) })],
     ]);
     const input = planInput({ desired: want, running: [running('up'), running('gone')], histories });
-    const status = describeStatus({ desired: want, running: input.running, unmanaged: [], histories, plan: createPlan(input) });
-    const phases = Object.fromEntries(status.guests.map((g) => [g.guest, `${g.desired}/${g.phase}`]));
-    expect(phases).toEqual({
+    const guests = describeGuests({ desired: want, plan: createPlan(input), running: new Map(input.running.map((g) => [g.name, g])), histories, errors: new Map() }, NOW);
+    expect(Object.fromEntries(guests.map((g) => [g.name, `${g.desired}/${g.phase}`]))).toEqual({
       up: 'running/running',
       new: 'running/pending',
       off: 'stopped/stopped',
       crashy: 'running/backoff',
       broken: 'running/failed',
-      child: 'running/waiting',
-      gone: 'removed/running',
+      child: 'running/held',
+      gone: 'absent/orphaned',
     });
-    expect(status.guests.find((g) => g.guest === 'broken')?.lastExit).toBe('65 (configuration error)');
-    const text = renderStatusText(status, NOW);
-    expect(text.split('\n')[0]).toMatch(/^GUEST\s+DESIRED\s+PHASE\s+PID\s+UPTIME\s+RESTARTS\s+LAST EXIT$/);
-    expect(text).toMatch(/Held:\n {2}broken: config-error \(qvm rejected the configuration/);
+    const text = renderStatusText(guests, [], NOW);
+    expect(text.split('\n')[0]).toMatch(/^GUEST\s+DESIRED\s+PHASE\s+READY\s+PID\s+UPTIME\s+RESTARTS\s+LAST EXIT$/);
+    expect(text).toMatch(/^broken .* 65 \(configuration error\), 5s ago$/m);
+    expect(text).toMatch(/Held:\n(.*\n)* {2}broken: config-error \(qvm rejected the configuration/);
   });
 });
 
 describe('describeExit', () => {
   it('names qvm exit codes, user-defined codes and signals', () => {
     const spec = guest('g', { restart: { ...guest('x').restart, exitCodes: { 40: 'reboot' } } });
-    expect(describeExit(exit('g', { code: 4 }), spec)).toBe('4 (watchdog)');
-    expect(describeExit(exit('g', { code: 40 }), spec)).toBe('40 (reboot)');
-    expect(describeExit(exit('g', { code: 41 }), spec)).toBe('41 (user-defined)');
-    expect(describeExit(exit('g', { code: 0, requested: true }), spec)).toBe('0 (guest shut down or rebooted, requested by qvmctl)');
-    expect(describeExit(exit('g', { code: null, signal: 'SIGSEGV' }), spec)).toBe('killed by SIGSEGV');
+    const words = (overrides: Parameters<typeof exit>[1]) => {
+      const record = exit('g', overrides);
+      return describeExit({ code: record.code, signal: record.signal, meaning: classifyExit(record, spec) });
+    };
+    expect(words({ code: 4 })).toBe('4 (watchdog)');
+    expect(words({ code: 40 })).toBe('40 (reboot)');
+    expect(words({ code: 41 })).toBe('41 (failure)');
+    expect(words({ code: 0, requested: true })).toBe('0 (guest shut down or rebooted, requested by qvmctl)');
+    expect(words({ code: null, signal: 'SIGSEGV' })).toBe('killed by SIGSEGV');
   });
 
   it('formats durations compactly', () => {

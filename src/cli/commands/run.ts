@@ -1,0 +1,66 @@
+// `qvmctl run`: the reconcile daemon, in the foreground, until SIGTERM or SIGINT. Guests keep
+// running when it ends (they are detached qvm processes under their own monitors).
+
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import type { LevelWithSilent } from 'pino';
+import { createDaemon } from '../../daemon/create-daemon.js';
+import { DaemonAlreadyRunningError } from '../../daemon/errors.js';
+import { parseDuration } from '../../manifest/duration.js';
+import { CliError } from '../errors.js';
+import { createLogger, LOG_LEVELS } from '../logger.js';
+import { addManifestOption, addStateDirOption, type ManifestOptions, type StateDirOptions } from '../options.js';
+import type { CommandResult, Output } from '../output.js';
+import { resolveStateDir } from '../state-dir.js';
+
+interface RunOptions extends ManifestOptions, StateDirOptions {
+  readonly interval?: string;
+  readonly metricsPort?: string;
+  readonly metricsHost: string;
+  readonly logLevel: LevelWithSilent;
+  readonly logFormat?: 'json' | 'pretty';
+}
+
+export function registerRun(program: Command, _io: Output, result: CommandResult): void {
+  const command = program.command('run').description('run the reconcile daemon: keep the host converged to the manifests until stopped');
+  addManifestOption(command);
+  addStateDirOption(command);
+  command
+    .option('--interval <duration>', 'periodic resync (default: the Host manifest\'s reconcile.interval)')
+    .option('--metrics-port <port>', 'also serve /metrics and /healthz on this TCP port')
+    .option('--metrics-host <addr>', 'address of the metrics listener', '127.0.0.1')
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']));
+  command.action(async (options: RunOptions) => {
+    const intervalMs = options.interval === undefined ? undefined : parseDuration(options.interval);
+    if (options.interval !== undefined && (intervalMs === undefined || intervalMs <= 0)) {
+      throw new CliError(`Expected \`--interval\` to be a duration like 30s or 500ms, got \`${options.interval}\``);
+    }
+    const port = options.metricsPort === undefined ? undefined : Number(options.metricsPort);
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+      throw new CliError(`Expected \`--metrics-port\` to be a port number, got \`${options.metricsPort ?? ''}\``);
+    }
+    const stateDir = await resolveStateDir(options);
+    const logger = await createLogger({ level: options.logLevel, pretty: (options.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' });
+    const daemon = createDaemon({
+      manifestDir: resolve(options.manifests),
+      stateDir,
+      logger,
+      ...(intervalMs === undefined ? {} : { intervalMs }),
+      ...(port === undefined ? {} : { metricsTcp: { port, host: options.metricsHost } }),
+    });
+    try {
+      await daemon.start();
+    } catch (error) {
+      if (error instanceof DaemonAlreadyRunningError) throw new CliError(error.message, { exitCode: 1, cause: error });
+      throw error;
+    }
+    const signal = await new Promise<NodeJS.Signals>((done) => {
+      process.once('SIGTERM', () => { done('SIGTERM'); });
+      process.once('SIGINT', () => { done('SIGINT'); });
+    });
+    logger.info({ signal }, `received ${signal}`);
+    await daemon.stop();
+    result.exitCode = 0;
+  });
+}

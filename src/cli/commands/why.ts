@@ -1,0 +1,47 @@
+// `qvmctl why NAME`: the chain of decisions that explains one guest's state (plan entries, holds,
+// exits, actions), from the running daemon.
+
+import type { Command } from 'commander';
+import { fetchDaemonWhy, type WhyAnswer } from '../daemon-client.js';
+import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
+import type { CommandResult, Output } from '../output.js';
+import { resolveStateDir } from '../state-dir.js';
+import { formatTable } from '../../render/table.js';
+import { noDaemon } from './events.js';
+
+export function registerWhy(program: Command, io: Output, result: CommandResult): void {
+  const command = program.command('why').description('explain a guest\'s state: the daemon\'s recent decisions about it').argument('<name>', 'guest name');
+  addManifestOption(command);
+  addStateDirOption(command);
+  addOutputOption(command);
+  command.action(async (name: string, options: ManifestOptions & StateDirOptions & OutputOptions) => {
+    const stateDir = await resolveStateDir(options);
+    const answer = await fetchDaemonWhy(stateDir, name);
+    if (answer === undefined) throw noDaemon(stateDir);
+    result.exitCode = answer.status === undefined && answer.decisions.length === 0 ? 1 : 0;
+    if (options.output === 'json') {
+      io.out(`${JSON.stringify(answer, null, 2)}\n`);
+      return;
+    }
+    io.out(formatWhy(answer));
+  });
+}
+
+function formatWhy(answer: WhyAnswer): string {
+  const { status } = answer;
+  if (status === undefined && answer.decisions.length === 0) return `guest ${answer.guest}: unknown to the daemon (no manifest, not running)\n`;
+  const lines: string[] = [];
+  if (status !== undefined) {
+    const pid = status.pid === undefined ? '' : `, pid ${status.pid}`;
+    lines.push(`guest ${status.name}: ${status.phase} (desired ${status.desired}${pid}, ${status.restarts} restarts)`);
+    if (status.lastExit !== undefined) lines.push(`last exit: ${status.lastExit.code ?? status.lastExit.signal ?? '?'} (${status.lastExit.meaning}) at ${new Date(status.lastExit.at).toISOString()}`);
+    for (const hold of status.holds) lines.push(`held: ${hold.reason}: ${hold.detail}`);
+    if (status.lastError !== undefined) lines.push(`last error: ${status.lastError}`);
+  }
+  if (answer.decisions.length > 0) {
+    lines.push('', formatTable(['TIME', 'PASS', 'KIND', 'WHAT', 'DETAIL'], answer.decisions.map((d) => [
+      new Date(d.time).toISOString().slice(11, 23), String(d.pass), d.kind, d.what, d.detail,
+    ])).trimEnd());
+  }
+  return `${lines.join('\n')}\n`;
+}

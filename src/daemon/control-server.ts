@@ -1,0 +1,113 @@
+// The control API: HTTP over a UNIX socket in the state directory (mode 0600, so only the state
+// directory's owner can ask), and optionally /metrics and /healthz on a loopback TCP port.
+
+import { chmod, unlink } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import { isNotFound } from '../runtime/state/atomic-file.js';
+import type { DaemonEvent, Decision } from './event-log.js';
+import type { DaemonStatus, GuestStatus } from './guest-status.js';
+
+export interface WhyAnswer {
+  readonly guest: string;
+  readonly status: GuestStatus | undefined;
+  readonly decisions: readonly Decision[];
+}
+
+export interface ControlApi {
+  status(): DaemonStatus;
+  events(filter: { readonly guest?: string }): readonly DaemonEvent[];
+  why(guest: string): WhyAnswer;
+  readonly registry: Registry;
+  healthy(): boolean;
+}
+
+export interface ControlServer {
+  /** Address of the TCP listener, when there is one. */
+  readonly tcpPort: number | undefined;
+  close(): Promise<void>;
+}
+
+export interface ControlServerOptions {
+  readonly socketPath: string;
+  readonly api: ControlApi;
+  readonly tcp?: { readonly port: number; readonly host: string };
+}
+
+export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
+  const { api } = options;
+  // A socket file left by a daemon that died (we hold the process lock, so it is not in use).
+  await unlink(options.socketPath).catch((error: unknown) => {
+    if (!isNotFound(error)) throw error;
+  });
+  const unix = createServer((req, res) => { void handle(api, req, res, 'full'); });
+  await listen(unix, (s) => s.listen(options.socketPath));
+  await chmod(options.socketPath, 0o600);
+  let tcp: Server | undefined;
+  if (options.tcp !== undefined) {
+    const { port, host } = options.tcp;
+    tcp = createServer((req, res) => { void handle(api, req, res, 'metrics'); });
+    await listen(tcp, (s) => s.listen(port, host));
+  }
+  const address = tcp?.address();
+  return {
+    tcpPort: typeof address === 'object' && address !== null ? address.port : undefined,
+    async close() {
+      await Promise.all([closeServer(unix), tcp === undefined ? Promise.resolve() : closeServer(tcp)]);
+      await unlink(options.socketPath).catch(() => undefined);
+    },
+  };
+}
+
+async function handle(api: ControlApi, req: IncomingMessage, res: ServerResponse, scope: 'full' | 'metrics'): Promise<void> {
+  try {
+    const url = new URL(req.url ?? '/', 'http://qvmctl');
+    if (req.method !== 'GET') { send(res, 405, { error: 'only GET' }); return; }
+    if (url.pathname === '/healthz') {
+      const ok = api.healthy();
+      send(res, ok ? 200 : 503, { ok });
+      return;
+    }
+    if (url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': api.registry.contentType });
+      res.end(await api.registry.metrics());
+      return;
+    }
+    if (scope === 'full') {
+      if (url.pathname === '/status') { send(res, 200, api.status()); return; }
+      if (url.pathname === '/events') {
+        const guest = url.searchParams.get('guest');
+        send(res, 200, { events: api.events(guest === null ? {} : { guest }) });
+        return;
+      }
+      const why = /^\/why\/([^/]+)$/.exec(url.pathname);
+      if (why?.[1] !== undefined) { send(res, 200, api.why(decodeURIComponent(why[1]))); return; }
+    }
+    send(res, 404, { error: `no such endpoint: ${url.pathname}` });
+  } catch (error) {
+    send(res, 500, { error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+function listen(server: Server, start: (s: Server) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      resolve();
+    });
+    start(server);
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => { resolve(); });
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,162 @@
+// `qvmctl run`: the reconcile loop and everything around it. Wires triggers (manifest watcher,
+// exit-record watcher, periodic resync, hold expiry) into one pass loop, and serves the control
+// API. Nothing happens at import; `start` takes the state directory's process lock.
+
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { HOST_DEFAULTS } from '../manifest/defaults.js';
+import type { DesiredState } from '../model/host-spec.js';
+import { createHostRuntime } from '../runtime/create-host-runtime.js';
+import type { RuntimeTuning } from '../runtime/context.js';
+import { LockBusyError } from '../runtime/errors.js';
+import type { RuntimePort } from '../runtime/port.js';
+import { createProcessTable } from '../runtime/proc-table/select.js';
+import { ensureDir } from '../runtime/state/atomic-file.js';
+import type { LockHandle } from '../runtime/state/lock.js';
+import { acquireProcessLock } from '../runtime/state/process-lock.js';
+import { startControlServer, type ControlServer } from './control-server.js';
+import { DaemonAlreadyRunningError } from './errors.js';
+import { EventLog } from './event-log.js';
+import type { DaemonStatus } from './guest-status.js';
+import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
+import { createPassLoop, type PassLoop, type Trigger } from './pass-loop.js';
+import { Reconciler } from './reconciler.js';
+import { stoppableRuntime } from './stoppable-runtime.js';
+import { watchExitRecords, watchManifestDir, type Watcher } from './watch-files.js';
+
+export interface DaemonOptions {
+  /** Absolute manifest directory. */
+  readonly manifestDir: string;
+  /** Absolute state directory (the daemon's identity: one daemon per state directory). */
+  readonly stateDir: string;
+  readonly logger: Logger;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** Periodic resync; default: the Host manifest's `reconcile.interval`. */
+  readonly intervalMs?: number;
+  /** Also serve /metrics and /healthz on this loopback TCP address. */
+  readonly metricsTcp?: { readonly port: number; readonly host: string };
+  /** The runtime for a desired state; default: the host adapter for its `qvm`. */
+  readonly runtimeFor?: (desired: DesiredState) => RuntimePort;
+  readonly runtimeTuning?: Partial<RuntimeTuning>;
+  /** Record the manifest directory's git revision with every pass. @default true */
+  readonly gitRevision?: boolean;
+  /** Add Node process metrics (CPU, memory, event loop) to /metrics. @default true */
+  readonly processMetrics?: boolean;
+}
+
+export interface Daemon {
+  start(): Promise<void>;
+  /** Stops triggers, lets the pass under way end (new starts refused), closes the socket, frees the lock. Guests keep running. */
+  stop(): Promise<void>;
+  /** Asks for a pass now (coalesced with any other request). */
+  triggerNow(): void;
+  status(): DaemonStatus;
+  readonly metrics: DaemonMetrics;
+  readonly socketPath: string;
+  readonly metricsPort: number | undefined;
+}
+
+export function socketPathOf(stateDir: string): string {
+  return join(stateDir, 'qvmctl.sock');
+}
+
+export function createDaemon(options: DaemonOptions): Daemon {
+  const now = options.now ?? Date.now;
+  const log = options.logger;
+  const stopping = new AbortController();
+  const metrics = createDaemonMetrics({ processMetrics: options.processMetrics ?? true });
+  const events = new EventLog();
+  const runtimes = new Map<string, RuntimePort>();
+  const runtimeFor = options.runtimeFor ?? ((desired: DesiredState): RuntimePort => {
+    const key = JSON.stringify(desired.host.qvm);
+    let runtime = runtimes.get(key);
+    if (runtime === undefined) {
+      runtime = createHostRuntime({
+        host: desired.host,
+        stateDir: options.stateDir,
+        ...(options.runtimeTuning === undefined ? {} : { tuning: options.runtimeTuning }),
+        onEvent: (e) => { log[e.level]({ guest: e.guest, qvmPid: e.pid }, e.msg); },
+      });
+      runtimes.set(key, runtime);
+    }
+    return runtime;
+  });
+  const reconciler = new Reconciler({
+    manifestDir: options.manifestDir,
+    stateDir: options.stateDir,
+    logger: log,
+    events,
+    metrics,
+    now,
+    runtimeFor: (desired) => stoppableRuntime(runtimeFor(desired), stopping.signal),
+    ...(options.gitRevision === undefined ? {} : { gitRevision: options.gitRevision }),
+  });
+  const host = (): DesiredState['host'] => reconciler.desired?.host ?? HOST_DEFAULTS;
+  const loop: PassLoop = createPassLoop({
+    runPass: (triggers) => reconciler.runPass(triggers),
+    now,
+    intervalMs: () => options.intervalMs ?? host().reconcile.intervalMs,
+    debounceMs: () => host().reconcile.debounceMs,
+    onError: (error) => { log.error({ err: error }, 'pass loop error'); },
+  });
+  const trigger = (kind: Trigger, debounced = false): void => {
+    metrics.triggers.inc({ trigger: kind });
+    if (debounced) loop.requestDebounced(kind);
+    else loop.request(kind);
+  };
+
+  let lock: LockHandle | undefined;
+  let server: ControlServer | undefined;
+  let watchers: Watcher[] = [];
+  const socketPath = socketPathOf(options.stateDir);
+
+  return {
+    metrics,
+    socketPath,
+    get metricsPort() {
+      return server?.tcpPort;
+    },
+    status: () => reconciler.status(),
+    triggerNow: () => { trigger('manual'); },
+    async start() {
+      try {
+        lock = await acquireProcessLock({ stateDir: options.stateDir, table: createProcessTable() });
+      } catch (error) {
+        if (error instanceof LockBusyError) throw new DaemonAlreadyRunningError(options.stateDir, error.holderPid, { cause: error });
+        throw error;
+      }
+      await ensureDir(join(options.stateDir, 'guests'));
+      server = await startControlServer({
+        socketPath,
+        ...(options.metricsTcp === undefined ? {} : { tcp: options.metricsTcp }),
+        api: {
+          status: () => reconciler.status(),
+          events: (filter) => events.events(filter),
+          why: (guest) => ({ guest, status: reconciler.status().guests.find((g) => g.name === guest), decisions: events.decisions(guest) }),
+          registry: metrics.registry,
+          healthy: () => !stopping.signal.aborted,
+        },
+      });
+      const onError = (error: unknown): void => { log.warn({ err: error }, 'file watcher error'); };
+      watchers = [
+        watchManifestDir({ dir: options.manifestDir, onChange: () => { trigger('manifest', true); }, onError }),
+        watchExitRecords({ stateDir: options.stateDir, onChange: () => { trigger('exit'); }, onError }),
+      ];
+      log.info({ manifestDir: options.manifestDir, stateDir: options.stateDir, socket: socketPath, metricsPort: server.tcpPort }, 'daemon started');
+      trigger('startup');
+    },
+    async stop() {
+      stopping.abort();
+      log.info('daemon stopping: guests keep running');
+      await Promise.all(watchers.map((w) => w.close()));
+      watchers = [];
+      await loop.stop();
+      await server?.close();
+      server = undefined;
+      await lock?.release();
+      lock = undefined;
+      log.info('daemon stopped');
+    },
+  };
+}

@@ -1,0 +1,256 @@
+// One daemon pass: re-read the manifests (keeping the last good desired state when they are
+// broken), run the shared reconcile pass, and turn what happened into logs, events, decisions,
+// metrics and the status view. Stateful across passes, so it is a class.
+
+import type { Logger } from 'pino';
+import { loadManifests, type LoadResult } from '../manifest/load.js';
+import { formatDiagnostic } from '../model/diagnostic.js';
+import type { DesiredState } from '../model/host-spec.js';
+import type { ExitRecord, GuestHistory, ObservedGuest } from '../model/observed.js';
+import type { Plan } from '../model/plan.js';
+import { runPass, type PassResult, type PreparedPass } from '../executor/reconcile-pass.js';
+import { readFence } from '../executor/fence.js';
+import type { StepResult } from '../executor/execute-plan.js';
+import { classifyExit } from '../planner/exit-policy.js';
+import type { RuntimePort } from '../runtime/port.js';
+import type { EventLog } from './event-log.js';
+import { readGitRevision, type GitRevision } from './git-revision.js';
+import { describeGuests } from '../render/guest-status.js';
+import type { DaemonStatus, GuestStatus, PassSummary } from './guest-status.js';
+import type { DaemonMetrics } from './metrics.js';
+import type { PassOutcome, Trigger } from './pass-loop.js';
+
+export interface ReconcilerOptions {
+  readonly manifestDir: string;
+  readonly stateDir: string;
+  readonly logger: Logger;
+  readonly events: EventLog;
+  readonly metrics: DaemonMetrics;
+  readonly now: () => number;
+  /** The runtime for the host spec of the current desired state. */
+  readonly runtimeFor: (desired: DesiredState) => RuntimePort;
+  /** Whether to record the manifest directory's git revision. @default true */
+  readonly gitRevision?: boolean;
+}
+
+/** A pass that threw is retried after this long (besides the periodic resync). */
+const ERROR_RETRY_MS = 5_000;
+
+export class Reconciler {
+  readonly #o: ReconcilerOptions;
+  #passes = 0;
+  #lastGood: DesiredState | undefined;
+  #lastLoad: LoadResult | undefined;
+  #reportedFingerprint: string | undefined;
+  #lastPass: PassSummary | undefined;
+  #fenced = false;
+  #plan: Plan | undefined;
+  #running = new Map<string, ObservedGuest>();
+  #histories: ReadonlyMap<string, GuestHistory> = new Map();
+  readonly #errors = new Map<string, { stuck: boolean; detail: string }>();
+
+  constructor(options: ReconcilerOptions) {
+    this.#o = options;
+  }
+
+  get desired(): DesiredState | undefined {
+    return this.#lastGood;
+  }
+
+  get passes(): number {
+    return this.#passes;
+  }
+
+  async runPass(triggers: readonly Trigger[]): Promise<PassOutcome> {
+    const id = ++this.#passes;
+    const log = this.#o.logger.child({ pass: id });
+    const startedAt = this.#o.now();
+    let revision: GitRevision | undefined;
+    let result: PassSummary['result'] = 'error';
+    let changes = 0;
+    try {
+      const [loaded, rev] = await Promise.all([
+        loadManifests({ dir: this.#o.manifestDir }),
+        this.#o.gitRevision === false ? Promise.resolve(undefined) : readGitRevision(this.#o.manifestDir),
+      ]);
+      revision = rev;
+      this.#acceptManifests(loaded, log, startedAt);
+      const desired = this.#lastGood;
+      this.#fenced = (await readFence(this.#o.stateDir)) !== undefined;
+      if (desired === undefined) {
+        result = 'skipped';
+        log.warn({ triggers, revision }, 'no valid manifests yet: nothing to reconcile');
+        return { requeueAt: undefined };
+      }
+      const pass = await runPass({
+        desired,
+        runtime: this.#o.runtimeFor(desired),
+        stateDir: this.#o.stateDir,
+        now: this.#o.now,
+        explicit: false,
+        fenced: this.#fenced,
+        manifestsTrusted: loaded.status === 'ok' || loaded.status === 'invalid',
+        // Between plan and execution: every decision is logged before it is acted on.
+        choosePlan: (prepared) => {
+          this.#recordPlan(prepared, id, log);
+          return prepared.plan;
+        },
+        hooks: {
+          onStepStart: (step) => { log.child({ guest: step.guest }).debug({ step: step.kind }, `${step.kind} begins`); },
+          onLadderStep: (guest, step) => { log.child({ guest }).info({ ladder: step }, `stop ladder: ${step}`); },
+          onStepEnd: (step) => { this.#recordStep(step, id, log); },
+        },
+      });
+      this.#recordPass(pass);
+      changes = pass.plan.changes.length;
+      result = pass.execution.ok ? 'ok' : 'failed';
+      log.info({ triggers, revision, fingerprint: this.#lastLoad?.fingerprint, changes, holds: pass.plan.holds.length, result, durationMs: this.#o.now() - startedAt }, 'pass done');
+      return { requeueAt: pass.plan.requeueAt };
+    } catch (error) {
+      log.error({ err: error, triggers }, 'pass failed');
+      this.#o.events.record({ time: this.#o.now(), guest: undefined, type: 'Warning', reason: 'PassFailed', message: error instanceof Error ? error.message : String(error) });
+      return { requeueAt: this.#o.now() + ERROR_RETRY_MS };
+    } finally {
+      const endedAt = this.#o.now();
+      this.#lastPass = { id, startedAt, endedAt, result, revision, fingerprint: this.#lastLoad?.fingerprint, changes };
+      this.#o.metrics.reconciles.inc({ result });
+      this.#o.metrics.passDuration.observe((endedAt - startedAt) / 1000);
+      this.#o.metrics.lastPass.set(endedAt / 1000);
+      this.#updatePhaseGauge(endedAt);
+    }
+  }
+
+  // Invalid, empty or unreadable manifests keep the last good state; each new problem is reported once.
+  #acceptManifests(loaded: LoadResult, log: Logger, now: number): void {
+    this.#lastLoad = loaded;
+    const fresh = loaded.fingerprint !== this.#reportedFingerprint;
+    this.#reportedFingerprint = loaded.fingerprint;
+    this.#o.metrics.manifestValid.set(loaded.status === 'ok' ? 1 : 0);
+    if (loaded.status === 'ok' && loaded.desired !== undefined) {
+      if (fresh) {
+        log.info({ fingerprint: loaded.fingerprint, guests: loaded.desired.guests.length }, 'manifests loaded');
+        this.#o.events.record({ time: now, guest: undefined, type: 'Normal', reason: 'ManifestsLoaded', message: `${loaded.desired.guests.length} guests` });
+      }
+      this.#lastGood = loaded.desired;
+      return;
+    }
+    if (!fresh) return;
+    this.#o.metrics.manifestErrors.inc();
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    const keeping = this.#lastGood === undefined ? 'no last good state: nothing will be started' : 'keeping the last good desired state';
+    const first = errors[0] === undefined ? loaded.status : formatDiagnostic(errors[0]);
+    const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
+    log.warn({ status: loaded.status, diagnostics: errors.map(formatDiagnostic) }, `manifests ${loaded.status}: ${keeping}`);
+    this.#o.events.record({ time: now, guest: undefined, type: 'Warning', reason: 'ManifestInvalid', message: `${first}${more}; ${keeping}` });
+  }
+
+  #recordStep(step: StepResult, pass: number, log: Logger): void {
+    const now = this.#o.now();
+    const glog = log.child({ guest: step.guest });
+    const stuck = step.stop?.result === 'stuck';
+    const outcome = stuck ? 'stuck' : step.status;
+    (step.kind === 'start' ? this.#o.metrics.starts : this.#o.metrics.stops).inc({ outcome });
+    this.#o.events.decide(step.guest, { time: now, pass, kind: 'action', what: `${step.kind} ${outcome}`, detail: step.detail });
+    const reason = step.kind === 'start'
+      ? (step.status === 'done' ? 'Started' : step.status === 'skipped' ? 'StartSkipped' : 'StartFailed')
+      : (stuck ? 'Stuck' : step.status === 'done' ? 'Stopped' : step.status === 'skipped' ? 'StopSkipped' : 'StopFailed');
+    const ok = step.status === 'done' && !stuck;
+    this.#o.events.record({ time: now, guest: step.guest, type: ok ? 'Normal' : 'Warning', reason, message: step.detail });
+    if (ok) {
+      glog.info({ step: step.kind, elapsedMs: step.elapsedMs }, `${step.kind}: ${step.detail}`);
+      this.#errors.delete(step.guest);
+    } else {
+      glog.warn({ step: step.kind, status: step.status, elapsedMs: step.elapsedMs }, `${step.kind} ${outcome}: ${step.detail}`);
+      this.#errors.set(step.guest, { stuck, detail: step.detail });
+    }
+  }
+
+  #recordPlan(pass: PreparedPass, id: number, log: Logger): void {
+    const now = this.#o.now();
+    const specs = new Map((this.#lastGood?.guests ?? []).map((s) => [s.name, s]));
+    for (const exit of pass.observation.exits) this.#recordExit(exit, pass.histories.get(exit.name), specs.has(exit.name) ? classifyExit(exit, specs.get(exit.name)) : 'requested', id, log);
+    for (const change of pass.plan.changes) {
+      log.child({ guest: change.guest }).info({ action: change.action, reason: change.reason, after: change.after }, `${change.action} (${change.reason}): ${change.detail}`);
+      this.#o.events.decide(change.guest, { time: now, pass: id, kind: 'plan', what: `${change.action} (${change.reason})`, detail: change.detail });
+    }
+    for (const hold of pass.plan.holds) {
+      const decision = { time: now, pass: id, kind: 'hold' as const, what: hold.reason, detail: hold.detail };
+      const before = this.#o.events.decisions(hold.guest).at(-1);
+      this.#o.events.decide(hold.guest, decision);
+      if (before?.kind === 'hold' && before.what === hold.reason && before.detail === hold.detail) continue;
+      log.child({ guest: hold.guest }).info({ hold: hold.reason, until: hold.until }, `hold (${hold.reason}): ${hold.detail}`);
+      const warn = hold.reason === 'failed' || hold.reason === 'backoff' || hold.reason === 'config-error' || hold.reason === 'prune-guard';
+      this.#o.events.record({ time: now, guest: hold.guest, type: warn ? 'Warning' : 'Normal', reason: holdEventReason(hold.reason), message: hold.detail });
+    }
+  }
+
+  // The status view: what the pass observed, updated with what its steps did.
+  #recordPass(pass: PassResult): void {
+    const running = new Map(pass.observation.guests.map((g) => [g.name, g]));
+    for (const step of pass.execution.steps) {
+      if (step.kind === 'stop' && step.status === 'done') running.delete(step.guest);
+      if (step.kind === 'start' && step.started !== undefined) running.set(step.guest, { ...step.started, ready: step.status === 'done' });
+    }
+    for (const [name, guest] of running) if (guest.ready && !this.#errors.get(name)?.stuck) this.#errors.delete(name);
+    this.#running = running;
+    this.#histories = pass.histories;
+    this.#plan = pass.plan;
+  }
+
+  #recordExit(exit: ExitRecord, history: GuestHistory | undefined, meaning: string, pass: number, log: Logger): void {
+    const now = this.#o.now();
+    const code = exit.code === null ? (exit.signal ?? 'signal') : String(exit.code);
+    this.#o.metrics.exits.inc({ code });
+    const how = exit.code === null ? `killed by ${exit.signal ?? 'a signal'}` : `exit code ${exit.code}`;
+    const message = `qvm (pid ${exit.pid}) ended: ${how} (${meaning})`;
+    const failure = meaning === 'failure' || meaning === 'start-failure' || meaning === 'config-error';
+    log.child({ guest: exit.name }).info({ code: exit.code, signal: exit.signal, meaning, requested: exit.requested }, message);
+    this.#o.events.record({ time: now, guest: exit.name, type: failure ? 'Warning' : 'Normal', reason: 'Exited', message });
+    this.#o.events.decide(exit.name, { time: now, pass, kind: 'exit', what: meaning, detail: message });
+    if (history?.failed === true && failure) {
+      const gaveUp = `gave up after ${history.failures.length} failures: stays down until the manifest changes`;
+      log.child({ guest: exit.name }).warn(gaveUp);
+      this.#o.events.record({ time: now, guest: exit.name, type: 'Warning', reason: 'GaveUp', message: gaveUp });
+    }
+  }
+
+  #guestStatuses(now: number): GuestStatus[] {
+    if (this.#lastGood === undefined || this.#plan === undefined) return [];
+    return describeGuests({ desired: this.#lastGood, plan: this.#plan, running: this.#running, histories: this.#histories, errors: this.#errors }, now);
+  }
+
+  #updatePhaseGauge(now: number): void {
+    const counts = new Map<string, number>();
+    for (const g of this.#guestStatuses(now)) counts.set(g.phase, (counts.get(g.phase) ?? 0) + 1);
+    this.#o.metrics.guests.reset();
+    for (const [phase, n] of counts) this.#o.metrics.guests.set({ phase }, n);
+  }
+
+  status(): DaemonStatus {
+    const load = this.#lastLoad;
+    return {
+      pid: process.pid,
+      stateDir: this.#o.stateDir,
+      manifestDir: this.#o.manifestDir,
+      manifests: {
+        status: load?.status ?? 'none',
+        errors: load?.diagnostics.filter((d) => d.severity === 'error').length ?? 0,
+        usingLastGood: load !== undefined && load.status !== 'ok' && this.#lastGood !== undefined,
+      },
+      fenced: this.#fenced,
+      lastPass: this.#lastPass,
+      passes: this.#passes,
+      guests: this.#guestStatuses(this.#o.now()),
+    };
+  }
+}
+
+function holdEventReason(reason: string): string {
+  switch (reason) {
+    case 'backoff': return 'BackOff';
+    case 'failed': return 'GaveUp';
+    case 'config-error': return 'ConfigError';
+    case 'fenced': return 'Fenced';
+    default: return `Held${reason.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')}`;
+  }
+}

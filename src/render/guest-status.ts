@@ -1,0 +1,94 @@
+// Each guest's desired state, phase, process, restarts, last exit and holds, derived purely from a
+// pass's data. One description serves `qvmctl status` (local) and the daemon's `GET /status`.
+
+import type { DesiredState } from '../model/host-spec.js';
+import type { GuestHistory, ObservedGuest } from '../model/observed.js';
+import type { Hold, Plan } from '../model/plan.js';
+import { classifyExit, type ExitClass } from '../planner/exit-policy.js';
+
+export type GuestPhase = 'running' | 'stopped' | 'pending' | 'backoff' | 'held' | 'failed' | 'stuck' | 'orphaned';
+
+export interface GuestExitStatus {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly at: number;
+  /** What the exit means to the restart policy (qnx-facts.md). */
+  readonly meaning: ExitClass;
+}
+
+export interface GuestStatus {
+  readonly name: string;
+  /** `running` | `stopped` per manifest; `absent` for a running guest whose manifest is gone. */
+  readonly desired: 'running' | 'stopped' | 'absent';
+  readonly phase: GuestPhase;
+  readonly pid: number | undefined;
+  readonly startedAt: number | undefined;
+  readonly uptimeMs: number | undefined;
+  readonly ready: boolean;
+  readonly restarts: number;
+  readonly failures: number;
+  readonly lastExit: GuestExitStatus | undefined;
+  readonly holds: readonly Hold[];
+  /** The last step the daemon ran for this guest failed: why. */
+  readonly lastError: string | undefined;
+}
+
+export interface GuestView {
+  readonly desired: DesiredState;
+  readonly plan: Plan;
+  readonly running: ReadonlyMap<string, ObservedGuest>;
+  readonly histories: ReadonlyMap<string, GuestHistory>;
+  /** Guests whose last step failed or got stuck, with the reason. */
+  readonly errors: ReadonlyMap<string, { readonly stuck: boolean; readonly detail: string }>;
+}
+
+export function describeGuests(view: GuestView, now: number): GuestStatus[] {
+  const specs = new Map(view.desired.guests.map((s) => [s.name, s]));
+  const names = [...new Set([...specs.keys(), ...view.running.keys()])].sort();
+  return names.map((name) => {
+    const spec = specs.get(name);
+    const running = view.running.get(name);
+    const history = view.histories.get(name);
+    const holds = view.plan.holds.filter((h) => h.guest === name);
+    const error = view.errors.get(name);
+    const exit = history?.lastExit;
+    return {
+      name,
+      desired: spec === undefined ? 'absent' : spec.state,
+      phase: phaseOf({ hasSpec: spec !== undefined, wantsRun: spec?.state === 'running', running, history, holds, stuck: error?.stuck === true }),
+      pid: running?.pid,
+      startedAt: running?.startedAt,
+      uptimeMs: running === undefined ? undefined : Math.max(0, now - running.startedAt),
+      ready: running?.ready ?? false,
+      restarts: history?.restarts ?? 0,
+      failures: history?.failures.length ?? 0,
+      lastExit: exit === undefined ? undefined : { code: exit.code, signal: exit.signal, at: exit.at, meaning: classifyExit(exit, spec) },
+      holds,
+      lastError: error?.detail,
+    };
+  });
+}
+
+function phaseOf(g: {
+  hasSpec: boolean;
+  wantsRun: boolean;
+  running: ObservedGuest | undefined;
+  history: GuestHistory | undefined;
+  holds: readonly Hold[];
+  stuck: boolean;
+}): GuestPhase {
+  if (g.running !== undefined) {
+    if (g.stuck) return 'stuck';
+    if (!g.hasSpec) return 'orphaned';
+    // Readiness is reported separately (`ready`): an adopted guest runs before anyone re-checked it.
+    return 'running';
+  }
+  if (g.history?.failed === true) return 'failed';
+  if (!g.wantsRun) return 'stopped';
+  const hold = g.holds[0];
+  if (hold === undefined) return 'pending';
+  if (hold.reason === 'backoff') return 'backoff';
+  if (hold.reason === 'failed' || hold.reason === 'config-error') return 'failed';
+  if (hold.reason === 'stay-stopped') return 'stopped';
+  return 'held';
+}

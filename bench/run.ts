@@ -4,6 +4,7 @@ import { benchMakespan, formatMakespanBench } from './makespan.js';
 import { benchManifests, formatManifestBench } from './manifests.js';
 import { benchPlan, formatPlanBench } from './plan.js';
 import { benchRuntime, formatRuntimeBench } from './runtime.js';
+import { benchShutdown, formatShutdownBench } from './shutdown.js';
 import { benchSim, formatSimBench } from './sim.js';
 
 const benches: readonly { readonly name: string; readonly run: () => Promise<readonly string[]> | readonly string[] }[] = [
@@ -13,6 +14,7 @@ const benches: readonly { readonly name: string; readonly run: () => Promise<rea
   { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
   { name: 'start-up makespan (50-guest DAG on the simulator)', run: async () => formatMakespanBench(await benchMakespan()) },
   { name: 'daemon', run: async () => formatDaemonBench(await benchDaemon()) },
+  { name: 'shutdown (50-guest DAG)', run: async () => formatShutdownBench(await benchShutdown()) },
 ];
 
 // BENCH_ONLY=daemon,plan runs only the named benchmarks.

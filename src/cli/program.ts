@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { registerApply } from './commands/apply.js';
 import { registerEvents } from './commands/events.js';
+import { registerFence } from './commands/fence.js';
 import { registerOneOff } from './commands/one-off.js';
 import { registerPlan } from './commands/plan.js';
 import { registerRender } from './commands/render.js';
 import { registerRun } from './commands/run.js';
+import { registerShutdown } from './commands/shutdown.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWhy } from './commands/why.js';
@@ -27,6 +29,8 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
   registerRun(program, io, result);
   registerEvents(program, io, result);
   registerWhy(program, io, result);
+  registerShutdown(program, io, result);
+  registerFence(program, io, result);
   try {
     await program.parseAsync([...argv]);
     return result.exitCode;

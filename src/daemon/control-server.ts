@@ -5,7 +5,9 @@ import { chmod, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { isNotFound } from '../runtime/state/atomic-file.js';
+import type { ShutdownResult } from '../executor/shutdown-sequence.js';
 import type { DaemonEvent, Decision } from './event-log.js';
+import { NoDesiredStateError, type ShutdownRequest } from './shutdown-runner.js';
 import type { DaemonStatus, GuestStatus } from './guest-status.js';
 
 export interface WhyAnswer {
@@ -20,6 +22,8 @@ export interface ControlApi {
   why(guest: string): WhyAnswer;
   readonly registry: Registry;
   healthy(): boolean;
+  /** The host shutdown sequence (POST /shutdown); absent = not offered. */
+  shutdown?(request: ShutdownRequest): Promise<ShutdownResult>;
 }
 
 export interface ControlServer {
@@ -62,6 +66,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
 async function handle(api: ControlApi, req: IncomingMessage, res: ServerResponse, scope: 'full' | 'metrics'): Promise<void> {
   try {
     const url = new URL(req.url ?? '/', 'http://qvmctl');
+    if (scope === 'full' && url.pathname === '/shutdown' && req.method === 'POST') { await handleShutdown(api, req, res); return; }
     if (req.method !== 'GET') { send(res, 405, { error: 'only GET' }); return; }
     if (url.pathname === '/healthz') {
       const ok = api.healthy();
@@ -86,6 +91,22 @@ async function handle(api: ControlApi, req: IncomingMessage, res: ServerResponse
     send(res, 404, { error: `no such endpoint: ${url.pathname}` });
   } catch (error) {
     send(res, 500, { error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+// Body: {"mode": "poweroff" | "reboot" | "none", "forceHost": boolean}, both optional. Answers when the sequence ends.
+async function handleShutdown(api: ControlApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (api.shutdown === undefined) { send(res, 404, { error: 'shutdown is not offered' }); return; }
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  const body = (text.trim() === '' ? {} : JSON.parse(text)) as { mode?: unknown; forceHost?: unknown };
+  const mode = body.mode ?? 'poweroff';
+  if (mode !== 'poweroff' && mode !== 'reboot' && mode !== 'none') { send(res, 400, { error: `Expected \`mode\` to be poweroff, reboot or none, got \`${JSON.stringify(mode)}\`` }); return; }
+  try {
+    send(res, 200, await api.shutdown({ mode, forceHost: body.forceHost === true }));
+  } catch (error) {
+    if (error instanceof NoDesiredStateError) { send(res, 409, { error: error.message }); return; }
+    throw error;
   }
 }
 

@@ -4,6 +4,7 @@
 
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { ShutdownResult } from '../executor/shutdown-sequence.js';
 import { HOST_DEFAULTS } from '../manifest/defaults.js';
 import type { DesiredState } from '../model/host-spec.js';
 import { createHostRuntime } from '../runtime/create-host-runtime.js';
@@ -21,6 +22,7 @@ import type { DaemonStatus } from './guest-status.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { createPassLoop, type PassLoop, type Trigger } from './pass-loop.js';
 import { Reconciler } from './reconciler.js';
+import { createShutdownRunner, type ShutdownRequest } from './shutdown-runner.js';
 import { stoppableRuntime } from './stoppable-runtime.js';
 import { watchExitRecords, watchManifestDir, type Watcher } from './watch-files.js';
 
@@ -55,6 +57,8 @@ export interface Daemon {
   readonly metrics: DaemonMetrics;
   readonly socketPath: string;
   readonly metricsPort: number | undefined;
+  /** The host shutdown sequence on the last good desired state (single-flight). */
+  shutdown(request: ShutdownRequest): Promise<ShutdownResult>;
 }
 
 export function socketPathOf(stateDir: string): string {
@@ -92,6 +96,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     runtimeFor: (desired) => stoppableRuntime(runtimeFor(desired), stopping.signal),
     ...(options.gitRevision === undefined ? {} : { gitRevision: options.gitRevision }),
   });
+  const shutdownRunner = createShutdownRunner({ stateDir: options.stateDir, logger: log, desired: () => reconciler.desired });
   const host = (): DesiredState['host'] => reconciler.desired?.host ?? HOST_DEFAULTS;
   const loop: PassLoop = createPassLoop({
     runPass: (triggers) => reconciler.runPass(triggers),
@@ -119,6 +124,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     },
     status: () => reconciler.status(),
     triggerNow: () => { trigger('manual'); },
+    shutdown: (request) => shutdownRunner.run(request),
     async start() {
       try {
         lock = await acquireProcessLock({ stateDir: options.stateDir, table: createProcessTable() });
@@ -135,6 +141,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
           events: (filter) => events.events(filter),
           why: (guest) => ({ guest, status: reconciler.status().guests.find((g) => g.name === guest), decisions: events.decisions(guest) }),
           registry: metrics.registry,
+          shutdown: (request) => shutdownRunner.run(request),
           healthy: () => !stopping.signal.aborted,
         },
       });

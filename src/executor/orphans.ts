@@ -27,3 +27,8 @@ export function trackOrphans(
   for (const name of running) if (!specs.has(name)) next.set(name, previous.get(name) ?? now);
   return next;
 }
+
+// Unchanged orphan times need no (fsynced) write on every pass.
+export function sameOrphans(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+  return a.size === b.size && [...a].every(([name, at]) => b.get(name) === at);
+}

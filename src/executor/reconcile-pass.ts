@@ -13,7 +13,7 @@ import type { RuntimePort } from '../runtime/port.js';
 import { loadGuestHistory, saveGuestHistory } from '../runtime/state/history.js';
 import { readFence } from './fence.js';
 import { withPassLock } from './pass-lock.js';
-import { loadOrphans, saveOrphans, trackOrphans } from './orphans.js';
+import { loadOrphans, sameOrphans, saveOrphans, trackOrphans } from './orphans.js';
 import { executePlan, type ExecutionHooks, type ExecutionResult } from './execute-plan.js';
 
 /** Ladder for a guest whose manifest is gone (we no longer know its own): the power button only. */
@@ -97,8 +97,9 @@ async function prepareLocked(options: PassOptions): Promise<PreparedPass> {
   }
 
   const fenced = options.fenced ?? (await readFence(stateDir)) !== undefined;
-  const orphans = trackOrphans(await loadOrphans(stateDir), observation.guests.map((g) => g.name), specs, now());
-  await saveOrphans(stateDir, orphans);
+  const previousOrphans = await loadOrphans(stateDir);
+  const orphans = trackOrphans(previousOrphans, observation.guests.map((g) => g.name), specs, now());
+  if (!sameOrphans(previousOrphans, orphans)) await saveOrphans(stateDir, orphans);
 
   const plan = createPlan({
     desired,

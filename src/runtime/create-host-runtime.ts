@@ -39,7 +39,7 @@ export interface HostRuntimeOptions {
 
 export function createHostRuntime(options: HostRuntimeOptions): RuntimePort {
   const layout = createStateLayout(options.stateDir);
-  const launcher = createQvmLauncher({ qvm: options.host.qvm, simDir: layout.simDir });
+  const launcher = createQvmLauncher({ qvm: options.host.qvm, simDir: layout.simDir, stateDir: layout.root });
   const ctx: RuntimeContext = {
     layout,
     table: options.processTable ?? createProcessTable(),

@@ -14,6 +14,8 @@ export type StopOutcome =
 
 export interface StopHooks {
   onStep?(step: StopStep): void;
+  /** The qvm process is gone (before its exit record is read): what waited for it may go on. */
+  onGone?(): void;
 }
 
 export interface RuntimePort {

@@ -37,7 +37,17 @@ export function hasConfArgument(argv: readonly string[]): boolean {
   return argv.some((a) => a.startsWith('@') && a.endsWith('.qvmconf'));
 }
 
-export function createQvmLauncher(options: { qvm: QvmBinary; simDir: string }): QvmLauncher {
+export function hasConfArgumentUnder(argv: readonly string[], root: string): boolean {
+  const prefix = `@${root.endsWith('/') ? root : `${root}/`}`;
+  return argv.some((a) => a.startsWith(prefix) && a.endsWith('.qvmconf'));
+}
+
+/**
+ * `stateDir` scopes the simulator: a simulated host is its state directory, so qvm-sim processes
+ * whose configuration lies outside it belong to other simulated hosts (other state directories on
+ * the same laptop or CI machine) and are never seen, let alone signalled. A real qvm is always seen.
+ */
+export function createQvmLauncher(options: { qvm: QvmBinary; simDir: string; stateDir: string }): QvmLauncher {
   const { qvm } = options;
   if (qvm.kind === 'path') {
     const name = basename(qvm.path);
@@ -54,7 +64,7 @@ export function createQvmLauncher(options: { qvm: QvmBinary; simDir: string }): 
     argv: (conf, extra) => [...sim, `@${conf}`, ...extra],
     env: { QVM_SIM_DIR: options.simDir },
     // The simulator may re-launch node with flags of its own: look for its entry among the first words.
-    isQvm: (argv) => argv.slice(0, 2 + SIMULATOR_NODE_FLAGS.length + 2).includes(SIMULATOR_ENTRY) && hasConfArgument(argv),
+    isQvm: (argv) => argv.slice(0, 2 + SIMULATOR_NODE_FLAGS.length + 2).includes(SIMULATOR_ENTRY) && hasConfArgumentUnder(argv, options.stateDir),
     resolveCommand: (argv) => (argv[0] === SIMULATOR_BIN ? [...sim, ...argv.slice(1)] : [...argv]),
   };
 }

@@ -25,12 +25,11 @@ export async function runStopLadder(ctx: RuntimeContext, target: StopTarget, shu
   const alive = (): Promise<boolean> => isSameProcess(ctx.table, target.pid, target.processStart);
   const waitGone = async (timeoutMs: number): Promise<boolean> =>
     pollUntil(async () => !(await alive()), { timeoutMs, intervalMs: ctx.tuning.pollMs });
-  const stopped = async (step: StopStep | 'already-gone'): Promise<StopOutcome> => ({
-    result: 'stopped',
-    step,
-    exit: await waitForExit(ctx, target),
-    elapsedMs: Date.now() - started,
-  });
+  const stopped = async (step: StopStep | 'already-gone'): Promise<StopOutcome> => {
+    const elapsedMs = Date.now() - started;
+    hooks?.onGone?.();
+    return { result: 'stopped', step, exit: await waitForExit(ctx, target), elapsedMs };
+  };
 
   if (!(await alive())) return stopped('already-gone');
 

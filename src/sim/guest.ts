@@ -1,6 +1,7 @@
 // The simulated guest: boot → running → an exit code, driven only by timers, signals and the
 // control socket (no busy loops: an idle guest has no timer at all).
 
+import { performance } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlReply } from './control.js';
@@ -64,7 +65,9 @@ export class SimulatedGuest {
       this.journal({ event: 'fsck', reason: dirty });
       removeMarker(paths.diskDirty);
     }
-    this.schedule(settings.bootMs, () => { this.enterRunning(); });
+    // boot-ms counts from the launch of this process, as a guest's boot time counts from the launch
+    // of qvm: the simulator's own start-up (a Node process) does not add to it.
+    this.schedule(Math.max(0, settings.bootMs - Math.round(performance.now())), () => { this.enterRunning(); });
   }
 
   private enterRunning(): void {

@@ -69,7 +69,7 @@ describe('simulated guest lifecycle', () => {
   });
 
   it('guest status succeeds only once the guest runs, so it can gate readiness', async () => {
-    const run = sim.start([`@${sim.writeConf('st', simConf('st', 'boot-ms=1500 shutdown-ms=20'))}`]);
+    const run = sim.start([`@${sim.writeConf('st', simConf('st', 'boot-ms=4000 shutdown-ms=20'))}`]);
     await sim.waitForJournal((l) => l.pid === run.pid && l.event === 'boot');
     const booting = await sim.run(['guest', 'st', 'status']);
     expect(booting.code).toBe(1);

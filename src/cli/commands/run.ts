@@ -19,6 +19,7 @@ interface RunOptions extends ManifestOptions, StateDirOptions {
   readonly metricsHost: string;
   readonly logLevel: LevelWithSilent;
   readonly logFormat?: 'json' | 'pretty';
+  readonly shutdownSignal?: string;
 }
 
 export function registerRun(program: Command, _io: Output, result: CommandResult): void {
@@ -29,6 +30,7 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
     .option('--interval <duration>', 'periodic resync (default: the Host manifest\'s reconcile.interval)')
     .option('--metrics-port <port>', 'also serve /metrics and /healthz on this TCP port')
     .option('--metrics-host <addr>', 'address of the metrics listener', '127.0.0.1')
+    .option('--shutdown-signal <signal>', 'run the host shutdown sequence on this signal (e.g. SIGPWR from a UPS daemon)')
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']));
   command.action(async (options: RunOptions) => {
@@ -40,6 +42,7 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
       throw new CliError(`Expected \`--metrics-port\` to be a port number, got \`${options.metricsPort ?? ''}\``);
     }
+    const shutdownSignal = parseShutdownSignal(options.shutdownSignal);
     const stateDir = await resolveStateDir(options);
     const logger = await createLogger({ level: options.logLevel, pretty: (options.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' });
     const daemon = createDaemon({
@@ -55,6 +58,14 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
       if (error instanceof DaemonAlreadyRunningError) throw new CliError(error.message, { exitCode: 1, cause: error });
       throw error;
     }
+    // The operator's shutdown signal (e.g. from a UPS daemon) runs the host shutdown sequence; the
+    // daemon keeps running, fenced, until the host command takes the host down.
+    if (shutdownSignal !== undefined) {
+      process.on(shutdownSignal, () => {
+        logger.warn({ signal: shutdownSignal }, `received ${shutdownSignal}: host shutdown`);
+        daemon.shutdown({ mode: 'poweroff', forceHost: false }).catch((error: unknown) => { logger.error({ err: error }, 'host shutdown failed'); });
+      });
+    }
     const signal = await new Promise<NodeJS.Signals>((done) => {
       process.once('SIGTERM', () => { done('SIGTERM'); });
       process.once('SIGINT', () => { done('SIGINT'); });
@@ -63,4 +74,13 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
     await daemon.stop();
     result.exitCode = 0;
   });
+}
+
+// Signals that already mean something to the daemon or cannot be caught are refused.
+function parseShutdownSignal(value: string | undefined): NodeJS.Signals | undefined {
+  if (value === undefined) return undefined;
+  const name = (value.startsWith('SIG') ? value : `SIG${value}`).toUpperCase();
+  const usable = ['SIGPWR', 'SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGWINCH', 'SIGRTMIN'];
+  if (!usable.includes(name)) throw new CliError(`Expected \`--shutdown-signal\` to be one of ${usable.join(', ')}, got \`${value}\``);
+  return name as NodeJS.Signals;
 }

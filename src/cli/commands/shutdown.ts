@@ -1,0 +1,70 @@
+// `qvmctl shutdown`: the hypervisor host shutdown sequence (fence, ordered guest stops, confirm no
+// qvm lives, host command). `--dry-run` prints the waves, budgets and worst case instead.
+// Exit codes: 0 done, 1 error or host command failed, 2 blocked (a qvm still lives), 3 refused.
+
+import { Option, type Command } from 'commander';
+import { runShutdownSequence, SHUTDOWN_TUNING, type ShutdownMode, type ShutdownResult } from '../../executor/shutdown-sequence.js';
+import { FALLBACK_SHUTDOWN } from '../../executor/reconcile-pass.js';
+import { createShutdownPlan } from '../../planner/shutdown-plan.js';
+import { renderShutdownPlanText } from '../../render/shutdown-plan-text.js';
+import { createHostRuntime } from '../../runtime/create-host-runtime.js';
+import { CliError } from '../errors.js';
+import { openHost } from '../host-context.js';
+import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
+import type { CommandResult, Output } from '../output.js';
+import { createProgressHooks, renderShutdownResultText } from '../shutdown-report.js';
+
+interface ShutdownOptions extends ManifestOptions, OutputOptions {
+  readonly stateDir?: string;
+  readonly reboot?: boolean;
+  /** commander's `--no-host`: false when given. */
+  readonly host: boolean;
+  readonly forceHost?: boolean;
+  readonly dryRun?: boolean;
+}
+
+export function registerShutdown(program: Command, io: Output, result: CommandResult): void {
+  const command = program.command('shutdown')
+    .description('stop every guest in reverse dependency order, confirm no qvm lives, then power the host off');
+  addManifestOption(command);
+  addOutputOption(command);
+  command
+    .addOption(new Option('--state-dir <dir>', 'state directory (default: the Host manifest\'s stateDir)'))
+    .option('--reboot', 'run the Host\'s shutdown.rebootCommand instead of shutdown.command')
+    .option('--no-host', 'stop the guests but do not run any host command')
+    .option('--force-host', 'run the host command even when a guest is stuck or a qvm still lives')
+    .option('--dry-run', 'print the waves, each guest\'s budget and the worst case against shutdown.deadline');
+  command.action(async (options: ShutdownOptions) => {
+    if (options.reboot === true && !options.host) throw new CliError('Expected at most one of `--reboot` and `--no-host`');
+    const { desired, stateDir } = await openHost(options, io);
+    const runtime = createHostRuntime({ host: desired.host, stateDir, tuning: SHUTDOWN_TUNING });
+    const json = options.output === 'json';
+
+    if (options.dryRun === true) {
+      const observed = await runtime.observe();
+      const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
+      io.out(json ? `${JSON.stringify(plan, null, 2)}\n` : renderShutdownPlanText(plan));
+      if (!plan.withinDeadline) io.err(`qvmctl: warning: the worst case (${plan.criticalPathMs} ms) does not fit shutdown.deadline (${plan.deadlineMs} ms)\n`);
+      if (plan.refused.length > 0) io.err('qvmctl: warning: the shutdown would be refused: unmanaged qvm processes run (shutdown.unmanaged: refuse)\n');
+      result.exitCode = 0;
+      return;
+    }
+
+    const mode: ShutdownMode = !options.host ? 'none' : options.reboot === true ? 'reboot' : 'poweroff';
+    const progress = (line: string): void => {
+      if (json) io.err(`${line}\n`);
+      else io.out(`${line}\n`);
+    };
+    const outcome = await runShutdownSequence({
+      desired, runtime, stateDir, mode, forceHost: options.forceHost === true, hooks: createProgressHooks(progress),
+    });
+    io.out(json ? `${JSON.stringify(outcome, null, 2)}\n` : renderShutdownResultText(outcome));
+    result.exitCode = exitCodeOf(outcome);
+  });
+}
+
+function exitCodeOf(outcome: ShutdownResult): number {
+  if (outcome.status === 'refused') return 3;
+  if (outcome.status === 'blocked') return 2;
+  return outcome.ok ? 0 : 1;
+}

@@ -1,0 +1,178 @@
+// The hypervisor host shutdown (design.md, "The hypervisor shutdown sequence"): fence, stop every
+// qvm in reverse dependency order, confirm none is alive, and only then run the host command. The
+// fence is a file, so a qvmctl that dies mid-sequence leaves no guest starting again, and a rerun
+// simply resumes: guests already gone count as stopped.
+
+import { join } from 'node:path';
+import type { DesiredState } from '../model/host-spec.js';
+import type { ShutdownPlan } from '../planner/shutdown-plan.js';
+import { createShutdownPlan } from '../planner/shutdown-plan.js';
+import { runHostCommand as defaultRunHostCommand, type HostCommandResult, type HostCommandRunner } from '../runtime/host-command.js';
+import type { RuntimeTuning } from '../runtime/context.js';
+import type { RuntimePort } from '../runtime/port.js';
+import { ensureDir, writeJsonAtomic } from '../runtime/state/atomic-file.js';
+import { liftFence, raiseFence, readFence, type Fence } from './fence.js';
+import { withPassLock } from './pass-lock.js';
+import { FALLBACK_SHUTDOWN } from './reconcile-pass.js';
+import { stopAll, type GuestShutdownResult, type ShutdownStopHooks } from './shutdown-stops.js';
+
+/** The last sequence's result, kept in the state directory: the host may be gone before anyone reads the output. */
+export const SHUTDOWN_RECORD_FILE = 'last-shutdown.json';
+
+/**
+ * Runtime tuning for a runtime that runs the sequence: each poll interval is paid once per link of
+ * the dependency chain (a dependency stops only once its dependents are seen gone), so poll faster.
+ */
+export const SHUTDOWN_TUNING: Partial<RuntimeTuning> = { pollMs: 20 };
+
+export type ShutdownMode = 'poweroff' | 'reboot' | 'none';
+
+export type ShutdownStatus =
+  /** Every qvm ended and the host command ran (or `mode: none`). */
+  | 'completed'
+  /** A guest is stuck or a qvm still lives: the host command did not run (unless forced). */
+  | 'blocked'
+  /** `shutdown.unmanaged: refuse` and unmanaged qvm processes run: nothing was stopped. */
+  | 'refused';
+
+/** A qvm process still alive when the sequence confirmed (step 4). */
+export interface AliveQvm {
+  /** Guest name, or `pid:<pid>` for an unmanaged qvm. */
+  readonly guest: string;
+  readonly pid: number;
+}
+
+export interface HostCommandReport {
+  readonly argv: readonly string[];
+  readonly ran: boolean;
+  /** Run although qvm processes were alive (`forceHost`). */
+  readonly forced: boolean;
+  readonly result: HostCommandResult | undefined;
+  /** Why it did not run. */
+  readonly reason: string | undefined;
+}
+
+export interface ShutdownResult {
+  readonly status: ShutdownStatus;
+  /** True only for `completed` with the host command (if any) exiting 0. */
+  readonly ok: boolean;
+  readonly fence: Fence;
+  /** The fence was already up: this run resumed an earlier, interrupted sequence. */
+  readonly resumed: boolean;
+  readonly plan: ShutdownPlan;
+  readonly guests: readonly GuestShutdownResult[];
+  /** What kept the host command from running, in words, one per blocker (empty when none). */
+  readonly blockers: readonly string[];
+  readonly alive: readonly AliveQvm[];
+  readonly host: HostCommandReport;
+  readonly elapsedMs: number;
+}
+
+export interface ShutdownHooks extends ShutdownStopHooks {
+  onFence?(fence: Fence, resumed: boolean): void;
+  onHostCommand?(argv: readonly string[], forced: boolean): void;
+}
+
+export interface ShutdownSequenceOptions {
+  readonly desired: DesiredState;
+  readonly runtime: RuntimePort;
+  readonly stateDir: string;
+  readonly mode: ShutdownMode;
+  /** Run the host command even when a guest is stuck or a qvm still lives. @default false */
+  readonly forceHost?: boolean;
+  readonly hooks?: ShutdownHooks;
+  /** @default runs the argv with execa, no shell, never killed */
+  readonly runHostCommand?: HostCommandRunner;
+  /** @default Infinity */
+  readonly concurrency?: number;
+  readonly now?: () => number;
+}
+
+export async function runShutdownSequence(options: ShutdownSequenceOptions): Promise<ShutdownResult> {
+  const { desired, runtime, stateDir, mode, hooks = {} } = options;
+  const now = options.now ?? Date.now;
+  const started = now();
+  await ensureDir(stateDir);
+  // 1. Fence first, before waiting for the pass lock: a pass that starts meanwhile already obeys it.
+  const existing = await readFence(stateDir);
+  const fence = existing ?? { since: started, reason: `host shutdown (${mode}) by pid ${process.pid}` };
+  if (existing === undefined) await raiseFence(stateDir, fence);
+  hooks.onFence?.(fence, existing !== undefined);
+
+  return withPassLock(stateDir, async () => {
+    const observed = await runtime.observe();
+    const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
+    const argv = mode === 'reboot' ? desired.host.shutdown.rebootCommand : desired.host.shutdown.command;
+    const finish = async (rest: Omit<ShutdownResult, 'fence' | 'resumed' | 'plan' | 'elapsedMs'>): Promise<ShutdownResult> => {
+      const result: ShutdownResult = { ...rest, fence, resumed: existing !== undefined, plan, elapsedMs: now() - started };
+      await writeJsonAtomic(join(stateDir, SHUTDOWN_RECORD_FILE), result);
+      return result;
+    };
+
+    if (plan.refused.length > 0) {
+      // Nothing was stopped: leave the host as it was, unless an earlier run had fenced it already.
+      if (existing === undefined) await liftFence(stateDir);
+      const pids = plan.refused.map((p) => p.pid).join(', ');
+      return finish({
+        status: 'refused', ok: false, guests: [], alive: plan.refused.map((p) => ({ guest: `pid:${p.pid}`, pid: p.pid })),
+        blockers: [`unmanaged qvm process${plan.refused.length > 1 ? 'es' : ''} ${pids} (shutdown.unmanaged: refuse)`],
+        host: { argv, ran: false, forced: false, result: undefined, reason: 'shutdown refused' },
+      });
+    }
+
+    // 2 + 3. Managed guests in reverse dependency order; unmanaged qvm by policy.
+    const guests = await stopAll({
+      plan, guests: desired.guests, running: observed.guests, unmanaged: observed.unmanaged, runtime,
+      fallbackShutdown: FALLBACK_SHUTDOWN, hooks, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    });
+
+    // 4. Confirm from a fresh observation, not from what the ladders reported.
+    const after = await runtime.observe();
+    const alive: AliveQvm[] = [
+      ...after.guests.map((g) => ({ guest: g.name, pid: g.pid })),
+      ...after.unmanaged.map((p) => ({ guest: `pid:${p.pid}`, pid: p.pid })),
+    ];
+    const blockers = describeBlockers(guests, alive);
+
+    // 5. The host command only once no qvm lives, or when the operator forces it.
+    const blocked = alive.length > 0;
+    const forced = blocked && options.forceHost === true;
+    const reason = mode === 'none' ? 'not requested'
+      : argv.length === 0 ? `no ${mode === 'reboot' ? 'reboot' : 'host'} command configured`
+      : blocked && !forced ? `qvm still alive: ${alive.map((a) => a.guest).join(', ')}`
+      : undefined;
+    const status: ShutdownStatus = blocked ? 'blocked' : 'completed';
+    let result: HostCommandResult | undefined;
+    if (reason === undefined) {
+      // Recorded first: a host command that works takes this process down with the host.
+      await finish({ status, ok: false, guests, blockers, alive, host: { argv, ran: true, forced, result: undefined, reason: undefined } });
+      hooks.onHostCommand?.(argv, forced);
+      result = await (options.runHostCommand ?? defaultRunHostCommand)(argv);
+    }
+    const hostOk = reason !== undefined ? mode === 'none' : result?.exitCode === 0;
+    return finish({
+      status, ok: status === 'completed' && hostOk, guests, blockers, alive,
+      host: { argv, ran: reason === undefined, forced, result, reason },
+    });
+  });
+}
+
+// Stuck guests first (they are the cause), then what they blocked, then whatever else still lives.
+function describeBlockers(guests: readonly GuestShutdownResult[], alive: readonly AliveQvm[]): string[] {
+  const lines: string[] = [];
+  const named = new Set<string>();
+  for (const g of guests.filter((r) => r.end === 'stuck' || r.end === 'failed')) {
+    lines.push(`${g.guest} (pid ${g.pid}) ${g.detail}`);
+    named.add(g.guest);
+  }
+  for (const g of guests.filter((r) => r.end === 'blocked')) {
+    lines.push(`${g.guest} (pid ${g.pid}) not stopped: waits for ${g.blockedBy ?? 'a dependent'}`);
+    named.add(g.guest);
+  }
+  for (const g of guests.filter((r) => r.end === 'left')) {
+    lines.push(`unmanaged qvm pid ${g.pid} left running (shutdown.unmanaged: leave)`);
+    named.add(g.guest);
+  }
+  for (const a of alive.filter((x) => !named.has(x.guest))) lines.push(`${a.guest} (pid ${a.pid}) is still alive`);
+  return lines;
+}

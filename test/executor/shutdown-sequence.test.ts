@@ -1,0 +1,111 @@
+// The host shutdown sequence end to end on the simulator: the journal proves the order of exits, the
+// signals sent and the damage done; the host command's log proves when (and whether) it ran.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFence } from '../../src/executor/fence.js';
+import { runShutdownSequence, type ShutdownResult } from '../../src/executor/shutdown-sequence.js';
+import { createHarness, journalViolations, signalsIn, type Harness } from '../helpers/runtime-harness.js';
+import { cockpitFleet, desiredFleet, exitTime, orderViolations, readHostLog, testHost } from '../helpers/shutdown-fleet.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+});
+afterEach(async () => {
+  const journal = await h.journal();
+  await h.cleanup();
+  expect(journalViolations(journal)).toEqual([]);
+});
+
+const byGuest = (result: ShutdownResult) => Object.fromEntries(result.guests.map((g) => [g.guest, g]));
+
+describe('host shutdown sequence', () => {
+  it('stops the fleet in reverse dependency order, each by its own ladder, then runs the host command once', async () => {
+    const guests = cockpitFleet();
+    await Promise.all(guests.map((spec) => h.startRunning(spec)));
+    const steps: string[] = [];
+    const result = await runShutdownSequence({
+      desired: desiredFleet(guests, testHost(h.stateDir)),
+      runtime: h.runtime,
+      stateDir: h.stateDir,
+      mode: 'poweroff',
+      hooks: { onLadderStep: (guest, step) => steps.push(`${guest}:${step}`) },
+    });
+
+    expect(result).toMatchObject({ status: 'completed', ok: true, blockers: [], alive: [], resumed: false });
+    const g = byGuest(result);
+    expect(g['svc']).toMatchObject({ end: 'stopped', step: 'guest-command', exitCode: 0 });
+    expect(g['rear-seat']).toMatchObject({ end: 'stopped', step: 'guest-command', exitCode: 0 });
+    expect(g['ivi']).toMatchObject({ end: 'stopped', step: 'power-button', exitCode: 0 });
+    expect(g['telematics']).toMatchObject({ end: 'stopped', step: 'power-button', exitCode: 0 });
+    expect(g['cluster']).toMatchObject({ end: 'stopped', step: 'power-cut', exitCode: 3 });
+    expect(steps).toContain('cluster:power-cut');
+    for (const r of result.guests) expect(r.elapsedMs).toBeGreaterThanOrEqual(0);
+
+    const journal = await h.journal();
+    expect(orderViolations(journal, guests)).toEqual([]);
+    expect(signalsIn(journal, 'cluster')).toEqual(['SIGTERM', 'SIGQUIT']);
+    expect(signalsIn(journal, 'svc')).toEqual([]);
+    const dirty = journal.filter((l) => l.event === 'damage').map((l) => `${l.system}:${l.kind ?? ''}`);
+    expect(dirty).toEqual(['cluster:disk']);
+
+    const log = await readHostLog(h.stateDir);
+    expect(log.map((l) => l.args)).toEqual(['poweroff']);
+    const lastExit = Math.max(...guests.map((s) => exitTime(journal, s.name) ?? Infinity));
+    expect(log[0]?.at).toBeGreaterThanOrEqual(lastExit);
+    expect(result.host).toMatchObject({ ran: true, forced: false, result: { exitCode: 0 } });
+    // The fence stays up: nothing may start the guests again until an operator lifts it.
+    expect(await readFence(h.stateDir)).toBeDefined();
+  });
+
+  it('does not run the host command while a guest is stuck, and names it and what it blocks', async () => {
+    const guests = cockpitFleet({
+      ivi: { knobs: 'boot-ms=50 ignore-guest-shutdown ignore-power-button', shutdown: { guestTimeoutMs: 200, powerButtonTimeoutMs: 300, allowPowerCut: false } },
+    });
+    await Promise.all(guests.map((spec) => h.startRunning(spec)));
+    const ends: string[] = [];
+    const result = await runShutdownSequence({
+      desired: desiredFleet(guests, testHost(h.stateDir)), runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff',
+      hooks: { onGuestEnd: (r) => ends.push(`${r.guest}:${r.end}:${r.blockedBy ?? ''}`) },
+    });
+
+    expect(result).toMatchObject({ status: 'blocked', ok: false, host: { ran: false, result: undefined } });
+    expect(ends.indexOf('svc:blocked:ivi')).toBe(ends.indexOf('ivi:stuck:') + 1);
+    expect(ends).toContain('ivi:stuck:');
+    const g = byGuest(result);
+    expect(g['ivi']).toMatchObject({ end: 'stuck', step: 'power-button' });
+    expect(g['svc']).toMatchObject({ end: 'blocked', blockedBy: 'ivi' });
+    expect(g['rear-seat']).toMatchObject({ end: 'stopped' });
+    expect(g['cluster']).toMatchObject({ end: 'stopped', step: 'power-cut' });
+    expect(result.alive.map((a) => a.guest).sort()).toEqual(['ivi', 'svc']);
+    expect(result.blockers[0]).toMatch(/^ivi \(pid \d+\) stuck after the power button/);
+    expect(result.blockers[1]).toMatch(/^svc \(pid \d+\) not stopped: waits for ivi$/);
+    expect(result.host.reason).toBe('qvm still alive: ivi, svc');
+    expect(await readHostLog(h.stateDir)).toEqual([]);
+    const journal = await h.journal();
+    expect(signalsIn(journal, 'svc')).toEqual([]);
+    expect(journal.filter((l) => l.event === 'damage').map((l) => l.system)).toEqual(['cluster']);
+  });
+
+  it('runs the host command despite a stuck guest only when forced', async () => {
+    const guests = cockpitFleet({
+      telematics: { knobs: 'boot-ms=50 ignore-power-button', shutdown: { guestCommand: undefined, powerButtonTimeoutMs: 200, allowPowerCut: false } },
+    }).filter((s) => s.name === 'svc' || s.name === 'telematics');
+    await Promise.all(guests.map((spec) => h.startRunning(spec)));
+    const result = await runShutdownSequence({
+      desired: desiredFleet(guests, testHost(h.stateDir)), runtime: h.runtime, stateDir: h.stateDir, mode: 'reboot', forceHost: true,
+    });
+    expect(result).toMatchObject({ status: 'blocked', ok: false, host: { ran: true, forced: true, result: { exitCode: 0 } } });
+    expect((await readHostLog(h.stateDir)).map((l) => l.args)).toEqual(['reboot']);
+  });
+
+  it('leaves the host alone with mode none, and a rerun resumes under the same fence', async () => {
+    const guests = cockpitFleet().filter((s) => s.name === 'svc' || s.name === 'rear-seat').map((s) => ({ ...s, dependsOn: [] }));
+    await Promise.all(guests.map((spec) => h.startRunning(spec)));
+    const desired = desiredFleet(guests, testHost(h.stateDir));
+    const first = await runShutdownSequence({ desired, runtime: h.runtime, stateDir: h.stateDir, mode: 'none' });
+    expect(first).toMatchObject({ status: 'completed', ok: true, host: { ran: false, reason: 'not requested' } });
+    const again = await runShutdownSequence({ desired, runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff' });
+    expect(again).toMatchObject({ status: 'completed', ok: true, resumed: true, guests: [], fence: first.fence });
+    expect((await readHostLog(h.stateDir)).map((l) => l.args)).toEqual(['poweroff']);
+  });
+});

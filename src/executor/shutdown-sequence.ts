@@ -9,6 +9,7 @@ import type { ShutdownPlan } from '../planner/shutdown-plan.js';
 import { createShutdownPlan } from '../planner/shutdown-plan.js';
 import { runHostCommand as defaultRunHostCommand, type HostCommandResult, type HostCommandRunner } from '../runtime/host-command.js';
 import type { RuntimeTuning } from '../runtime/context.js';
+import { crashPoint } from '../runtime/crash-point.js';
 import type { RuntimePort } from '../runtime/port.js';
 import { ensureDir, writeJsonAtomic } from '../runtime/state/atomic-file.js';
 import { liftFence, raiseFence, readFence, type Fence } from './fence.js';
@@ -98,6 +99,7 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
   const fence = existing ?? { since: started, reason: `host shutdown (${mode}) by pid ${process.pid}` };
   if (existing === undefined) await raiseFence(stateDir, fence);
   hooks.onFence?.(fence, existing !== undefined);
+  crashPoint('shutdown:after-fence');
 
   return withPassLock(stateDir, async () => {
     const observed = await runtime.observe();
@@ -146,6 +148,7 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
     if (reason === undefined) {
       // Recorded first: a host command that works takes this process down with the host.
       await finish({ status, ok: false, guests, blockers, alive, host: { argv, ran: true, forced, result: undefined, reason: undefined } });
+      crashPoint('shutdown:before-host-command');
       hooks.onHostCommand?.(argv, forced);
       result = await (options.runHostCommand ?? defaultRunHostCommand)(argv);
     }

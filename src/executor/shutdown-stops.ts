@@ -2,6 +2,7 @@
 // ladder, a guest only after every guest that depends on it has stopped, all in parallel where the
 // graph allows. A stuck dependent blocks its dependencies, which are reported with its name.
 
+import { crashPoint } from '../runtime/crash-point.js';
 import type { GuestSpec, ShutdownSpec } from '../model/guest-spec.js';
 import type { ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { ShutdownPlan, ShutdownStep } from '../planner/shutdown-plan.js';
@@ -66,6 +67,7 @@ export async function stopAll(options: StopAllOptions): Promise<GuestShutdownRes
   const ended = new Map<string, NodeResult<Outcome>>();
   const report = (node: StopNode, result: NodeResult<StopOutcome>): void => {
     hooks.onGuestEnd?.(toGuestResult(node, result, (id) => rootBlocker(id, ended)));
+    crashPoint('shutdown:after-some-stopped');
   };
 
   const run = async (node: StopNode): Promise<{ ok: boolean; outcome: Outcome }> => {

@@ -23,6 +23,8 @@ export interface CrashFleet {
   /** Runs `qvmctl <args> -f <manifests> --state-dir <state>`, with QVMCTL_CRASH_AT when given. */
   cli(args: readonly string[], crashAt?: string): Promise<CliOutcome>;
   journal(): Promise<JournalLine[]>;
+  /** Epoch ms of each run of the host command. */
+  hostCommandRuns(): Promise<number[]>;
   cleanup(): Promise<void>;
 }
 
@@ -40,7 +42,10 @@ spec:
   stateDir: ${stateDir}
   prune: ${prune}
   commands: { allow: [qvm-sim] }
+  shutdown: { command: [${root}/host-command, poweroff], rebootCommand: [${root}/host-command, reboot], deadline: 30s, unmanaged: stop }
 `);
+  // Stand-in for the host's shutdown utility: appends `<epoch ms> <args>` to host-command.log.
+  await writeFile(join(root, 'host-command'), `#!/bin/sh\necho "$(date +%s%3N) $*" >> ${root}/host-command.log\n`, { mode: 0o755 });
   const harness = await createHarness({ stateDir });
   return {
     root,
@@ -78,6 +83,10 @@ ${guestCommand}    guestTimeout: 5s
       return { exitCode: r.exitCode, signal: r.signal, output: `${r.stdout}\n${r.stderr}` };
     },
     journal: () => harness.journal(),
+    async hostCommandRuns() {
+      const text = await readFile(join(root, 'host-command.log'), 'utf8').catch(() => '');
+      return text.split('\n').filter((l) => l.length > 0).map((l) => Number(l.split(' ')[0]));
+    },
     async cleanup() {
       await harness.cleanup();
       await removeDir(root);

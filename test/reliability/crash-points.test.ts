@@ -106,3 +106,32 @@ describe('crash points in prune', () => {
     expect(pidsOf(journal, 'app')).toHaveLength(1);
   });
 });
+
+describe('crash points in the shutdown sequence', () => {
+  // After the resumed run: no qvm alive, the host command ran exactly once, after the last exit.
+  async function expectShutdownDone(f: CrashFleet): Promise<void> {
+    const r = await f.cli(['shutdown']);
+    expect(r.exitCode, r.output).toBe(0);
+    const journal = await f.journal();
+    expect([...liveInstances(journal).values()].flat()).toEqual([]);
+    expect(concurrentInstances(journal)).toEqual([]);
+    const runs = await f.hostCommandRuns();
+    expect(runs).toHaveLength(1);
+    const lastExit = Math.max(...journal.filter((l) => l.event === 'exit').map((l) => l.time));
+    expect(runs[0]).toBeGreaterThanOrEqual(lastExit);
+    for (const name of ['base', 'app']) expect((await exitRecords(f.stateDir, name)).map((e) => e.requested)).toEqual([true]);
+    expect(await unparsableStateFiles(f.stateDir)).toEqual([]);
+  }
+
+  it.each(['shutdown:after-fence', 'shutdown:after-some-stopped', 'shutdown:before-host-command'])('%s: the host command never runs while a qvm lives, and a rerun resumes', async (point) => {
+    const f = await setUp();
+    await applyOk(f);
+    await crashAt(f, point, ['shutdown']);
+    expect(await f.hostCommandRuns()).toEqual([]);
+    // The fence outlives the crash: an apply meanwhile starts nothing.
+    await f.cli(['apply']);
+    const boots = (await f.journal()).filter((l) => l.event === 'boot');
+    expect(boots).toHaveLength(2);
+    await expectShutdownDone(f);
+  });
+});

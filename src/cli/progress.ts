@@ -1,5 +1,6 @@
 // Live progress of an apply for people: one line as each step starts and ends.
 
+import type { Plan } from '../model/plan.js';
 import type { ExecutionHooks, ExecutionResult, StepResult } from '../executor/execute-plan.js';
 import type { StopStep } from '../runtime/port.js';
 import type { Output } from './output.js';
@@ -30,8 +31,10 @@ function elapsed(result: StepResult): string {
 }
 
 /** The closing line, naming every guest that failed or is stuck. */
-export function summarizeExecution(execution: ExecutionResult): string {
-  if (execution.steps.length === 0) return 'Nothing to do. The host matches the manifests.';
+export function summarizeExecution(plan: Plan, execution: ExecutionResult): string {
+  if (execution.steps.length === 0) {
+    return plan.holds.length === 0 ? 'Nothing to do. The host matches the manifests.' : `Nothing to do now: ${plan.holds.length} held (see above).`;
+  }
   const done = (kind: StepResult['kind']) => new Set(execution.steps.filter((s) => s.kind === kind && s.status === 'done').map((s) => s.guest));
   const [started, stopped] = [done('start'), done('stop')];
   const restarted = [...started].filter((g) => stopped.has(g)).length;

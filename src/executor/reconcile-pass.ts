@@ -7,10 +7,9 @@ import type { DesiredState } from '../model/host-spec.js';
 import type { GuestHistory, Observation } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
 import { createPlan } from '../planner/create-plan.js';
-import { recordExit } from '../planner/exit-policy.js';
 import { crashPoint } from '../runtime/crash-point.js';
 import type { RuntimePort } from '../runtime/port.js';
-import { loadGuestHistory, saveGuestHistory } from '../runtime/state/history.js';
+import { observeHost } from './observe-host.js';
 import { readFence } from './fence.js';
 import { withPassLock } from './pass-lock.js';
 import { loadOrphans, sameOrphans, saveOrphans, trackOrphans } from './orphans.js';
@@ -79,22 +78,12 @@ export function runPass(options: RunPassOptions): Promise<PassResult> {
 async function prepareLocked(options: PassOptions): Promise<PreparedPass> {
   const now = options.now ?? Date.now;
   const { desired, stateDir } = options;
-  const observed = await options.runtime.observe();
+  const { observation: observed, histories } = await observeHost(options);
   // Passes are single-flight per state directory, so no other stop ladder can be under way: a
   // `stopping` mark left by a qvmctl that died mid-stop must not freeze the guest.
   crashPoint('apply:after-observe');
   const observation: Observation = { ...observed, guests: observed.guests.map((g) => ({ ...g, stopping: false })) };
-
   const specs = new Map(desired.guests.map((spec) => [spec.name, spec]));
-  const histories = new Map<string, GuestHistory>();
-  for (const spec of desired.guests) histories.set(spec.name, await loadGuestHistory({ stateDir, name: spec.name }));
-  for (const exit of observation.exits) {
-    const spec = specs.get(exit.name);
-    if (spec === undefined) continue;
-    const history = recordExit(histories.get(exit.name), exit, spec);
-    histories.set(exit.name, history);
-    await saveGuestHistory({ stateDir, history });
-  }
 
   const fenced = options.fenced ?? (await readFence(stateDir)) !== undefined;
   const previousOrphans = await loadOrphans(stateDir);

@@ -3,6 +3,7 @@
 // fence is a file, so a qvmctl that dies mid-sequence leaves no guest starting again, and a rerun
 // simply resumes: guests already gone count as stopped.
 
+import { observeHost } from './observe-host.js';
 import { join } from 'node:path';
 import type { DesiredState } from '../model/host-spec.js';
 import type { ShutdownPlan } from '../planner/shutdown-plan.js';
@@ -102,7 +103,7 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
   crashPoint('shutdown:after-fence');
 
   return withPassLock(stateDir, async () => {
-    const observed = await runtime.observe();
+    const { observation: observed } = await observeHost({ runtime, desired, stateDir });
     const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
     const argv = mode === 'reboot' ? desired.host.shutdown.rebootCommand : desired.host.shutdown.command;
     const finish = async (rest: Omit<ShutdownResult, 'fence' | 'resumed' | 'plan' | 'elapsedMs'>): Promise<ShutdownResult> => {
@@ -129,7 +130,7 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
     });
 
     // 4. Confirm from a fresh observation, not from what the ladders reported.
-    const after = await runtime.observe();
+    const { observation: after } = await observeHost({ runtime, desired, stateDir });
     const alive: AliveQvm[] = [
       ...after.guests.map((g) => ({ guest: g.name, pid: g.pid })),
       ...after.unmanaged.map((p) => ({ guest: `pid:${p.pid}`, pid: p.pid })),

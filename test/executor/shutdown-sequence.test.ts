@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFence } from '../../src/executor/fence.js';
 import { runShutdownSequence, type ShutdownResult } from '../../src/executor/shutdown-sequence.js';
+import { loadGuestHistory } from '../../src/runtime/state/history.js';
 import { createHarness, journalViolations, signalsIn, type Harness } from '../helpers/runtime-harness.js';
 import { cockpitFleet, desiredFleet, exitTime, orderViolations, readHostLog, testHost } from '../helpers/shutdown-fleet.js';
 
@@ -55,6 +56,10 @@ describe('host shutdown sequence', () => {
     expect(result.host).toMatchObject({ ran: true, forced: false, result: { exitCode: 0 } });
     // The fence stays up: nothing may start the guests again until an operator lifts it.
     expect(await readFence(h.stateDir)).toBeDefined();
+    // Every exit the sequence observed is in the guest's history: nothing is lost.
+    const histories = await Promise.all(guests.map((s) => loadGuestHistory({ stateDir: h.stateDir, name: s.name })));
+    expect(histories.map((hist) => `${hist.name}:${String(hist.lastExit?.code)}:${String(hist.lastExit?.requested)}`).sort())
+      .toEqual(guests.map((s) => `${s.name}:${s.name === 'cluster' ? 3 : 0}:true`).sort());
   });
 
   it('does not run the host command while a guest is stuck, and names it and what it blocks', async () => {

@@ -75,7 +75,7 @@ function report(plan: Plan, execution: ExecutionResult, options: ApplyOptions, i
     io.out(`${JSON.stringify({ plan: toPlanJson(plan), ok: execution.ok, failed: execution.failed, stuck: execution.stuck, steps: execution.steps.map(stepJson) }, null, 2)}\n`);
     return;
   }
-  io.out(`\n${summarizeExecution(execution)}\n`);
+  io.out(`\n${summarizeExecution(plan, execution)}\n`);
 }
 
 function stepJson(step: ExecutionResult['steps'][number]) {

@@ -37,7 +37,7 @@ export function registerOneOff(program: Command, io: Output, result: CommandResu
             return plan;
           },
         });
-        io.out(`\n${summarizeExecution(pass.execution)}\n`);
+        io.out(`\n${summarizeExecution(pass.plan, pass.execution)}\n`);
         result.exitCode = pass.execution.ok ? 0 : 1;
       } catch (error) {
         if (error instanceof UnknownGuestError) throw new CliError(error.message, { cause: error });

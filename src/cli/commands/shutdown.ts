@@ -2,6 +2,7 @@
 // qvm lives, host command). `--dry-run` prints the waves, budgets and worst case instead.
 // Exit codes: 0 done, 1 error or host command failed, 2 blocked (a qvm still lives), 3 refused.
 
+import { observeHost } from '../../executor/observe-host.js';
 import { Option, type Command } from 'commander';
 import { runShutdownSequence, SHUTDOWN_TUNING, type ShutdownMode, type ShutdownResult } from '../../executor/shutdown-sequence.js';
 import { FALLBACK_SHUTDOWN } from '../../executor/reconcile-pass.js';
@@ -41,7 +42,7 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
     const json = options.output === 'json';
 
     if (options.dryRun === true) {
-      const observed = await runtime.observe();
+      const { observation: observed } = await observeHost({ runtime, desired, stateDir });
       const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
       io.out(json ? `${JSON.stringify(plan, null, 2)}\n` : renderShutdownPlanText(plan));
       if (!plan.withinDeadline) io.err(`qvmctl: warning: the worst case (${plan.criticalPathMs} ms) does not fit shutdown.deadline (${plan.deadlineMs} ms)\n`);

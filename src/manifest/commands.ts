@@ -34,7 +34,7 @@ export function checkCommand(options: { doc: SourceDocument; path: FieldPath; ar
   return [{ ...at, code: 'command-not-allowed', message: `executable \`${executable}\` is not in Host spec.commands.allow (${allowed})` }];
 }
 
-/** Host commands (allow-list entries, shutdown commands) that name a shell or launcher. */
+/** Host allow-list entries that name a shell or launcher (they would open a shell to Guest manifests). */
 export function checkHostCommands(options: { doc: SourceDocument; entries: readonly { path: FieldPath; executable: string | undefined }[] }): Diagnostic[] {
   return options.entries.flatMap(({ path, executable }) => (executable === undefined || !isShellLike(executable) ? [] : [{
     severity: 'error' as const, code: 'command-shell', file: options.doc.file, ...options.doc.locate(path),

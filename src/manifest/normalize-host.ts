@@ -21,8 +21,6 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
   if (doc !== undefined) {
     const entries = [
       ...(spec.commands?.allow ?? []).map((executable, i) => ({ path: ['spec', 'commands', 'allow', i], executable })),
-      { path: ['spec', 'shutdown', 'command', 0], executable: spec.shutdown?.command?.[0] },
-      { path: ['spec', 'shutdown', 'rebootCommand', 0], executable: spec.shutdown?.rebootCommand?.[0] },
     ];
     diagnostics.push(...checkHostCommands({ doc, entries }));
   }

@@ -2,6 +2,7 @@
 // that should run runs exactly once, none was stopped that should not have been, no exit record is
 // lost, and every state file still parses.
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait-for.js';
 import { concurrentInstances, createCrashFleet, exitRecordPids, exitRecords, liveInstances, unparsableStateFiles, type CrashFleet } from '../helpers/crash-fleet.js';
 
 let fleet: CrashFleet | undefined;
@@ -29,7 +30,12 @@ async function crashAt(f: CrashFleet, point: string, args: readonly string[] = [
 
 // The invariants after the second, uncrashed run.
 async function expectInvariants(f: CrashFleet, running: readonly string[], stopped: readonly string[] = []): Promise<void> {
-  const journal = await f.journal();
+  // qvm is started once its process runs; the simulator journals its boot a moment later.
+  const journal = await waitFor(async () => {
+    const lines = await f.journal();
+    const live = liveInstances(lines);
+    return running.every((name) => (live.get(name)?.length ?? 0) > 0) ? lines : undefined;
+  }, { timeoutMs: 10_000 }).catch(() => f.journal());
   expect(concurrentInstances(journal)).toEqual([]);
   const live = liveInstances(journal);
   for (const name of running) expect(live.get(name)?.length ?? 0, `${name} runs exactly once`).toBe(1);

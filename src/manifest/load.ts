@@ -43,8 +43,11 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   const guestDocs: SourceDocument[] = [];
   const hostDocs: SourceDocument[] = [];
   const refs: GuestRef[] = [];
-  for (const file of listed.files) {
-    const bytes = await readFile(file).catch((error: unknown) => error as NodeJS.ErrnoException);
+  // Read in parallel (the thread pool does the waiting), then handle in name order.
+  const contents = await Promise.all(listed.files.map((file) => readFile(file).catch((error: unknown) => error as NodeJS.ErrnoException)));
+  for (const [i, file] of listed.files.entries()) {
+    const bytes = contents[i];
+    if (bytes === undefined) continue;
     if (!(bytes instanceof Uint8Array)) {
       diagnostics.push({ severity: 'error', code: 'unreadable-file', file, message: `cannot read file: ${bytes.code ?? bytes.message}` });
       continue;

@@ -43,14 +43,19 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   const guestDocs: SourceDocument[] = [];
   const hostDocs: SourceDocument[] = [];
   const refs: GuestRef[] = [];
+  // Checked and read in parallel (the thread pool does the waiting), then handled in name order.
   const realDir = await realpath(dir).catch(() => resolve(dir));
-  for (const file of listed.files) {
-    const refused = await checkManifestFile(file, realDir);
+  const refusals = await Promise.all(listed.files.map((file) => checkManifestFile(file, realDir)));
+  const contents = await Promise.all(listed.files.map((file, i) =>
+    refusals[i] === undefined ? readFile(file).catch((error: unknown) => error as NodeJS.ErrnoException) : undefined));
+  for (const [i, file] of listed.files.entries()) {
+    const refused = refusals[i];
     if (refused !== undefined) {
       diagnostics.push(refused);
       continue;
     }
-    const bytes = await readFile(file).catch((error: unknown) => error as NodeJS.ErrnoException);
+    const bytes = contents[i];
+    if (bytes === undefined) continue;
     if (!(bytes instanceof Uint8Array)) {
       diagnostics.push({ severity: 'error', code: 'unreadable-file', file, message: `cannot read file: ${bytes.code ?? bytes.message}` });
       continue;

@@ -19,6 +19,8 @@ describe('qvmctl run: guest exits', () => {
     await h.commit('alpha');
     await h.startDaemon();
     const first = await waitFor(async () => { const g = await h?.guest('alpha'); return g?.phase === 'running' ? g : undefined; }, { timeoutMs: 20_000 });
+    // The guest takes commands once it has booted (the simulator's journal says so), not when qvm is merely up.
+    await waitFor(async () => (await h?.journal())?.some((l) => l.pid === first.pid && l.event === 'running'), { timeoutMs: 20_000 });
     await h.guestCommand('alpha', 'reboot');
     const second = await waitFor(async () => { const g = await h?.guest('alpha'); return g?.phase === 'running' && g.pid !== first.pid ? g : undefined; }, { timeoutMs: 20_000 });
     expect(second.restarts).toBe(1);

@@ -1,20 +1,12 @@
 // The daemon's host shutdown: same sequence, last good desired state, logged, single-flight.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createShutdownRunner, NoDesiredStateError } from '../../src/daemon/shutdown-runner.js';
-import { createHarness, guestSpec, journalViolations, type Harness } from '../helpers/runtime-harness.js';
+import { guestSpec, useHarness } from '../helpers/runtime-harness.js';
 import { desiredFleet, readHostLog, testHost } from '../helpers/shutdown-fleet.js';
 
-let h: Harness;
-beforeEach(async () => {
-  h = await createHarness();
-});
-afterEach(async () => {
-  const journal = await h.journal();
-  await h.cleanup();
-  expect(journalViolations(journal)).toEqual([]);
-});
+const h = useHarness();
 
 function captureLogs(): { logger: pino.Logger; lines: { msg: string; guest?: string }[] } {
   const lines: { msg: string; guest?: string }[] = [];

@@ -1,17 +1,15 @@
 // Executing plans against the simulator: failures stop what depends on them and nothing else;
 // stop ladders that run out leave the guest running and block what it depends on.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { executePlan } from '../../src/executor/execute-plan.js';
 import { FALLBACK_SHUTDOWN } from '../../src/executor/reconcile-pass.js';
 import type { GuestSpec } from '../../src/model/guest-spec.js';
 import { createOneOffPlan } from '../../src/planner/one-off-plan.js';
 import { createPlan } from '../../src/planner/create-plan.js';
-import { createHarness, guestSpec, journalViolations, signalsIn, type Harness } from '../helpers/runtime-harness.js';
+import { guestSpec, journalViolations, signalsIn, useHarness } from '../helpers/runtime-harness.js';
 import { desired } from '../planner/fixtures.js';
 
-let harness: Harness;
-beforeEach(async () => { harness = await createHarness(); });
-afterEach(async () => { await harness.cleanup(); });
+const harness = useHarness();
 
 const withDeps = (spec: GuestSpec, dependsOn: readonly string[]): GuestSpec => ({ ...spec, dependsOn });
 

@@ -1,21 +1,13 @@
 // The host shutdown sequence end to end on the simulator: the journal proves the order of exits, the
 // signals sent and the damage done; the host command's log proves when (and whether) it ran.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFence } from '../../src/executor/fence.js';
 import { runShutdownSequence, type ShutdownResult } from '../../src/executor/shutdown-sequence.js';
 import { loadGuestHistory } from '../../src/runtime/state/history.js';
-import { createHarness, journalViolations, signalsIn, type Harness } from '../helpers/runtime-harness.js';
+import { signalsIn, useHarness } from '../helpers/runtime-harness.js';
 import { cockpitFleet, desiredFleet, exitTime, orderViolations, readHostLog, testHost } from '../helpers/shutdown-fleet.js';
 
-let h: Harness;
-beforeEach(async () => {
-  h = await createHarness();
-});
-afterEach(async () => {
-  const journal = await h.journal();
-  await h.cleanup();
-  expect(journalViolations(journal)).toEqual([]);
-});
+const h = useHarness();
 
 const byGuest = (result: ShutdownResult) => Object.fromEntries(result.guests.map((g) => [g.guest, g]));
 

@@ -2,24 +2,16 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFence } from '../../src/executor/fence.js';
 import { preparePass } from '../../src/executor/reconcile-pass.js';
 import { runShutdownSequence } from '../../src/executor/shutdown-sequence.js';
 import { SIMULATOR_ENTRY, SIMULATOR_NODE_FLAGS } from '../../src/runtime/qvm-command.js';
-import { createHarness, guestSpec, journalViolations, signalsIn, type Harness } from '../helpers/runtime-harness.js';
+import { guestSpec, signalsIn, useHarness } from '../helpers/runtime-harness.js';
 import { desiredFleet, readHostLog, testHost } from '../helpers/shutdown-fleet.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let h: Harness;
-beforeEach(async () => {
-  h = await createHarness();
-});
-afterEach(async () => {
-  const journal = await h.journal();
-  await h.cleanup();
-  expect(journalViolations(journal)).toEqual([]);
-});
+const h = useHarness();
 
 // A qvm someone started by hand: its configuration lies in this state directory (this simulated host).
 async function startStray(knobs = 'boot-ms=50 shutdown-ms=50'): Promise<{ pid: number; exitCode: () => Promise<number | undefined> }> {

@@ -1,5 +1,6 @@
 // Runtime tests against the bundled simulator: a temp state directory per test, guest specs with
 // simulator knobs, the simulator's journal, and cleanup that ends leftover guests without SIGKILL.
+import { afterEach, beforeEach, expect } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -106,4 +107,32 @@ export function journalViolations(lines: readonly JournalLine[]): JournalLine[] 
 
 export function signalsIn(lines: readonly JournalLine[], system: string): string[] {
   return lines.filter((l) => l.system === system && l.event === 'signal').map((l) => l.signal ?? '?');
+}
+
+/**
+ * A fresh harness for every test of the calling file, cleaned up after it, and the journal checked:
+ * no SIGKILL and no hardware damage, whatever the test did. Members read the current test's harness.
+ */
+export function useHarness(): Harness {
+  let current: Harness | undefined;
+  beforeEach(async () => { current = await createHarness(); });
+  afterEach(async () => {
+    const harness = get();
+    const journal = await harness.journal();
+    await harness.cleanup();
+    current = undefined;
+    expect(journalViolations(journal)).toEqual([]);
+  });
+  const get = (): Harness => {
+    if (current === undefined) throw new Error('useHarness: used outside a test');
+    return current;
+  };
+  return {
+    get stateDir() { return get().stateDir; },
+    get runtime() { return get().runtime; },
+    newRuntime: (options) => get().newRuntime(options),
+    journal: () => get().journal(),
+    startRunning: (spec, runtime) => get().startRunning(spec, runtime),
+    cleanup: () => get().cleanup(),
+  };
 }

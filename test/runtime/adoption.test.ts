@@ -4,25 +4,17 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GuestSpec } from '../../src/model/guest-spec.js';
 import { createLinuxProcessTable } from '../../src/runtime/proc-table/linux.js';
-import { createHarness, guestSpec, journalViolations, SIM_HOST, signalsIn, type Harness } from '../helpers/runtime-harness.js';
+import { guestSpec, signalsIn, SIM_HOST, useHarness } from '../helpers/runtime-harness.js';
 import { SIM_ARGV } from '../helpers/sim-guest.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const DRIVER = resolve(import.meta.dirname, '../fixtures/runtime-driver.ts');
 const table = createLinuxProcessTable();
 
-let h: Harness;
-beforeEach(async () => {
-  h = await createHarness();
-});
-afterEach(async () => {
-  const journal = await h.journal();
-  await h.cleanup();
-  expect(journalViolations(journal)).toEqual([]);
-});
+const h = useHarness();
 
 function runDriver(action: 'start' | 'stop', spec: GuestSpec) {
   const input = JSON.stringify({ stateDir: h.stateDir, host: SIM_HOST, action, spec });
@@ -35,7 +27,8 @@ function driverOutput(stdout: unknown): { ok: boolean; name?: string } {
 
 describe('adoption', () => {
   it('records exit codes while no qvmctl runs', async () => {
-    const spec = guestSpec('orphan', { knobs: 'boot-ms=50 crash-after-ms=300' });
+    // The crash comes well after the driver's start (and its start grace) has returned.
+    const spec = guestSpec('orphan', { knobs: 'boot-ms=50 crash-after-ms=1500' });
     const result = await runDriver('start', spec);
     expect(driverOutput(result.stdout)).toMatchObject({ ok: true });
     const guestDir = join(h.stateDir, 'guests', 'orphan');

@@ -1,22 +1,14 @@
 // Start and observe against the simulator: identity, console log, readiness, exits, refusals.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GuestAlreadyRunningError, GuestStartError } from '../../src/runtime/errors.js';
 import { createLinuxProcessTable } from '../../src/runtime/proc-table/linux.js';
-import { createHarness, guestSpec, journalViolations, signalsIn, type Harness } from '../helpers/runtime-harness.js';
+import { guestSpec, signalsIn, useHarness } from '../helpers/runtime-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const table = createLinuxProcessTable();
-let h: Harness;
-beforeEach(async () => {
-  h = await createHarness();
-});
-afterEach(async () => {
-  const journal = await h.journal();
-  await h.cleanup();
-  expect(journalViolations(journal)).toEqual([]);
-});
+const h = useHarness();
 
 describe('start and observe', () => {
   it('starts qvm detached, records its identity and observes it as the guest', async () => {

@@ -1,16 +1,8 @@
 // Each outcome of the stop ladder against the simulator; the journal proves which signals qvm got.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness, guestSpec, journalViolations, signalsIn, type Harness } from '../helpers/runtime-harness.js';
+import { describe, expect, it } from 'vitest';
+import { guestSpec, signalsIn, useHarness } from '../helpers/runtime-harness.js';
 
-let h: Harness;
-beforeEach(async () => {
-  h = await createHarness();
-});
-afterEach(async () => {
-  const journal = await h.journal();
-  await h.cleanup();
-  expect(journalViolations(journal)).toEqual([]);
-});
+const h = useHarness();
 
 describe('stop ladder', () => {
   it('ends with the guest command when the guest shuts itself down', async () => {

@@ -47,7 +47,7 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   const realDir = await realpath(dir).catch(() => resolve(dir));
   const refusals = await Promise.all(listed.files.map((file) => checkManifestFile(file, realDir)));
   const contents = await Promise.all(listed.files.map((file, i) =>
-    refusals[i] === undefined ? readFile(file).catch((error: unknown) => error as NodeJS.ErrnoException) : undefined));
+    refusals[i] === undefined ? readFile(file).catch((error: unknown) => error as NodeJS.ErrnoException) : Promise.resolve(undefined)));
   for (const [i, file] of listed.files.entries()) {
     const refused = refusals[i];
     if (refused !== undefined) {

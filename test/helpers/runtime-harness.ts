@@ -11,6 +11,7 @@ import { createHostRuntime, type HostRuntimeOptions } from '../../src/runtime/cr
 import type { ObservedGuest } from '../../src/model/observed.js';
 import type { RuntimePort } from '../../src/runtime/port.js';
 import { readSimJournal, type SimJournalLine } from './sim-guest.js';
+import { guest } from '../planner/fixtures.js';
 import { waitFor } from './wait-for.js';
 
 export const SIM_HOST: { readonly qvm: QvmBinary } = { qvm: { kind: 'simulator' } };
@@ -27,16 +28,9 @@ export interface GuestOptions {
 
 export function guestSpec(name: string, options: GuestOptions = {}): GuestSpec {
   const qvmconf = `system ${name}\n# qvm-sim: ${options.knobs ?? 'boot-ms=50 shutdown-ms=50'}\nram 0x80000000,64M\ncpu\n${options.extraConf ?? ''}`;
-  return {
-    name,
-    labels: {},
-    source: { file: `${name}.yaml`, line: 1 },
-    state: 'running',
-    system: name,
+  return guest(name, {
     qvmconf,
-    extraArgs: [],
     configHash: createHash('sha256').update(qvmconf).digest('hex').slice(0, 16),
-    dependsOn: [],
     readiness: options.readiness ?? { kind: 'none' },
     shutdown: {
       guestCommand: ['qvm-sim', 'guest', name, 'shutdown'],
@@ -46,16 +40,8 @@ export function guestSpec(name: string, options: GuestOptions = {}): GuestSpec {
       powerCutTimeoutMs: 3_000,
       ...options.shutdown,
     },
-    restart: {
-      onGuestExit: 'restart',
-      onFailure: 'restart',
-      backoff: { initialMs: 1000, maxMs: 60_000, resetAfterMs: 60_000 },
-      maxFailures: { count: 5, windowMs: 600_000 },
-      exitCodes: {},
-    },
-    update: 'restart',
-    passthrough: [],
-  };
+    restart: { backoff: { initialMs: 1000, maxMs: 60_000, resetAfterMs: 60_000 } },
+  });
 }
 
 export interface Harness {

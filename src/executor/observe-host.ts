@@ -19,13 +19,19 @@ export async function observeHost(options: { readonly runtime: RuntimePort; read
   const observation = await options.runtime.observe();
   const specs = new Map(desired.guests.map((spec) => [spec.name, spec]));
   const histories = new Map<string, GuestHistory>();
-  for (const spec of desired.guests) histories.set(spec.name, await loadGuestHistory({ stateDir, name: spec.name }));
+  const loaded = await Promise.all(desired.guests.map((spec) => loadGuestHistory({ stateDir, name: spec.name })));
+  for (const history of loaded) histories.set(history.name, history);
+  const changed = new Set<string>();
   for (const exit of observation.exits) {
     const spec = specs.get(exit.name);
     if (spec === undefined) continue;
-    const history = recordExit(histories.get(exit.name), exit, spec);
-    histories.set(exit.name, history);
-    await saveGuestHistory({ stateDir, history });
+    histories.set(exit.name, recordExit(histories.get(exit.name), exit, spec));
+    changed.add(exit.name);
   }
+  // One durable write per guest, all at once: after a host shutdown that is every guest.
+  await Promise.all([...changed].map(async (name) => {
+    const history = histories.get(name);
+    if (history !== undefined) await saveGuestHistory({ stateDir, history });
+  }));
   return { observation, histories };
 }

@@ -15,11 +15,16 @@ export interface HostContextOptions {
   readonly stateDir?: string | undefined;
 }
 
-export interface HostContext {
-  readonly loaded: LoadResult;
+/** What a reconcile pass acts on: spread it into `runPass` / `preparePass` options. */
+export interface PassTarget {
   readonly desired: DesiredState;
   readonly stateDir: string;
   readonly runtime: RuntimePort;
+}
+
+export interface HostContext extends PassTarget {
+  readonly loaded: LoadResult;
+  readonly target: PassTarget;
 }
 
 export async function openHost(options: HostContextOptions, io: Output): Promise<HostContext> {
@@ -32,7 +37,8 @@ export async function openHost(options: HostContextOptions, io: Output): Promise
     ? loaded.desired
     : { ...loaded.desired, host: { ...loaded.desired.host, stateDir: resolve(options.stateDir) } };
   const stateDir = desired.host.stateDir;
-  return { loaded, desired, stateDir, runtime: createHostRuntime({ host: desired.host, stateDir }) };
+  const target: PassTarget = { desired, stateDir, runtime: createHostRuntime({ host: desired.host, stateDir }) };
+  return { loaded, ...target, target };
 }
 
 /** ANSI colour only on a terminal and never with NO_COLOR (https://no-color.org). */

@@ -39,9 +39,7 @@ export function registerApply(program: Command, io: Output, result: CommandResul
     };
     try {
       const pass = await runPass({
-        desired: host.desired,
-        runtime: host.runtime,
-        stateDir: host.stateDir,
+        ...host.target,
         explicit: true,
         choosePlan,
         ...(text ? { hooks: createProgressHooks(io) } : {}),

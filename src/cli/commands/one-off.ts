@@ -26,9 +26,7 @@ export function registerOneOff(program: Command, io: Output, result: CommandResu
       const host = await openHost(options, io);
       try {
         const pass = await runPass({
-          desired: host.desired,
-          runtime: host.runtime,
-          stateDir: host.stateDir,
+          ...host.target,
           explicit: true,
           hooks: createProgressHooks(io),
           choosePlan: (prepared) => {

@@ -25,7 +25,7 @@ export function registerPlan(program: Command, io: Output, result: CommandResult
   addOutputOption(command);
   command.action(async (options: PlanOptions) => {
     const host = await openHost(options, io);
-    const prepared = await preparePass({ desired: host.desired, runtime: host.runtime, stateDir: host.stateDir, explicit: true });
+    const prepared = await preparePass({ ...host.target, explicit: true });
     const { plan } = prepared;
     if (options.out !== undefined) {
       const saved: SavedPlan = {

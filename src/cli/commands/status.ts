@@ -36,7 +36,7 @@ export function registerStatus(program: Command, io: Output, result: CommandResu
 // The daemon's point of view (explicit: false): the holds it would honour show as phases.
 async function observeLocally(options: StatusOptions, io: Output, now: number): Promise<{ guests: GuestStatus[]; unmanaged: readonly UnmanagedProcess[] }> {
   const host = await openHost(options, io);
-  const prepared = await preparePass({ desired: host.desired, runtime: host.runtime, stateDir: host.stateDir, explicit: false });
+  const prepared = await preparePass({ ...host.target, explicit: false });
   const guests = describeGuests({
     desired: host.desired,
     plan: prepared.plan,

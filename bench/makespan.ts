@@ -22,6 +22,21 @@ export interface MakespanBenchResult {
   readonly launchMs: number;
   /** The same launch time for one guest on an otherwise idle host: what a simulated qvm costs to start. */
   readonly soloLaunchMs: number;
+  /** Where the makespan beyond the bound went, summed along the chain that actually finished last. */
+  readonly chain: ChainBreakdown;
+}
+
+/** The observed critical chain, hop by hop: what each part added to the makespan. */
+export interface ChainBreakdown {
+  readonly guests: readonly string[];
+  /** Pass start → first start call: load, observe, plan. */
+  readonly beforeFirstStartMs: number;
+  /** Summed over hops: a dependency's `running` → qvmctl's start call for the dependent. */
+  readonly reactionMs: number;
+  /** Summed over the chain: start call → the qvm's clock origin (running − boot-ms): state files, lock, spawn. */
+  readonly launchGapMs: number;
+  /** Last guest `running` → the pass returns: readiness detection of the last guest and the pass's end. */
+  readonly afterLastRunningMs: number;
 }
 
 interface BenchGuest {
@@ -99,6 +114,7 @@ export async function benchMakespan(): Promise<MakespanBenchResult> {
   try {
     const soloLaunchMs = await measureSoloLaunch(root);
     const startCalls = new Map<string, number>();
+    const wallStart = Date.now();
     const t0 = performance.now();
     const pass = await runPass({
       desired: loaded.desired,
@@ -116,11 +132,45 @@ export async function benchMakespan(): Promise<MakespanBenchResult> {
     const dependents = dag.filter((g) => g.dependsOn.length > 0);
     const reactionMs = median(dependents.map((g) => (startCalls.get(g.name) ?? Number.NaN) - Math.max(...g.dependsOn.map((d) => time(d, 'running')))));
     const launchMs = median(dag.map((g) => time(g.name, 'boot') - (startCalls.get(g.name) ?? Number.NaN)));
-    return { guests: dag.length, levels, lowerBoundMs, makespanMs, overheadPerLevelMs: (makespanMs - lowerBoundMs) / levels, reactionMs, launchMs, soloLaunchMs };
+    const chain = traceChain({ dag, startCalls, running: (name) => time(name, 'running'), passStart: wallStart, passEnd: wallStart + makespanMs });
+    return { guests: dag.length, levels, lowerBoundMs, makespanMs, overheadPerLevelMs: (makespanMs - lowerBoundMs) / levels, reactionMs, launchMs, soloLaunchMs, chain };
   } finally {
     await stopAll(stateDir);
     await rm(root, { recursive: true, force: true });
   }
+}
+
+// Walks back from the guest that reached `running` last, each time to the dependency that did so last.
+function traceChain(options: {
+  readonly dag: readonly BenchGuest[];
+  readonly startCalls: ReadonlyMap<string, number>;
+  readonly running: (name: string) => number;
+  readonly passStart: number;
+  readonly passEnd: number;
+}): ChainBreakdown {
+  const { dag, startCalls, running } = options;
+  const byName = new Map(dag.map((g) => [g.name, g]));
+  const latest = (names: readonly string[]): BenchGuest | undefined =>
+    names.map((n) => byName.get(n)).filter((g): g is BenchGuest => g !== undefined).sort((a, b) => running(b.name) - running(a.name))[0];
+  const guests: BenchGuest[] = [];
+  for (let g = latest(dag.map((x) => x.name)); g !== undefined; g = latest(g.dependsOn)) guests.unshift(g);
+  const call = (g: BenchGuest): number => startCalls.get(g.name) ?? Number.NaN;
+  const first = guests[0];
+  const last = guests.at(-1);
+  let reactionMs = 0;
+  let launchGapMs = 0;
+  guests.forEach((g, i) => {
+    launchGapMs += running(g.name) - g.bootMs - call(g);
+    const dep = guests[i - 1];
+    if (dep !== undefined) reactionMs += call(g) - running(dep.name);
+  });
+  return {
+    guests: guests.map((g) => g.name),
+    beforeFirstStartMs: first === undefined ? 0 : call(first) - options.passStart,
+    reactionMs,
+    launchGapMs,
+    afterLastRunningMs: last === undefined ? 0 : options.passEnd - running(last.name),
+  };
 }
 
 interface JournalEntry { readonly time: number; readonly system: string; readonly event: string }
@@ -165,6 +215,7 @@ export function formatMakespanBench(r: MakespanBenchResult): string[] {
     `guests ${r.guests} in ${r.levels} dependency levels, readiness by console log line`,
     `median reaction (dependency running → qvmctl starts the dependent) ${r.reactionMs.toFixed(0)} ms`,
     `median launch (qvmctl starts a guest → its qvm boots) ${r.launchMs.toFixed(0)} ms; one guest alone ${r.soloLaunchMs.toFixed(0)} ms`,
+    `observed critical chain ${r.chain.guests.join(' → ')}: before the first start ${r.chain.beforeFirstStartMs.toFixed(0)} ms, reactions ${r.chain.reactionMs.toFixed(0)} ms, launch gaps (start call → qvm clock) ${r.chain.launchGapMs.toFixed(0)} ms, after the last running ${r.chain.afterLastRunningMs.toFixed(0)} ms`,
     `critical-path lower bound ${(r.lowerBoundMs / 1000).toFixed(2)} s, makespan ${(r.makespanMs / 1000).toFixed(2)} s (+${over}%, ${r.overheadPerLevelMs.toFixed(0)} ms per level)`,
   ];
 }

@@ -1,13 +1,16 @@
 // Readiness gates: none, minimum uptime, a console log line, or a command that exits 0. Each ends
 // false as soon as the guest's qvm ends (or on abort, or at the timeout).
-import { open } from 'node:fs/promises';
 import type { GuestSpec, Readiness } from '../model/guest-spec.js';
 import type { ObservedGuest } from '../model/observed.js';
 import type { RuntimeContext } from './context.js';
+import { followLog } from './log-follower.js';
 import { delay, pollUntil } from './poll.js';
 import { isSameProcess } from './proc-table/types.js';
 import { runCommand } from './run-command.js';
 import { readIdentity, writeIdentity } from './state/identity.js';
+
+/** Without a change event (a file system whose watches miss writes), the log is still re-read this often. */
+const LOG_REREAD_MS = 1_000;
 
 export async function waitGuestReady(ctx: RuntimeContext, spec: GuestSpec, guest: ObservedGuest, signal?: AbortSignal): Promise<boolean> {
   const alive = (): Promise<boolean> => isSameProcess(ctx.table, guest.pid, guest.processStart);
@@ -36,17 +39,7 @@ async function checkReadiness(
     case 'log': {
       const identity = await readIdentity(ctx.layout, spec.name);
       const offset = identity?.pid === guest.pid ? identity.consoleOffset : 0;
-      const pattern = new RegExp(readiness.pattern);
-      const reader = createLineReader(ctx.layout.consoleLog(spec.name), offset);
-      let ended = false;
-      const found = await pollUntil(
-        async () => {
-          if ((await reader.next()).some((line) => pattern.test(line))) return true;
-          return (ended = !(await alive()));
-        },
-        { ...poll, timeoutMs: readiness.timeoutMs },
-      );
-      return found && !ended;
+      return waitForLogLine({ ctx, path: ctx.layout.consoleLog(spec.name), offset, pattern: new RegExp(readiness.pattern), timeoutMs: readiness.timeoutMs, alive, signal });
     }
     case 'command': {
       const deadline = Date.now() + readiness.timeoutMs;
@@ -69,26 +62,27 @@ async function markReady(ctx: RuntimeContext, guest: ObservedGuest): Promise<voi
   await writeIdentity(ctx.layout, { ...identity, readyAt: Date.now() });
 }
 
-/** Complete lines appended to a file since `offset`, returned a batch at a time. */
-function createLineReader(path: string, offset: number): { next(): Promise<string[]> } {
-  let position = offset;
-  let partial = '';
-  return {
-    async next() {
-      const handle = await open(path, 'r').catch(() => undefined);
-      if (handle === undefined) return [];
-      try {
-        const { size } = await handle.stat();
-        if (size <= position) return [];
-        const buffer = Buffer.alloc(size - position);
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-        position += bytesRead;
-        const lines = (partial + buffer.subarray(0, bytesRead).toString('utf8')).split('\n');
-        partial = lines.pop() ?? '';
-        return lines;
-      } finally {
-        await handle.close();
-      }
-    },
-  };
+// The log is read when it changes; whether qvm still runs is checked every poll interval.
+async function waitForLogLine(options: {
+  readonly ctx: RuntimeContext;
+  readonly path: string;
+  readonly offset: number;
+  readonly pattern: RegExp;
+  readonly timeoutMs: number;
+  readonly alive: () => Promise<boolean>;
+  readonly signal: AbortSignal | undefined;
+}): Promise<boolean> {
+  const { ctx, pattern, alive, signal } = options;
+  const follower = followLog({ path: options.path, offset: options.offset, rereadMs: LOG_REREAD_MS });
+  const deadline = Date.now() + options.timeoutMs;
+  try {
+    for (;;) {
+      if ((await follower.next()).some((line) => pattern.test(line))) return true;
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted === true || !(await alive())) return false;
+      await follower.waitForChange(Math.min(ctx.tuning.pollMs, left), signal);
+    }
+  } finally {
+    await follower.close();
+  }
 }

@@ -11,8 +11,8 @@ describe('Linux /proc parsing', () => {
   });
 
   it('splits cmdline on NUL', () => {
-    expect(parseCmdline(Buffer.from('/bin/qvm\0@/x.qvmconf\0'))).toEqual(['/bin/qvm', '@/x.qvmconf']);
-    expect(parseCmdline(Buffer.from(''))).toEqual([]);
+    expect(parseCmdline('/bin/qvm\0@/x.qvmconf\0')).toEqual(['/bin/qvm', '@/x.qvmconf']);
+    expect(parseCmdline('')).toEqual([]);
   });
 
   it('reads this process with a stable start time', async () => {

@@ -4,6 +4,7 @@
 
 import type { Logger } from 'pino';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
+import { createParseCache } from '../manifest/parse-cache.js';
 import { formatDiagnostic } from '../model/diagnostic.js';
 import type { DesiredState } from '../model/host-spec.js';
 import type { ExitRecord, GuestHistory, ObservedGuest } from '../model/observed.js';
@@ -47,6 +48,7 @@ export class Reconciler {
   #plan: Plan | undefined;
   #running = new Map<string, ObservedGuest>();
   #histories: ReadonlyMap<string, GuestHistory> = new Map();
+  readonly #parseCache = createParseCache();
   readonly #errors = new Map<string, { stuck: boolean; detail: string }>();
 
   constructor(options: ReconcilerOptions) {
@@ -70,7 +72,7 @@ export class Reconciler {
     let changes = 0;
     try {
       const [loaded, rev] = await Promise.all([
-        loadManifests({ dir: this.#o.manifestDir }),
+        loadManifests({ dir: this.#o.manifestDir, parseCache: this.#parseCache }),
         this.#o.gitRevision === false ? Promise.resolve(undefined) : readGitRevision(this.#o.manifestDir),
       ]);
       revision = rev;

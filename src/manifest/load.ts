@@ -9,6 +9,7 @@ import { checkAcrossGuests, type GuestRef } from './cross-checks.js';
 import { classifyDocument } from './classify.js';
 import { normalizeGuest } from './normalize-guest.js';
 import { normalizeHost } from './normalize-host.js';
+import type { ParseCache } from './parse-cache.js';
 import { parseYamlFile, type SourceDocument } from './source-document.js';
 
 export interface LoadResult {
@@ -30,6 +31,8 @@ export interface LoadOptions {
   readonly dir: string;
   /** Override built-in Host defaults (fields a Host manifest sets still win). */
   readonly hostDefaults?: Partial<HostSpec>;
+  /** Keeps parses between loads (the daemon): only files whose bytes changed are parsed again. */
+  readonly parseCache?: ParseCache;
 }
 
 export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
@@ -61,7 +64,7 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
       continue;
     }
     hash.push(file, bytes.toString('base64'));
-    const parsed = parseYamlFile({ file, bytes });
+    const parsed = options.parseCache?.parse(file, bytes) ?? parseYamlFile({ file, bytes });
     diagnostics.push(...parsed.diagnostics);
     for (const doc of parsed.documents) {
       const classified = classifyDocument(doc);
@@ -71,6 +74,7 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
       if (classified.valid && classified.kind === 'Host') hostDocs.push(doc);
     }
   }
+  options.parseCache?.retainOnly(listed.files);
   diagnostics.push(...checkSingleHost(hostDocs));
   const { host, diagnostics: hostProblems } = normalizeHost({ doc: hostDocs[0], dir, ...(options.hostDefaults === undefined ? {} : { hostDefaults: options.hostDefaults }) });
   diagnostics.push(...hostProblems);

@@ -2,6 +2,7 @@
 // running when it ends (they are detached qvm processes under their own monitors).
 
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Option, type Command } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { createDaemon } from '../../daemon/create-daemon.js';
@@ -43,6 +44,7 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
       throw new CliError(`Expected \`--metrics-port\` to be a port number, got \`${options.metricsPort ?? ''}\``);
     }
     const shutdownSignal = parseShutdownSignal(options.shutdownSignal);
+    useLowMemoryHeap();
     const stateDir = await resolveStateDir(options);
     const logger = await createLogger({ level: options.logLevel, pretty: (options.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' });
     const daemon = createDaemon({
@@ -83,4 +85,12 @@ function parseShutdownSignal(value: string | undefined): NodeJS.Signals | undefi
   const usable = ['SIGPWR', 'SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGWINCH', 'SIGRTMIN'];
   if (!usable.includes(name)) throw new CliError(`Expected \`--shutdown-signal\` to be one of ${usable.join(', ')}, got \`${value}\``);
   return name as NodeJS.Signals;
+}
+
+// A daemon idles for months between short bursts of work. V8's memory-saving mode keeps the young
+// generation small instead of letting it grow to 32 MB after the first burst of starts (resident
+// memory with 100 guests: about 95 MB against 133 MB; docs/daemon.md). V8 reads the flag at each
+// collection, so setting it once the process runs takes effect.
+function useLowMemoryHeap(): void {
+  setFlagsFromString('--optimize-for-size');
 }

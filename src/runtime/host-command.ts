@@ -1,6 +1,6 @@
 // Runs the host's power-off or reboot command (e.g. `shutdown -b`): argv, no shell, never killed by
 // us. The command may take the host down with it, so it gets no timeout.
-import { execa } from 'execa';
+import { loadExeca } from './load-execa.js';
 
 export interface HostCommandResult {
   /** The command's exit code; undefined when it could not run or died by a signal. */
@@ -15,6 +15,7 @@ export type HostCommandRunner = (argv: readonly string[]) => Promise<HostCommand
 export const runHostCommand: HostCommandRunner = async (argv) => {
   const [file, ...args] = argv;
   if (file === undefined) return { exitCode: undefined, signal: undefined, detail: 'no host command configured' };
+  const { execa } = await loadExeca();
   const result = await execa(file, args, {
     reject: false,
     stdin: 'ignore',

@@ -1,6 +1,6 @@
 // Runs a guest shutdown or readiness command: argv, no shell, bounded by a timeout. A command that
 // ignores the timeout's SIGTERM is not waited for (the ladder or the check moves on).
-import { execa } from 'execa';
+import { loadExeca } from './load-execa.js';
 
 export type CommandResult =
   | { readonly kind: 'exited'; readonly code: number }
@@ -17,6 +17,7 @@ export interface RunCommandOptions {
 export async function runCommand(options: RunCommandOptions): Promise<CommandResult> {
   const [file, ...args] = options.argv;
   if (file === undefined) return { kind: 'failed-to-run', error: new RangeError('Expected a non-empty argv') };
+  const { execa } = await loadExeca();
   const child = execa(file, args, {
     env: options.env,
     stdin: 'ignore',

@@ -2,7 +2,7 @@
 // qvm under its monitor (detached, outliving qvmctl), then record the identity of the qvm process.
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, stat } from 'node:fs/promises';
-import { execa } from 'execa';
+import { loadExeca, type Execa } from './load-execa.js';
 import type { GuestSpec } from '../model/guest-spec.js';
 import type { ObservedGuest } from '../model/observed.js';
 import type { RuntimeContext } from './context.js';
@@ -19,6 +19,9 @@ import { acquireLock } from './state/lock.js';
 export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<ObservedGuest> {
   const { layout } = ctx;
   const name = spec.name;
+  // Loaded while the lock, the process table and the state files are dealt with.
+  const loadingExeca = loadExeca();
+  loadingExeca.catch(() => undefined);
   await ensureDir(layout.guestDir(name));
   const lock = await acquireLock({ path: layout.startLock(name), table: ctx.table, timeoutMs: ctx.tuning.lockTimeoutMs, pollMs: ctx.tuning.pollMs });
   try {
@@ -41,7 +44,7 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
       rm(layout.stopRequest(name), { force: true }),
       writeJsonAtomic(launchRecordPath(ctx, name, runId), launch),
     ]);
-    launchMonitor(ctx, name, runId, ctx.launcher.argv(confPath, spec.extraArgs));
+    launchMonitor({ ctx, execa: (await loadingExeca).execa, name, runId, qvmArgv: ctx.launcher.argv(confPath, spec.extraArgs) });
 
     crashPoint('start:after-monitor-spawn');
     const entry = await waitForQvm(ctx, name, runId, confPath);
@@ -56,7 +59,8 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
 }
 
 // Detached, no pipes, not killed with qvmctl, never force-killed (design.md, Known traps).
-function launchMonitor(ctx: RuntimeContext, name: string, runId: string, qvmArgv: readonly string[]): void {
+function launchMonitor(options: { ctx: RuntimeContext; execa: Execa; name: string; runId: string; qvmArgv: readonly string[] }): void {
+  const { ctx, execa, name, runId, qvmArgv } = options;
   const child = execa('/bin/sh', [ctx.layout.monitorScript, ctx.layout.guestDir(name), runId, ...qvmArgv], {
     detached: true,
     cleanup: false,

@@ -5,7 +5,6 @@ import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Option, type Command } from 'commander';
 import type { LevelWithSilent } from 'pino';
-import { createDaemon } from '../../daemon/create-daemon.js';
 import { DaemonAlreadyRunningError } from '../../daemon/errors.js';
 import { parseDuration } from '../../manifest/duration.js';
 import { CliError } from '../errors.js';
@@ -47,6 +46,8 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
     useLowMemoryHeap();
     const stateDir = await resolveStateDir(options);
     const logger = await createLogger({ level: options.logLevel, pretty: (options.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' });
+    // The daemon's modules (chokidar, prom-client, pino) load only for this command.
+    const { createDaemon } = await import('../../daemon/create-daemon.js');
     const daemon = createDaemon({
       manifestDir: resolve(options.manifests),
       stateDir,

@@ -2,7 +2,7 @@
 // times (`times`). pidin prints one line per thread in some views; lines are merged by PID.
 // pidin joins arguments with spaces, so an argument that contains a space cannot be told apart;
 // qvmctl's own qvm command lines (state directory paths) must not contain spaces on QNX.
-import { execa } from 'execa';
+import { loadExeca } from '../load-execa.js';
 import type { ProcessEntry, ProcessTable } from './types.js';
 
 export type RunPidin = (args: readonly string[]) => Promise<string>;
@@ -71,6 +71,7 @@ export function mergePidinViews(args: string, states: string, times: string): Pr
 }
 
 const defaultRun: RunPidin = async (args) => {
+  const { execa } = await loadExeca();
   const result = await execa('pidin', [...args], { stdin: 'ignore', forceKillAfterDelay: false, timeout: 10_000 });
   return result.stdout;
 };

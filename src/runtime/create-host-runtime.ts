@@ -77,7 +77,8 @@ export function createHostRuntime(options: HostRuntimeOptions): RuntimePort {
           pid: guest.pid,
           processStart: guest.processStart,
           guestCommand: shutdown.guestCommand === undefined ? undefined : launcher.resolveCommand(shutdown.guestCommand),
-          readExit: runId === undefined ? undefined : () => readRunExit(layout, name, runId),
+          // Without its monitor no record will come: the next observe infers the (requested) exit.
+          readExit: runId === undefined || guest.monitorLost === true ? undefined : () => readRunExit(layout, name, runId),
         },
         shutdown,
         hooks,

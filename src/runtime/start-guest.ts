@@ -119,7 +119,7 @@ export async function consoleTail(ctx: RuntimeContext, name: string, fromOffset:
   return text.trimEnd().split('\n').slice(-maxLines).join('\n');
 }
 
-export function toObservedGuest(identity: IdentityRecord, stopping: boolean): ObservedGuest {
+export function toObservedGuest(identity: IdentityRecord, stopping: boolean, monitorLost = false): ObservedGuest {
   return {
     name: identity.name,
     pid: identity.pid,
@@ -128,5 +128,6 @@ export function toObservedGuest(identity: IdentityRecord, stopping: boolean): Ob
     startedAt: identity.startedAt,
     ready: identity.readyAt !== undefined,
     stopping,
+    ...(monitorLost ? { monitorLost } : {}),
   };
 }

@@ -11,9 +11,9 @@ import { GuestAlreadyRunningError, GuestStartError, RuntimeError } from './error
 import { findAnyGuestQvm, findGuestProcess, hasArg, launchRecordPath, type LaunchRecord } from './find-guest-process.js';
 import { delay, pollUntil } from './poll.js';
 import type { ProcessEntry } from './proc-table/types.js';
-import { ensureDir, writeFileAtomic, writeJsonAtomic } from './state/atomic-file.js';
+import { ensureDir, formatJson, reserveAtomicWrite, type ReservedWrite, writeFileAtomic, writeJsonAtomic } from './state/atomic-file.js';
 import { readRunExit } from './state/exit-records.js';
-import { type IdentityRecord, writeIdentity } from './state/identity.js';
+import type { IdentityRecord } from './state/identity.js';
 import { acquireLock } from './state/lock.js';
 
 export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<ObservedGuest> {
@@ -41,12 +41,27 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
       rm(layout.stopRequest(name), { force: true }),
       writeJsonAtomic(launchRecordPath(ctx, name, runId), launch),
     ]);
-    launchMonitor(ctx, name, runId, ctx.launcher.argv(confPath, spec.extraArgs));
-
-    crashPoint('start:after-monitor-spawn');
-    const entry = await waitForQvm(ctx, name, runId, confPath);
+    // Space for the identity and the monitor's PID file is taken before qvm exists: on a full
+    // disk the start fails here, never with a qvm running that nothing recorded.
+    const pidTmp = `${layout.pidFile(name, runId)}.tmp`;
+    let launched = false;
+    let identityWrite: ReservedWrite | undefined;
+    let entry: ProcessEntry;
+    try {
+      identityWrite = await reserveAtomicWrite(layout.identityFile(name));
+      await writeFileAtomic(pidTmp, '\n'.repeat(64));
+      launchMonitor(ctx, name, runId, ctx.launcher.argv(confPath, spec.extraArgs));
+      launched = true;
+      crashPoint('start:after-monitor-spawn');
+      entry = await waitForQvm(ctx, name, runId, confPath);
+    } catch (error) {
+      await identityWrite?.abandon();
+      // Nothing was launched: leave no launch record of a run that never was.
+      if (!launched) await Promise.all([rm(pidTmp, { force: true }), rm(launchRecordPath(ctx, name, runId), { force: true })]).catch(() => undefined);
+      throw error;
+    }
     const identity: IdentityRecord = { name, ...launch, pid: entry.pid, processStart: entry.start };
-    await writeIdentity(layout, identity);
+    await identityWrite.commit(formatJson(identity));
     ctx.log({ level: 'info', msg: 'started qvm', guest: name, pid: entry.pid });
     await watchStartGrace(ctx, identity);
     return toObservedGuest(identity, false);

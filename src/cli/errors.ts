@@ -1,4 +1,5 @@
 // User-facing failures: the message is for people, the exit code for scripts. Never a stack trace.
+import type { StateDirError, StateDirProblem } from '../runtime/state/state-dir-error.js';
 
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -8,4 +9,19 @@ export class CliError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.exitCode = options.exitCode ?? 1;
   }
+}
+
+const STATE_DIR_HINTS: Readonly<Record<StateDirProblem, string>> = {
+  ENOSPC: 'free space or choose another with --state-dir',
+  EDQUOT: 'free space or choose another with --state-dir',
+  EROFS: 'remount it read-write or choose another with --state-dir',
+  EACCES: 'check its owner and permissions or choose another with --state-dir',
+  EPERM: 'check its owner and permissions or choose another with --state-dir',
+  ENOTDIR: 'move what is in the way or choose another with --state-dir',
+  EEXIST: 'move what is in the way or choose another with --state-dir',
+};
+
+/** One line for an unusable state directory: what, where, and what to do. */
+export function describeStateDirError(error: StateDirError): string {
+  return `${error.message}; ${STATE_DIR_HINTS[error.code]}`;
 }

@@ -10,7 +10,8 @@ import { registerShutdown } from './commands/shutdown.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWhy } from './commands/why.js';
-import { CliError } from './errors.js';
+import { StateDirError } from '../runtime/state/state-dir-error.js';
+import { CliError, describeStateDirError } from './errors.js';
 import { processOutput, type CommandResult, type Output } from './output.js';
 
 // The one error boundary: commands set an exit code or throw; nothing below cli/ prints or exits.
@@ -38,6 +39,10 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
     if (error instanceof CliError) {
       io.err(`qvmctl: ${error.message}\n`);
       return error.exitCode;
+    }
+    if (error instanceof StateDirError) {
+      io.err(`qvmctl: ${describeStateDirError(error)}\n`);
+      return 1;
     }
     if (isCommanderExit(error)) return error.exitCode;
     const message = error instanceof Error ? error.message : String(error);

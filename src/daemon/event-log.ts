@@ -16,7 +16,7 @@ export interface DaemonEvent {
   readonly count: number;
 }
 
-export type DecisionKind = 'plan' | 'hold' | 'exit' | 'action' | 'manifest';
+export type DecisionKind = 'plan' | 'hold' | 'exit' | 'action' | 'manifest' | 'monitor';
 
 export interface Decision {
   readonly time: number;

@@ -17,6 +17,7 @@ import type { RuntimePort } from '../runtime/port.js';
 import type { EventLog } from './event-log.js';
 import { readGitRevision, type GitRevision } from './git-revision.js';
 import { describeGuests } from '../render/guest-status.js';
+import { MONITOR_LOST, UNRECORDED_EXIT } from '../render/exit-meaning.js';
 import type { DaemonStatus, GuestStatus, PassSummary } from './guest-status.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { PassOutcome, Trigger } from './pass-loop.js';
@@ -34,6 +35,8 @@ export interface ReconcilerOptions {
   readonly gitRevision?: boolean;
 }
 
+/** While a qvm runs without its monitor no exit record will wake the loop: look this often instead. */
+const UNWATCHED_POLL_MS = 2_000;
 /** A pass that threw is retried after this long (besides the periodic resync). */
 const ERROR_RETRY_MS = 5_000;
 
@@ -50,6 +53,8 @@ export class Reconciler {
   #histories: ReadonlyMap<string, GuestHistory> = new Map();
   readonly #parseCache = createParseCache();
   readonly #errors = new Map<string, { stuck: boolean; detail: string }>();
+  /** qvm pids whose lost monitor has been reported. */
+  #lostMonitors: ReadonlySet<number> = new Set();
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
@@ -107,7 +112,7 @@ export class Reconciler {
       changes = pass.plan.changes.length;
       result = pass.execution.ok ? 'ok' : 'failed';
       log.info({ triggers, revision, fingerprint: this.#lastLoad?.fingerprint, changes, holds: pass.plan.holds.length, result, durationMs: this.#o.now() - startedAt }, 'pass done');
-      return { requeueAt: pass.plan.requeueAt };
+      return { requeueAt: earliest(pass.plan.requeueAt, this.#lostMonitors.size > 0 ? this.#o.now() + UNWATCHED_POLL_MS : undefined) };
     } catch (error) {
       log.error({ err: error, triggers }, 'pass failed');
       this.#o.events.record({ time: this.#o.now(), guest: undefined, type: 'Warning', reason: 'PassFailed', message: error instanceof Error ? error.message : String(error) });
@@ -171,6 +176,7 @@ export class Reconciler {
     const now = this.#o.now();
     const specs = new Map((this.#lastGood?.guests ?? []).map((s) => [s.name, s]));
     for (const exit of pass.observation.exits) this.#recordExit(exit, pass.histories.get(exit.name), specs.has(exit.name) ? classifyExit(exit, specs.get(exit.name)) : 'requested', id, log);
+    this.#recordLostMonitors(pass.observation.guests, id, log);
     for (const change of pass.plan.changes) {
       log.child({ guest: change.guest }).info({ action: change.action, reason: change.reason, after: change.after }, `${change.action} (${change.reason}): ${change.detail}`);
       this.#o.events.decide(change.guest, { time: now, pass: id, kind: 'plan', what: `${change.action} (${change.reason})`, detail: change.detail });
@@ -199,14 +205,30 @@ export class Reconciler {
     this.#plan = pass.plan;
   }
 
+  // Reported once per qvm process: a warning, an event and a decision for `why`.
+  #recordLostMonitors(guests: readonly ObservedGuest[], pass: number, log: Logger): void {
+    const lost = new Set(guests.filter((g) => g.monitorLost === true).map((g) => g.pid));
+    for (const g of guests) {
+      if (g.monitorLost !== true || this.#lostMonitors.has(g.pid)) continue;
+      const message = `qvm (pid ${g.pid}) ${MONITOR_LOST}`;
+      log.child({ guest: g.name }).warn({ qvmPid: g.pid }, message);
+      this.#o.events.record({ time: this.#o.now(), guest: g.name, type: 'Warning', reason: 'MonitorLost', message });
+      this.#o.events.decide(g.name, { time: this.#o.now(), pass, kind: 'monitor', what: 'monitor lost', detail: message });
+    }
+    this.#lostMonitors = lost;
+  }
+
   #recordExit(exit: ExitRecord, history: GuestHistory | undefined, meaning: string, pass: number, log: Logger): void {
     const now = this.#o.now();
-    const code = exit.code === null ? (exit.signal ?? 'signal') : String(exit.code);
+    const code = exit.unrecorded !== undefined ? 'unrecorded' : exit.code === null ? (exit.signal ?? 'signal') : String(exit.code);
     this.#o.metrics.exits.inc({ code });
-    const how = exit.code === null ? `killed by ${exit.signal ?? 'a signal'}` : `exit code ${exit.code}`;
+    const how = exit.unrecorded !== undefined ? UNRECORDED_EXIT : exit.code === null ? `killed by ${exit.signal ?? 'a signal'}` : `exit code ${exit.code}`;
     const message = `qvm (pid ${exit.pid}) ended: ${how} (${meaning})`;
     const failure = meaning === 'failure' || meaning === 'start-failure' || meaning === 'config-error';
-    log.child({ guest: exit.name }).info({ code: exit.code, signal: exit.signal, meaning, requested: exit.requested }, message);
+    const glog = log.child({ guest: exit.name });
+    const fields = { code: exit.code, signal: exit.signal, meaning, requested: exit.requested, unrecorded: exit.unrecorded };
+    if (exit.unrecorded === undefined) glog.info(fields, message);
+    else glog.warn(fields, message);
     this.#o.events.record({ time: now, guest: exit.name, type: failure ? 'Warning' : 'Normal', reason: 'Exited', message });
     this.#o.events.decide(exit.name, { time: now, pass, kind: 'exit', what: meaning, detail: message });
     if (history?.failed === true && failure) {
@@ -245,6 +267,10 @@ export class Reconciler {
       guests: this.#guestStatuses(this.#o.now()),
     };
   }
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 function holdEventReason(reason: string): string {

@@ -14,6 +14,8 @@ export interface ObservedGuest {
   readonly ready: boolean;
   /** A stop ladder is under way for this process. */
   readonly stopping: boolean;
+  /** Its monitor no longer runs (killed from outside): when qvm ends, no exit record will be written. */
+  readonly monitorLost?: boolean;
 }
 
 /** A qvm process that no guest's identity explains. Never signalled unless a policy says so. */
@@ -35,6 +37,11 @@ export interface ExitRecord {
   readonly startedAt: number;
   /** qvmctl asked for this exit (a stop ladder), so it is not a failure or a guest-initiated exit. */
   readonly requested: boolean;
+  /**
+   * Set when no monitor recorded this exit and qvmctl inferred it (the process is gone, its monitor
+   * too): code and signal are then null and `at` is when qvmctl noticed.
+   */
+  readonly unrecorded?: 'monitor-lost';
 }
 
 /** Restart bookkeeping per guest, kept in the state directory and updated from exit records. */

@@ -1,7 +1,7 @@
 // Whether a guest that should run but does not may be started now, judged from its exit history.
 
 import type { GuestSpec } from '../model/guest-spec.js';
-import type { GuestHistory } from '../model/observed.js';
+import type { ExitRecord, GuestHistory } from '../model/observed.js';
 import type { Reason } from '../model/plan.js';
 import { classifyExit, computeBackoffMs } from './exit-policy.js';
 
@@ -17,8 +17,9 @@ export interface StartDecisionInput {
   readonly explicit: boolean;
 }
 
-function describeExit(code: number | null, signal: string | null): string {
-  return code === null ? `killed by ${signal ?? 'a signal'}` : `exit ${code}`;
+function describeExit(exit: ExitRecord): string {
+  if (exit.unrecorded !== undefined) return 'exit not recorded (monitor lost)';
+  return exit.code === null ? `killed by ${exit.signal ?? 'a signal'}` : `exit ${exit.code}`;
 }
 
 function hold(reason: Reason, detail: string, until?: number): StartDecision {
@@ -38,7 +39,7 @@ export function decideStart({ spec, history, now, explicit }: StartDecisionInput
     return { kind: 'start', reason: 'not-running', detail: 'manifest changed since it gave up' };
   }
   if (exit === undefined) return { kind: 'start', reason: 'not-running', detail: 'not running' };
-  const how = describeExit(exit.code, exit.signal);
+  const how = describeExit(exit);
   const stayStopped = (detail: string): StartDecision =>
     explicit ? { kind: 'start', reason: 'not-running', detail: `${detail}; started by explicit apply` } : hold('stay-stopped', detail);
   switch (classifyExit(exit, spec)) {

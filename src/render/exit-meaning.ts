@@ -19,10 +19,16 @@ export interface ExitToDescribe {
   readonly signal: string | null;
   /** The class the restart policy gave it (classifyExit). */
   readonly meaning: ExitClass;
+  /** No monitor recorded it: qvmctl inferred it (ExitRecord.unrecorded). */
+  readonly unrecorded?: 'monitor-lost' | undefined;
 }
+
+export const MONITOR_LOST = 'monitor lost: qvm runs unwatched, its exit will not be recorded (qvmctl infers it when qvm is gone)';
+export const UNRECORDED_EXIT = 'exit not recorded (monitor lost)';
 
 export function describeExit(exit: ExitToDescribe): string {
   const requested = exit.meaning === 'requested' ? ', requested by qvmctl' : '';
+  if (exit.unrecorded !== undefined) return `${UNRECORDED_EXIT}${exit.meaning === 'requested' ? ', after a stop by qvmctl' : ', counted as a failure'}`;
   if (exit.code === null) return `killed by ${exit.signal ?? 'a signal'}${requested}`;
   const userDefined = exit.code >= 32 && exit.code <= 63 ? (exit.meaning === 'requested' ? 'user-defined' : exit.meaning) : undefined;
   return `${exit.code} (${userDefined ?? MEANINGS[exit.code] ?? 'unknown code'}${requested})`;

@@ -14,6 +14,8 @@ export interface GuestExitStatus {
   readonly at: number;
   /** What the exit means to the restart policy (qnx-facts.md). */
   readonly meaning: ExitClass;
+  /** Inferred, not recorded: the guest's monitor was lost before qvm ended. */
+  readonly unrecorded?: 'monitor-lost';
 }
 
 export interface GuestStatus {
@@ -25,6 +27,8 @@ export interface GuestStatus {
   readonly startedAt: number | undefined;
   readonly uptimeMs: number | undefined;
   readonly ready: boolean;
+  /** qvm runs but its monitor is gone: its exit will not be recorded (it is inferred instead). */
+  readonly monitorLost: boolean;
   readonly restarts: number;
   readonly failures: number;
   readonly lastExit: GuestExitStatus | undefined;
@@ -60,9 +64,10 @@ export function describeGuests(view: GuestView, now: number): GuestStatus[] {
       startedAt: running?.startedAt,
       uptimeMs: running === undefined ? undefined : Math.max(0, now - running.startedAt),
       ready: running?.ready ?? false,
+      monitorLost: running?.monitorLost === true,
       restarts: history?.restarts ?? 0,
       failures: history?.failures.length ?? 0,
-      lastExit: exit === undefined ? undefined : { code: exit.code, signal: exit.signal, at: exit.at, meaning: classifyExit(exit, spec) },
+      lastExit: exit === undefined ? undefined : { code: exit.code, signal: exit.signal, at: exit.at, meaning: classifyExit(exit, spec), ...(exit.unrecorded === undefined ? {} : { unrecorded: exit.unrecorded }) },
       holds,
       lastError: error?.detail,
     };

@@ -2,7 +2,7 @@
 // manifest explains.
 
 import type { UnmanagedProcess } from '../model/observed.js';
-import { describeExit } from './exit-meaning.js';
+import { describeExit, MONITOR_LOST } from './exit-meaning.js';
 import type { GuestStatus } from './guest-status.js';
 import { formatTable } from './table.js';
 
@@ -22,10 +22,12 @@ export function renderStatusText(guests: readonly GuestStatus[], unmanaged: read
     ...g.holds.map((h) => `  ${g.name}: ${h.reason}${h.detail === '' ? '' : ` (${h.detail})`}`),
     ...(g.lastError === undefined ? [] : [`  ${g.name}: last step failed: ${g.lastError}`]),
   ]);
+  const unwatched = guests.filter((g) => g.monitorLost).map((g) => `  ${g.name}: ${MONITOR_LOST}`);
   const strays = unmanaged.map((p) => `  pid ${p.pid}: ${p.argv.join(' ')}`);
   return [
     formatTable(header, rows).trimEnd(),
     ...(notes.length > 0 ? ['', 'Held:', ...notes] : []),
+    ...(unwatched.length > 0 ? ['', 'Warnings:', ...unwatched] : []),
     ...(strays.length > 0 ? ['', 'qvm processes no manifest explains:', ...strays] : []),
   ].join('\n') + '\n';
 }

@@ -20,6 +20,7 @@ import { ensureDir, writeFileAtomic } from './state/atomic-file.js';
 import { readRunExit } from './state/exit-records.js';
 import { readIdentity } from './state/identity.js';
 import { createStateLayout } from './state/layout.js';
+import { guardStateDir } from './state/state-dir-error.js';
 import { runStopLadder } from './stop-ladder.js';
 import { waitGuestReady } from './wait-ready.js';
 
@@ -49,22 +50,25 @@ export function createHostRuntime(options: HostRuntimeOptions): RuntimePort {
     log: options.onEvent ?? (() => undefined),
   };
   let prepared: Promise<void> | undefined;
-  const prepare = (): Promise<void> => (prepared ??= prepareStateDir(ctx));
+  // A failed preparation (e.g. a full disk) is tried again on the next call.
+  const prepare = (): Promise<void> => (prepared ??= prepareStateDir(ctx).catch((error: unknown) => { prepared = undefined; throw error; }));
+  // A full, read-only or blocked state directory is reported as such (StateDirError).
+  const guarded = <T>(fn: () => Promise<T>): Promise<T> => guardStateDir(layout.root, fn);
 
   return {
-    async observe() {
+    observe: () => guarded(async () => {
       await prepare();
       return observeGuests(ctx);
-    },
-    async start(spec: GuestSpec) {
+    }),
+    start: (spec: GuestSpec) => guarded(async () => {
       await prepare();
       return startGuest(ctx, spec);
-    },
-    async waitReady(spec: GuestSpec, guest: ObservedGuest, signal?: AbortSignal) {
+    }),
+    waitReady: (spec: GuestSpec, guest: ObservedGuest, signal?: AbortSignal) => guarded(async () => {
       await prepare();
       return waitGuestReady(ctx, spec, guest, signal);
-    },
-    async stop(name: string, shutdown: ShutdownSpec, guest: ObservedGuest, hooks?: StopHooks): Promise<StopOutcome> {
+    }),
+    stop: (name: string, shutdown: ShutdownSpec, guest: ObservedGuest, hooks?: StopHooks): Promise<StopOutcome> => guarded(async () => {
       await prepare();
       const identity = await readIdentity(layout, name);
       const runId = identity?.pid === guest.pid && identity.processStart === guest.processStart ? identity.runId : undefined;
@@ -77,17 +81,18 @@ export function createHostRuntime(options: HostRuntimeOptions): RuntimePort {
           pid: guest.pid,
           processStart: guest.processStart,
           guestCommand: shutdown.guestCommand === undefined ? undefined : launcher.resolveCommand(shutdown.guestCommand),
-          readExit: runId === undefined ? undefined : () => readRunExit(layout, name, runId),
+          // Without its monitor no record will come: the next observe infers the (requested) exit.
+          readExit: runId === undefined || guest.monitorLost === true ? undefined : () => readRunExit(layout, name, runId),
         },
         shutdown,
         hooks,
       );
-    },
-    async stopUnmanaged(process: UnmanagedProcess, shutdown: ShutdownSpec, hooks?: StopHooks) {
+    }),
+    stopUnmanaged: (process: UnmanagedProcess, shutdown: ShutdownSpec, hooks?: StopHooks) => guarded(async () => {
       await prepare();
       const target = { pid: process.pid, processStart: process.processStart, guestCommand: undefined, readExit: undefined };
       return runStopLadder(ctx, target, shutdown, hooks);
-    },
+    }),
   };
 }
 

@@ -1,16 +1,24 @@
 // Observe: the qvm processes that run, matched to guests by verified identity; the qvm processes
-// no guest explains (unmanaged); and the exits the monitors recorded since the last observation.
+// no guest explains (unmanaged); the exits the monitors recorded since the last observation; and,
+// for a qvm whose monitor was lost, that it runs unwatched, then, once it has ended, its exit.
 import { readdir, readFile } from 'node:fs/promises';
 import type { ExitRecord, Observation, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { RuntimeContext } from './context.js';
 import { findGuestProcess } from './find-guest-process.js';
+import { inferLostExit } from './lost-exit.js';
+import { isMonitorArgv, monitorRunKey, monitorRunOf } from './monitor-process.js';
+import { isSameProcess } from './proc-table/types.js';
 import { isNotFound } from './state/atomic-file.js';
 import { claimExits } from './state/exit-records.js';
+import { readIdentity } from './state/identity.js';
 import { isGuestName } from './state/layout.js';
 import { toObservedGuest } from './start-guest.js';
 
 export async function observeGuests(ctx: RuntimeContext): Promise<Observation> {
-  const processes = await ctx.table.list(ctx.launcher.isQvm);
+  // One scan for qvm and monitors alike; monitors are never qvm (their argv starts with the script).
+  const scanned = await ctx.table.list((argv) => isMonitorArgv(ctx.layout, argv) || ctx.launcher.isQvm(argv));
+  const monitors = new Set(scanned.map((p) => monitorRunOf(ctx.layout, p.argv)).filter((k): k is string => k !== undefined));
+  const processes = scanned.filter((p) => !isMonitorArgv(ctx.layout, p.argv));
   const names = await listGuestNames(ctx);
   const explained = new Set<number>();
   const guests: ObservedGuest[] = [];
@@ -19,9 +27,17 @@ export async function observeGuests(ctx: RuntimeContext): Promise<Observation> {
     const identity = await findGuestProcess(ctx, name, processes);
     if (identity !== undefined) {
       explained.add(identity.pid);
-      guests.push(toObservedGuest(identity, await isStopRequested(ctx, name, identity.pid)));
+      // A monitor missing from the scan is lost only if its qvm still runs after the scan.
+      const monitorLost = !monitors.has(monitorRunKey(name, identity.runId)) && (await isSameProcess(ctx.table, identity.pid, identity.processStart));
+      if (monitorLost) ctx.log({ level: 'debug', msg: 'qvm runs without its monitor: its exit will not be recorded', guest: name, pid: identity.pid });
+      guests.push(toObservedGuest(identity, await isStopRequested(ctx, name, identity.pid), monitorLost));
     }
     exits.push(...(await claimExits(ctx.layout, name)));
+    if (identity === undefined) {
+      const recorded = await readIdentity(ctx.layout, name);
+      const lost = recorded === undefined ? undefined : await inferLostExit(ctx, recorded);
+      if (lost !== undefined) exits.push(lost);
+    }
   }
   const unmanaged: UnmanagedProcess[] = processes
     .filter((p) => !explained.has(p.pid))

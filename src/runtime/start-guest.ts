@@ -11,9 +11,9 @@ import { GuestAlreadyRunningError, GuestStartError, RuntimeError } from './error
 import { findAnyGuestQvm, findGuestProcess, hasArg, launchRecordPath, type LaunchRecord } from './find-guest-process.js';
 import { delay, pollUntil } from './poll.js';
 import type { ProcessEntry } from './proc-table/types.js';
-import { ensureDir, writeFileAtomic, writeJsonAtomic } from './state/atomic-file.js';
+import { ensureDir, formatJson, reserveAtomicWrite, type ReservedWrite, writeFileAtomic, writeJsonAtomic } from './state/atomic-file.js';
 import { readRunExit } from './state/exit-records.js';
-import { type IdentityRecord, writeIdentity } from './state/identity.js';
+import type { IdentityRecord } from './state/identity.js';
 import { acquireLock } from './state/lock.js';
 
 export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<ObservedGuest> {
@@ -38,18 +38,38 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
       startedAt: Date.now(),
       consoleOffset: await stat(layout.consoleLog(name)).then((s) => s.size, () => 0),
     };
-    // Independent files: written (and made durable) in parallel, all before qvm is launched.
-    await Promise.all([
-      writeFileAtomic(confPath, spec.qvmconf),
-      rm(layout.stopRequest(name), { force: true }),
-      writeJsonAtomic(launchRecordPath(ctx, name, runId), launch),
-    ]);
-    launchMonitor({ ctx, execa: (await loadingExeca).execa, name, runId, qvmArgv: ctx.launcher.argv(confPath, spec.extraArgs) });
-
-    crashPoint('start:after-monitor-spawn');
-    const entry = await waitForQvm(ctx, name, runId, confPath);
+    const pidTmp = `${layout.pidFile(name, runId)}.tmp`;
+    let launched = false;
+    let reserved: ReservedWrite | undefined;
+    let identityWrite: ReservedWrite;
+    let entry: ProcessEntry;
+    try {
+      // Independent files, written (and made durable) in parallel, all before qvm is launched. Space
+      // for the identity and the monitor's PID file is taken now too: on a full disk the start fails
+      // here, never with a qvm running that nothing recorded.
+      const writes = await Promise.allSettled([
+        reserveAtomicWrite(layout.identityFile(name)),
+        writeFileAtomic(pidTmp, '\n'.repeat(64)),
+        writeFileAtomic(confPath, spec.qvmconf),
+        rm(layout.stopRequest(name), { force: true }),
+        writeJsonAtomic(launchRecordPath(ctx, name, runId), launch),
+      ]);
+      if (writes[0].status === 'fulfilled') reserved = writes[0].value;
+      const failed = writes.find((w) => w.status === 'rejected');
+      if (failed !== undefined || reserved === undefined) throw failed?.reason as Error;
+      identityWrite = reserved;
+      launchMonitor({ ctx, execa: (await loadingExeca).execa, name, runId, qvmArgv: ctx.launcher.argv(confPath, spec.extraArgs) });
+      launched = true;
+      crashPoint('start:after-monitor-spawn');
+      entry = await waitForQvm(ctx, name, runId, confPath);
+    } catch (error) {
+      await reserved?.abandon();
+      // Nothing was launched: leave no launch record of a run that never was.
+      if (!launched) await Promise.all([rm(pidTmp, { force: true }), rm(launchRecordPath(ctx, name, runId), { force: true })]).catch(() => undefined);
+      throw error;
+    }
     const identity: IdentityRecord = { name, ...launch, pid: entry.pid, processStart: entry.start };
-    await writeIdentity(layout, identity);
+    await identityWrite.commit(formatJson(identity));
     ctx.log({ level: 'info', msg: 'started qvm', guest: name, pid: entry.pid });
     await watchStartGrace(ctx, identity);
     return toObservedGuest(identity, false);
@@ -123,7 +143,7 @@ export async function consoleTail(ctx: RuntimeContext, name: string, fromOffset:
   return text.trimEnd().split('\n').slice(-maxLines).join('\n');
 }
 
-export function toObservedGuest(identity: IdentityRecord, stopping: boolean): ObservedGuest {
+export function toObservedGuest(identity: IdentityRecord, stopping: boolean, monitorLost = false): ObservedGuest {
   return {
     name: identity.name,
     pid: identity.pid,
@@ -132,5 +152,6 @@ export function toObservedGuest(identity: IdentityRecord, stopping: boolean): Ob
     startedAt: identity.startedAt,
     ready: identity.readyAt !== undefined,
     stopping,
+    ...(monitorLost ? { monitorLost } : {}),
   };
 }

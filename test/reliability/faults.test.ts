@@ -28,7 +28,7 @@ describe('faults from outside', () => {
     await writeFile(f.stateDir, 'not a directory');
     const r = await f.cli(['apply']);
     expect(r.exitCode).toBe(1);
-    expect(r.output).toContain(`EEXIST: file already exists, mkdir '${f.stateDir}'`);
+    expect(r.output).toContain(`qvmctl: state directory ${f.stateDir} is not usable: a file is in the way (EEXIST) while creating ${f.stateDir}; move what is in the way or choose another with --state-dir`);
     expect(r.output).not.toMatch(/\n\s+at /);
     expect(await (await import('node:fs/promises')).readFile(f.stateDir, 'utf8')).toBe('not a directory');
     await rm(f.stateDir);

@@ -5,6 +5,8 @@ import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(import.meta.dirname, '../../src');
+const TEST = resolve(import.meta.dirname, '..');
+const MONITOR_KILLER = 'helpers/kill-monitor.ts';
 const SIGNAL_MODULE = 'runtime/signal.ts';
 // The one exception: a crash point makes qvmctl kill ITSELF (a simulated power loss for tests).
 const CRASH_MODULE = 'runtime/crash-point.ts';
@@ -62,6 +64,18 @@ describe('signals (design.md, Decision 1)', () => {
     // A second kill in that file, or a SIGKILL aimed elsewhere, is still caught.
     expect(/SIGKILL/.test(withoutSelfKill(CRASH_MODULE, `${SELF_KILL}; process.kill(pid, 'SIGKILL')`))).toBe(true);
     expect(/\bkill\s*\(/.test(withoutSelfKill(CRASH_MODULE, `${SELF_KILL}; process.kill(pid, 'SIGTERM')`))).toBe(true);
+  });
+
+  it('in tests, SIGKILL reaches a process qvmctl started only through the monitor helper', () => {
+    // Tests may SIGKILL their own qvmctl (a power loss) and, in the simulator's damage test, a bare
+    // simulator they spawned themselves. A guest's monitor is killed only by test/helpers/kill-monitor.ts,
+    // which re-reads the target and checks it is `/bin/sh <stateDir>/monitor.sh <guest dir>` first.
+    const testFiles = listFiles(TEST).map((path) => ({ path: relative(TEST, path), code: stripComments(readFileSync(path, 'utf8')) }));
+    const pidKillers = testFiles.filter((f) => f.path !== 'runtime/no-sigkill.test.ts' && /process\.kill\([^)]*SIGKILL/.test(f.code)).map((f) => f.path);
+    expect(pidKillers).toEqual([MONITOR_KILLER]);
+    const helper = testFiles.find((f) => f.path === MONITOR_KILLER)?.code ?? '';
+    expect(helper).toMatch(/argv\[1\] === script/);
+    expect(helper.split("process.kill(").length).toBe(2);
   });
 
   it('finds a violation when there is one (the scan can fail)', () => {

@@ -6,6 +6,7 @@ import { fetchDaemonWhy, type WhyAnswer } from '../daemon-client.js';
 import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
 import { resolveStateDir } from '../state-dir.js';
+import { describeExit, MONITOR_LOST } from '../../render/exit-meaning.js';
 import { formatTable } from '../../render/table.js';
 import { noDaemon } from './events.js';
 
@@ -34,7 +35,8 @@ function formatWhy(answer: WhyAnswer): string {
   if (status !== undefined) {
     const pid = status.pid === undefined ? '' : `, pid ${status.pid}`;
     lines.push(`guest ${status.name}: ${status.phase} (desired ${status.desired}${pid}, ${status.restarts} restarts)`);
-    if (status.lastExit !== undefined) lines.push(`last exit: ${status.lastExit.code ?? status.lastExit.signal ?? '?'} (${status.lastExit.meaning}) at ${new Date(status.lastExit.at).toISOString()}`);
+    if (status.monitorLost) lines.push(MONITOR_LOST);
+    if (status.lastExit !== undefined) lines.push(`last exit: ${describeExit(status.lastExit)} (${status.lastExit.meaning}) at ${new Date(status.lastExit.at).toISOString()}`);
     for (const hold of status.holds) lines.push(`held: ${hold.reason}: ${hold.detail}`);
     if (status.lastError !== undefined) lines.push(`last error: ${status.lastError}`);
   }

@@ -11,27 +11,87 @@ export async function ensureDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: DIR_MODE });
 }
 
+// On failure (a full or read-only disk) the temp file is removed and the error names the target.
 export async function writeFileAtomic(path: string, data: string, mode = FILE_MODE): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', mode);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await open(tmp, 'wx', mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, path);
   } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw withPath(error, path);
   }
   await syncDir(dir);
 }
 
+// Errors of a file handle's write or sync carry no path: name the file that was being written.
+function withPath(error: unknown, path: string): unknown {
+  if (typeof error === 'object' && error !== null && 'code' in error && !('path' in error)) {
+    Object.assign(error, { path, syscall: 'write' });
+  }
+  return error;
+}
+
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+  await writeFileAtomic(path, formatJson(value));
+}
+
+export function formatJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** An atomic write whose space was taken in advance: `commit` needs no new space on disk. */
+export interface ReservedWrite {
+  commit(data: string): Promise<void>;
+  abandon(): Promise<void>;
+}
+
+// Takes the temp file's space now (filled with newlines), so that a write that must not fail later
+// (a qvm's identity, once qvm runs) cannot fail for a full disk; the content must fit `bytes`.
+export async function reserveAtomicWrite(path: string, bytes = 4096, mode = FILE_MODE): Promise<ReservedWrite> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const abandon = (): Promise<void> => rm(tmp, { force: true }).catch(() => undefined);
+  try {
+    const handle = await open(tmp, 'wx', mode);
+    try {
+      await handle.writeFile('\n'.repeat(bytes));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    await abandon();
+    throw withPath(error, path);
+  }
+  return {
+    abandon,
+    async commit(data) {
+      try {
+        if (Buffer.byteLength(data) > bytes) throw new RangeError(`Expected at most ${bytes} bytes for ${path}, got ${Buffer.byteLength(data)}`);
+        const handle = await open(tmp, 'r+');
+        try {
+          await handle.write(data, 0);
+          await handle.truncate(Buffer.byteLength(data));
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(tmp, path);
+      } catch (error) {
+        await abandon();
+        throw withPath(error, path);
+      }
+      await syncDir(dir);
+    },
+  };
 }
 
 // Makes a rename durable; some filesystems refuse to fsync a directory, which is not an error here.

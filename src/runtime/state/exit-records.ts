@@ -15,12 +15,17 @@ interface MonitorExit {
   readonly startedAt: number;
   readonly at: number;
   readonly requested: boolean;
+  /** Inferred by qvmctl, not written by a monitor (lost-exit.ts). */
+  readonly unrecorded?: 'monitor-lost';
 }
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 
 // sh reports death by signal N as status 128+N; qvm's own exit codes stay below 128.
 export function toExitRecord(name: string, raw: MonitorExit): ExitRecord {
+  if (raw.unrecorded !== undefined) {
+    return { name, pid: raw.pid, code: null, signal: null, at: raw.at, startedAt: raw.startedAt, requested: raw.requested, unrecorded: raw.unrecorded };
+  }
   const bySignal = raw.status > 128 && raw.status < 128 + 65;
   return {
     name,
@@ -44,6 +49,7 @@ function parseMonitorExit(value: unknown): MonitorExit | undefined {
     startedAt: typeof v.startedAt === 'number' ? v.startedAt : 0,
     at: typeof v.at === 'number' ? v.at : 0,
     requested: v.requested === true,
+    ...(v.unrecorded === 'monitor-lost' ? { unrecorded: v.unrecorded } : {}),
   };
 }
 

@@ -63,9 +63,14 @@ async function tryCreate(path: string, me: LockHolder): Promise<boolean> {
   try {
     await handle.writeFile(JSON.stringify(me));
     await handle.sync();
-  } finally {
+  } catch (error) {
+    // A lock we could not fill in (a full disk) must not stay behind, empty, in the way.
     await handle.close();
+    await unlink(path).catch(() => undefined);
+    if (error instanceof Error && !('path' in error)) Object.assign(error, { path });
+    throw error;
   }
+  await handle.close();
   return true;
 }
 

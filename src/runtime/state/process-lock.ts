@@ -3,6 +3,7 @@ import type { ProcessTable } from '../proc-table/types.js';
 import { ensureDir } from './atomic-file.js';
 import { createStateLayout } from './layout.js';
 import { acquireLock, type LockHandle } from './lock.js';
+import { guardStateDir } from './state-dir-error.js';
 
 export interface ProcessLockOptions {
   readonly stateDir: string;
@@ -13,6 +14,8 @@ export interface ProcessLockOptions {
 
 export async function acquireProcessLock(options: ProcessLockOptions): Promise<LockHandle> {
   const layout = createStateLayout(options.stateDir);
-  await ensureDir(layout.root);
-  return acquireLock({ path: layout.processLock, table: options.table, timeoutMs: options.timeoutMs ?? 0 });
+  return guardStateDir(options.stateDir, async () => {
+    await ensureDir(layout.root);
+    return acquireLock({ path: layout.processLock, table: options.table, timeoutMs: options.timeoutMs ?? 0 });
+  });
 }

@@ -1,0 +1,66 @@
+// A qvm whose monitor was killed (only SIGKILL can end one) leaves no exit record when it ends.
+// Observation must not lose that exit: once the process, its monitor and any record are all gone,
+// an exit of unknown cause is inferred for the identity's run and stored like a claimed record,
+// created exclusively so that of several observers exactly one reports it.
+import { randomBytes } from 'node:crypto';
+import { link, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { ExitRecord } from '../model/observed.js';
+import type { RuntimeContext } from './context.js';
+import { listMonitorRuns, monitorRunKey } from './monitor-process.js';
+import { isSameProcess } from './proc-table/types.js';
+import { ensureDir, FILE_MODE, isErrno, syncDir } from './state/atomic-file.js';
+import { readRunExit, toExitRecord } from './state/exit-records.js';
+import type { IdentityRecord } from './state/identity.js';
+
+/**
+ * The inferred exit of the identity's run, or undefined when its exit is (or will be) recorded or
+ * qvm still runs. The checks go in the order that makes the inference safe: process gone, then
+ * monitor gone (a monitor writes its record before it ends), then still no record.
+ */
+export async function inferLostExit(ctx: RuntimeContext, identity: IdentityRecord): Promise<ExitRecord | undefined> {
+  const { layout } = ctx;
+  const { name, runId } = identity;
+  if ((await readRunExit(layout, name, runId)) !== undefined) return undefined;
+  if (await isSameProcess(ctx.table, identity.pid, identity.processStart)) return undefined;
+  if ((await listMonitorRuns(layout, ctx.table)).has(monitorRunKey(name, runId))) return undefined;
+  if ((await readRunExit(layout, name, runId)) !== undefined) return undefined;
+  const stopRequest = await readFile(layout.stopRequest(name), 'utf8').catch(() => '');
+  const raw = {
+    runId,
+    pid: identity.pid,
+    status: -1,
+    startedAt: identity.startedAt,
+    at: Date.now(),
+    requested: stopRequest.trim() === String(identity.pid),
+    unrecorded: 'monitor-lost' as const,
+  };
+  const dir = layout.consumedExitsDir(name);
+  await ensureDir(dir);
+  if (!(await createExclusive(join(dir, basename(layout.exitFile(name, runId))), `${JSON.stringify(raw)}\n`))) return undefined;
+  await rename(layout.pidFile(name, runId), join(dir, `run-${runId}.pid`)).catch(() => undefined);
+  ctx.log({ level: 'warn', msg: 'qvm ended without an exit record (its monitor was lost): counted as an exit of unknown cause', guest: name, pid: identity.pid });
+  return toExitRecord(name, raw);
+}
+
+// Durable content under a name that must not exist yet: false when another writer was first.
+async function createExclusive(path: string, data: string): Promise<boolean> {
+  const tmp = join(join(path, '..'), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(tmp, 'wx', FILE_MODE);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await link(tmp, path);
+  } catch (error) {
+    if (isErrno(error, 'EEXIST')) return false;
+    throw error;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  await syncDir(join(path, '..'));
+  return true;
+}

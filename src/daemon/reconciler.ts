@@ -17,7 +17,7 @@ import type { RuntimePort } from '../runtime/port.js';
 import type { EventLog } from './event-log.js';
 import { readGitRevision, type GitRevision } from './git-revision.js';
 import { describeGuests } from '../render/guest-status.js';
-import { MONITOR_LOST, UNRECORDED_EXIT } from '../render/exit-meaning.js';
+import { describeUnrecorded, MONITOR_LOST } from '../render/exit-meaning.js';
 import type { DaemonStatus, GuestStatus, PassSummary } from './guest-status.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { PassOutcome, Trigger } from './pass-loop.js';
@@ -222,7 +222,7 @@ export class Reconciler {
     const now = this.#o.now();
     const code = exit.unrecorded !== undefined ? 'unrecorded' : exit.code === null ? (exit.signal ?? 'signal') : String(exit.code);
     this.#o.metrics.exits.inc({ code });
-    const how = exit.unrecorded !== undefined ? UNRECORDED_EXIT : exit.code === null ? `killed by ${exit.signal ?? 'a signal'}` : `exit code ${exit.code}`;
+    const how = exit.unrecorded !== undefined ? describeUnrecorded(exit.unrecorded) : exit.code === null ? `killed by ${exit.signal ?? 'a signal'}` : `exit code ${exit.code}`;
     const message = `qvm (pid ${exit.pid}) ended: ${how} (${meaning})`;
     const failure = meaning === 'failure' || meaning === 'start-failure' || meaning === 'config-error';
     const glog = log.child({ guest: exit.name });

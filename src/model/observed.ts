@@ -25,6 +25,13 @@ export interface UnmanagedProcess {
   readonly argv: readonly string[];
 }
 
+/**
+ * Why an exit has no monitor record: the monitor was killed while qvm ran (`monitor-lost`), or qvm
+ * started before the host's current boot, so it ended with the host (`host-down`: a power loss, or
+ * a shutdown that did not go through qvmctl).
+ */
+export type UnrecordedCause = 'monitor-lost' | 'host-down';
+
 /** How one qvm process ended, as its monitor recorded it (even while qvmctl was not running). */
 export interface ExitRecord {
   readonly name: string;
@@ -41,7 +48,7 @@ export interface ExitRecord {
    * Set when no monitor recorded this exit and qvmctl inferred it (the process is gone, its monitor
    * too): code and signal are then null and `at` is when qvmctl noticed.
    */
-  readonly unrecorded?: 'monitor-lost';
+  readonly unrecorded?: UnrecordedCause;
 }
 
 /** Restart bookkeeping per guest, kept in the state directory and updated from exit records. */

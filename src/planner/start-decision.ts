@@ -18,6 +18,7 @@ export interface StartDecisionInput {
 }
 
 function describeExit(exit: ExitRecord): string {
+  if (exit.unrecorded === 'host-down') return 'exit not recorded (the host went down)';
   if (exit.unrecorded !== undefined) return 'exit not recorded (monitor lost)';
   return exit.code === null ? `killed by ${exit.signal ?? 'a signal'}` : `exit ${exit.code}`;
 }

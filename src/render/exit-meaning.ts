@@ -1,5 +1,6 @@
 // What a qvm exit code means, in words (qnx-facts.md, "Exit codes").
 
+import type { UnrecordedCause } from '../model/observed.js';
 import type { ExitClass } from '../planner/exit-policy.js';
 
 const MEANINGS: Readonly<Record<number, string>> = {
@@ -20,15 +21,19 @@ export interface ExitToDescribe {
   /** The class the restart policy gave it (classifyExit). */
   readonly meaning: ExitClass;
   /** No monitor recorded it: qvmctl inferred it (ExitRecord.unrecorded). */
-  readonly unrecorded?: 'monitor-lost' | undefined;
+  readonly unrecorded?: UnrecordedCause | undefined;
 }
 
 export const MONITOR_LOST = 'monitor lost: qvm runs unwatched, its exit will not be recorded (qvmctl infers it when qvm is gone)';
-export const UNRECORDED_EXIT = 'exit not recorded (monitor lost)';
+/** An inferred exit in words (ExitRecord.unrecorded). */
+export function describeUnrecorded(cause: UnrecordedCause): string {
+  return cause === 'host-down' ? 'exit not recorded (the host went down)' : 'exit not recorded (monitor lost)';
+}
 
 export function describeExit(exit: ExitToDescribe): string {
   const requested = exit.meaning === 'requested' ? ', requested by qvmctl' : '';
-  if (exit.unrecorded !== undefined) return `${UNRECORDED_EXIT}${exit.meaning === 'requested' ? ', after a stop by qvmctl' : ', counted as a failure'}`;
+  if (exit.unrecorded === 'host-down') return describeUnrecorded(exit.unrecorded);
+  if (exit.unrecorded !== undefined) return `${describeUnrecorded(exit.unrecorded)}${exit.meaning === 'requested' ? ', after a stop by qvmctl' : ', counted as a failure'}`;
   if (exit.code === null) return `killed by ${exit.signal ?? 'a signal'}${requested}`;
   const userDefined = exit.code >= 32 && exit.code <= 63 ? (exit.meaning === 'requested' ? 'user-defined' : exit.meaning) : undefined;
   return `${exit.code} (${userDefined ?? MEANINGS[exit.code] ?? 'unknown code'}${requested})`;

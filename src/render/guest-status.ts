@@ -2,7 +2,7 @@
 // pass's data. One description serves `qvmctl status` (local) and the daemon's `GET /status`.
 
 import type { DesiredState } from '../model/host-spec.js';
-import type { GuestHistory, ObservedGuest } from '../model/observed.js';
+import type { GuestHistory, ObservedGuest, UnrecordedCause } from '../model/observed.js';
 import type { Hold, Plan } from '../model/plan.js';
 import { classifyExit, type ExitClass } from '../planner/exit-policy.js';
 
@@ -15,7 +15,7 @@ export interface GuestExitStatus {
   /** What the exit means to the restart policy (qnx-facts.md). */
   readonly meaning: ExitClass;
   /** Inferred, not recorded: the guest's monitor was lost before qvm ended. */
-  readonly unrecorded?: 'monitor-lost';
+  readonly unrecorded?: UnrecordedCause;
 }
 
 export interface GuestStatus {

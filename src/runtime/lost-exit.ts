@@ -26,20 +26,25 @@ export async function inferLostExit(ctx: RuntimeContext, identity: IdentityRecor
   if ((await listMonitorRuns(layout, ctx.table)).has(monitorRunKey(name, runId))) return undefined;
   if ((await readRunExit(layout, name, runId)) !== undefined) return undefined;
   const stopRequest = await readFile(layout.stopRequest(name), 'utf8').catch(() => '');
+  // Started before this boot: it ended with the host, not by the guest's doing, so not a failure.
+  const bootedAt = ctx.table.bootTimeMs?.();
+  const hostDown = bootedAt !== undefined && identity.startedAt > 0 && identity.startedAt < bootedAt;
   const raw = {
     runId,
     pid: identity.pid,
     status: -1,
     startedAt: identity.startedAt,
     at: Date.now(),
-    requested: stopRequest.trim() === String(identity.pid),
-    unrecorded: 'monitor-lost' as const,
+    requested: hostDown || stopRequest.trim() === String(identity.pid),
+    unrecorded: hostDown ? ('host-down' as const) : ('monitor-lost' as const),
   };
   const dir = layout.consumedExitsDir(name);
   await ensureDir(dir);
   if (!(await createExclusive(join(dir, basename(layout.exitFile(name, runId))), `${JSON.stringify(raw)}\n`))) return undefined;
   await rename(layout.pidFile(name, runId), join(dir, `run-${runId}.pid`)).catch(() => undefined);
-  ctx.log({ level: 'warn', msg: 'qvm ended without an exit record (its monitor was lost): counted as an exit of unknown cause', guest: name, pid: identity.pid });
+  ctx.log(hostDown
+    ? { level: 'info', msg: 'qvm started before the host last booted and ended with it: not a failure', guest: name, pid: identity.pid }
+    : { level: 'warn', msg: 'qvm ended without an exit record (its monitor was lost): counted as an exit of unknown cause', guest: name, pid: identity.pid });
   return toExitRecord(name, raw);
 }
 

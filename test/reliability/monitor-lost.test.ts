@@ -1,7 +1,7 @@
 // A monitor that dies (SIGKILL, the only signal it does not trap): the qvm keeps running and stays
 // adopted, qvmctl says the guest runs unwatched, and when that qvm ends its exit is not lost: it is
 // inferred once (unknown cause, a failure for backoff) and the guest is restarted per its policy.
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -121,5 +121,28 @@ describe('a monitor that dies', () => {
     const journal = await h.journal();
     expect(concurrentInstances(journal)).toEqual([]);
     expect(journalViolations(journal)).toEqual([]);
+  });
+
+  it('a qvm that started before the host last booted ended with the host: not a failure, started again at once', async () => {
+    const f = (fleet = await createCrashFleet());
+    await f.writeGuest('base');
+    // What a power loss leaves: the identity of a run from the previous boot, no process, no record.
+    const bootedAt = Number(/^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8'))?.[1]) * 1000;
+    const runId = `${bootedAt - 60_000}-0badc0de`;
+    const guestDir = join(f.stateDir, 'guests', 'base');
+    await mkdir(guestDir, { recursive: true, mode: 0o700 });
+    const pid = Number(await readFile('/proc/sys/kernel/pid_max', 'utf8')) - 1;
+    await writeFile(join(guestDir, `run-${runId}.pid`), `${pid}\n`, { mode: 0o600 });
+    await writeFile(join(guestDir, 'identity.json'), JSON.stringify({
+      name: 'base', runId, pid, processStart: '1', configHash: 'old', confPath: join(guestDir, 'old.qvmconf'), startedAt: bootedAt - 60_000, consoleOffset: 0,
+    }), { mode: 0o600 });
+
+    const before = await localStatus(f);
+    expect(before).toMatchObject({ phase: 'pending', failures: 0, lastExit: { meaning: 'requested', unrecorded: 'host-down' } });
+    expect((await f.cli(['status'])).output).toContain('exit not recorded (the host went down)');
+    const apply = await f.cli(['apply']);
+    expect(apply.exitCode, apply.output).toBe(0);
+    expect(apply.output).not.toMatch(/backoff/);
+    expect(await localStatus(f)).toMatchObject({ phase: 'running', failures: 0 });
   });
 });

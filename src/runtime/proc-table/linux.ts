@@ -21,6 +21,12 @@ export function parseProcStat(text: string): StatFields | undefined {
   return { state, start };
 }
 
+/** `btime` of /proc/stat: the boot time in epoch seconds, as epoch ms. */
+export function parseBootTime(procStat: string): number | undefined {
+  const match = /^btime (\d+)$/m.exec(procStat);
+  return match?.[1] === undefined ? undefined : Number(match[1]) * 1000;
+}
+
 export function parseCmdline(text: string): string[] {
   if (text.length === 0) return [];
   return (text.endsWith('\0') ? text.slice(0, -1) : text).split('\0');
@@ -62,8 +68,13 @@ export function createLinuxProcessTable(procRoot = '/proc'): ProcessTable {
     const argv = zombie ? [] : (readArgv(pid) ?? []);
     return { pid, start: stat.start, zombie, argv };
   };
+  let bootTimeMs: number | undefined;
   return {
     get: (pid) => Promise.resolve(read(pid)),
+    bootTimeMs() {
+      bootTimeMs ??= parseBootTime(readProcText(`${procRoot}/stat`) ?? '');
+      return bootTimeMs;
+    },
     list(filter) {
       const entries: ProcessEntry[] = [];
       for (const name of readdirSync(procRoot)) {

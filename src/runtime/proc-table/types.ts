@@ -14,6 +14,8 @@ export interface ProcessTable {
   list(filter: (argv: readonly string[]) => boolean): Promise<readonly ProcessEntry[]>;
   /** One process, or undefined when no process has this PID. */
   get(pid: number): Promise<ProcessEntry | undefined>;
+  /** Epoch ms when the host booted, where the OS says (a process started before it is gone). */
+  bootTimeMs?(): number | undefined;
 }
 
 /** True when `pid` is still the very process that was identified by `start` (and not a zombie). */

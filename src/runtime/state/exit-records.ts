@@ -4,7 +4,7 @@
 import { readdir, rename } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
-import type { ExitRecord } from '../../model/observed.js';
+import type { ExitRecord, UnrecordedCause } from '../../model/observed.js';
 import { ensureDir, isNotFound, readJsonFile } from './atomic-file.js';
 import { isRunId, type StateLayout } from './layout.js';
 
@@ -16,7 +16,7 @@ interface MonitorExit {
   readonly at: number;
   readonly requested: boolean;
   /** Inferred by qvmctl, not written by a monitor (lost-exit.ts). */
-  readonly unrecorded?: 'monitor-lost';
+  readonly unrecorded?: UnrecordedCause;
 }
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
@@ -49,7 +49,7 @@ function parseMonitorExit(value: unknown): MonitorExit | undefined {
     startedAt: typeof v.startedAt === 'number' ? v.startedAt : 0,
     at: typeof v.at === 'number' ? v.at : 0,
     requested: v.requested === true,
-    ...(v.unrecorded === 'monitor-lost' ? { unrecorded: v.unrecorded } : {}),
+    ...(v.unrecorded === 'monitor-lost' || v.unrecorded === 'host-down' ? { unrecorded: v.unrecorded } : {}),
   };
 }
 

@@ -7,7 +7,7 @@ import { DaemonStoppingError } from './errors.js';
 
 export function stoppableRuntime(runtime: RuntimePort, stopping: AbortSignal): RuntimePort {
   return {
-    observe: () => runtime.observe(),
+    observe: (options) => runtime.observe(options),
     start: (spec) => (stopping.aborted ? Promise.reject(new DaemonStoppingError()) : runtime.start(spec)),
     waitReady: (spec, guest, signal) => runtime.waitReady(spec, guest, signal === undefined ? stopping : AbortSignal.any([signal, stopping])),
     stop: (name, shutdown, guest, hooks) => runtime.stop(name, shutdown, guest, hooks),

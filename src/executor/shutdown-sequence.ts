@@ -129,8 +129,9 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
       fallbackShutdown: FALLBACK_SHUTDOWN, hooks, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     });
 
-    // 4. Confirm from a fresh observation, not from what the ladders reported.
-    const { observation: after } = await observeHost({ runtime, desired, stateDir });
+    // 4. Confirm from a fresh look at the process table, not from what the ladders reported. The
+    // exit records stay where the monitors wrote them until after the host command (below).
+    const after = await runtime.observe({ claimExits: false });
     const alive: AliveQvm[] = [
       ...after.guests.map((g) => ({ guest: g.name, pid: g.pid })),
       ...after.unmanaged.map((p) => ({ guest: `pid:${p.pid}`, pid: p.pid })),
@@ -154,11 +155,19 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
       result = await (options.runHostCommand ?? defaultRunHostCommand)(argv);
     }
     const hostOk = reason !== undefined ? mode === 'none' : result?.exitCode === 0;
+    await foldExits({ runtime, desired, stateDir });
     return finish({
       status, ok: status === 'completed' && hostOk, guests, blockers, alive,
       host: { argv, ran: reason === undefined, forced, result, reason },
     });
   });
+}
+
+// The guests' exits into their restart histories, once the host command has had its turn: a host
+// that powers off first loses nothing, as the records stay on disk for the first look after boot.
+// The histories are bookkeeping; failing to write them does not change how the sequence ended.
+async function foldExits(options: { readonly runtime: RuntimePort; readonly desired: DesiredState; readonly stateDir: string }): Promise<void> {
+  await observeHost(options).catch(() => undefined);
 }
 
 // Stuck guests first (they are the cause), then what they blocked, then whatever else still lives.

@@ -56,9 +56,9 @@ export function createHostRuntime(options: HostRuntimeOptions): RuntimePort {
   const guarded = <T>(fn: () => Promise<T>): Promise<T> => guardStateDir(layout.root, fn);
 
   return {
-    observe: () => guarded(async () => {
+    observe: (observeOptions) => guarded(async () => {
       await prepare();
-      return observeGuests(ctx);
+      return observeGuests(ctx, observeOptions);
     }),
     start: (spec: GuestSpec) => guarded(async () => {
       await prepare();

@@ -18,9 +18,18 @@ export interface StopHooks {
   onGone?(): void;
 }
 
+export interface ObserveOptions {
+  /** @default true */
+  readonly claimExits?: boolean;
+}
+
 export interface RuntimePort {
-  /** Running guests (identity verified), unmanaged qvm processes, and exits since the last call. */
-  observe(): Promise<Observation>;
+  /**
+   * Running guests (identity verified), unmanaged qvm processes, and exits since the last call.
+   * With `claimExits: false` exits stay where the monitors wrote them for a later observation (and
+   * `exits` is empty): a look at what runs that costs no writes.
+   */
+  observe(options?: ObserveOptions): Promise<Observation>;
   /** Start qvm for a guest under its monitor, detached. Refuses if the guest already runs. */
   start(spec: GuestSpec): Promise<ObservedGuest>;
   /** Resolves true once the guest's readiness check passes, false on timeout or if it ends. */

@@ -75,17 +75,17 @@ export class Reconciler {
     let revision: GitRevision | undefined;
     let result: PassSummary['result'] = 'error';
     let changes = 0;
+    // Only logged and reported: git runs beside the pass and is awaited when the pass is summed up,
+    // so a restart after a guest exit does not wait for two git processes. It never rejects.
+    const readingRevision = this.#o.gitRevision === false ? Promise.resolve(undefined) : readGitRevision(this.#o.manifestDir);
     try {
-      const [loaded, rev] = await Promise.all([
-        loadManifests({ dir: this.#o.manifestDir, parseCache: this.#parseCache }),
-        this.#o.gitRevision === false ? Promise.resolve(undefined) : readGitRevision(this.#o.manifestDir),
-      ]);
-      revision = rev;
+      const loaded = await loadManifests({ dir: this.#o.manifestDir, parseCache: this.#parseCache });
       this.#acceptManifests(loaded, log, startedAt);
       const desired = this.#lastGood;
       this.#fenced = (await readFence(this.#o.stateDir)) !== undefined;
       if (desired === undefined) {
         result = 'skipped';
+        revision = await readingRevision;
         log.warn({ triggers, revision }, 'no valid manifests yet: nothing to reconcile');
         return { requeueAt: undefined };
       }
@@ -111,6 +111,7 @@ export class Reconciler {
       this.#recordPass(pass);
       changes = pass.plan.changes.length;
       result = pass.execution.ok ? 'ok' : 'failed';
+      revision = await readingRevision;
       log.info({ triggers, revision, fingerprint: this.#lastLoad?.fingerprint, changes, holds: pass.plan.holds.length, result, durationMs: this.#o.now() - startedAt }, 'pass done');
       return { requeueAt: earliest(pass.plan.requeueAt, this.#lostMonitors.size > 0 ? this.#o.now() + UNWATCHED_POLL_MS : undefined) };
     } catch (error) {
@@ -118,6 +119,7 @@ export class Reconciler {
       this.#o.events.record({ time: this.#o.now(), guest: undefined, type: 'Warning', reason: 'PassFailed', message: error instanceof Error ? error.message : String(error) });
       return { requeueAt: this.#o.now() + ERROR_RETRY_MS };
     } finally {
+      revision ??= await readingRevision;
       const endedAt = this.#o.now();
       this.#lastPass = { id, startedAt, endedAt, result, revision, fingerprint: this.#lastLoad?.fingerprint, changes };
       this.#o.metrics.reconciles.inc({ result });

@@ -115,19 +115,21 @@ async function waitForQvm(ctx: RuntimeContext, name: string, runId: string, conf
 }
 
 // qvm that rejects its configuration (65) or fails before the guest starts (64) ends at once.
+// Watched closely: a guest that ends this early is started again, and every poll is paid first.
 async function watchStartGrace(ctx: RuntimeContext, identity: IdentityRecord): Promise<void> {
   const deadline = Date.now() + ctx.tuning.startGraceMs;
+  const intervalMs = Math.min(ctx.tuning.pollMs, 20);
   while (Date.now() < deadline) {
     const entry = await ctx.table.get(identity.pid);
     if (entry === undefined || entry.zombie || entry.start !== identity.processStart) {
       const gotExit = await pollUntil(async () => (await readRunExit(ctx.layout, identity.name, identity.runId)) !== undefined, {
         timeoutMs: ctx.tuning.exitRecordTimeoutMs,
-        intervalMs: ctx.tuning.pollMs,
+        intervalMs,
       });
       if (gotExit) throw await startFailure(ctx, identity.name, identity.runId);
       throw new GuestStartError(identity.name, null, null, await consoleTail(ctx, identity.name, identity.consoleOffset));
     }
-    await delay(ctx.tuning.pollMs);
+    await delay(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
   }
 }
 

@@ -31,7 +31,7 @@ step() { n=$1; shift; echo "@@begin $n"; "$@" 2>&1; r=$?; echo "@@end $n $r"; re
 unfill() { rm -f "$STATE/.fill"; }
 fill_leaving() { unfill; free=$(stat -f -c %a "$STATE"); head -c $(( (free - $1) * $(stat -f -c %S "$STATE") )) /dev/zero > "$STATE/.fill" 2>/dev/null; true; }
 files() { find "$STATE" -path "$STATE/sim" -prune -o -type f ! -name .fill -printf '%s %P\\n'; }
-qvm_of() { for p in /proc/[0-9]*; do tr '\\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "@$STATE/guests/$1/" && echo "\${p#/proc/}"; done; true; }
+qvm_of() { for p in /proc/[0-9]*; do tr '\\0' ' ' 2>/dev/null < "$p/cmdline" | grep -q -- "@$STATE/guests/$1/" && echo "\${p#/proc/}"; done; true; }
 `;
 
 /** Runs `script` inside the namespace with the state directory on a tmpfs of `sizeKb`. */

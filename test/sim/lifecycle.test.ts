@@ -20,7 +20,8 @@ function eventsOf(pid: number): string[] {
 describe('simulated guest lifecycle', () => {
   it('SIGTERM (power button): orderly shutdown, exit 0, every step journalled', async () => {
     const run = await startRunning('a');
-    expect(run.stdout()).toContain('[a] login:');
+    // The journal line can come before the console output has crossed the pipe.
+    await waitFor(() => run.stdout().includes('[a] login:'));
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(eventsOf(run.pid)).toEqual(['boot', 'running', 'signal:SIGTERM', 'shutdown', 'exit:0']);
@@ -43,7 +44,7 @@ describe('simulated guest lifecycle', () => {
     expect(await run.exited).toBe(3);
     expect(eventsOf(run.pid)).toEqual(['boot', 'running', 'signal:SIGTERM', 'signal:SIGQUIT', 'damage:disk', 'exit:3']);
     const next = await startRunning('c', 'boot-ms=20 shutdown-ms=20');
-    expect(next.stdout()).toContain('running filesystem check');
+    await waitFor(() => next.stdout().includes('running filesystem check'));
     expect(eventsOf(next.pid).slice(0, 3)).toEqual(['boot', 'fsck', 'running']);
   });
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerApply } from './commands/apply.js';
 import { registerEvents } from './commands/events.js';
@@ -19,6 +20,7 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
   const result: CommandResult = { exitCode: 0 };
   const program = new Command('qvmctl')
     .description('Declarative orchestrator for QNX Hypervisor guests')
+    .version(readVersion(), '-V, --version', 'print the qvmctl version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } });
   registerValidate(program, io, result);
@@ -51,6 +53,12 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
     else io.err('(set QVMCTL_DEBUG=1 for details)\n');
     return 1;
   }
+}
+
+// package.json sits two levels above this module, in the source tree and in the built one.
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 function isCommanderExit(error: unknown): error is { exitCode: number } {

@@ -1,5 +1,5 @@
 // The built CLI, spawned as users run it.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,15 @@ beforeAll(async () => {
   await writeFile(join(broken, 'garbage.yml'), Buffer.from([0x00, 0xff, 0xfe, 0x01]));
 });
 afterAll(() => removeDir(broken));
+
+describe('qvmctl --version', () => {
+  it('prints the version of the package', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await qvmctl(['--version']);
+    expect(r.stdout).toBe(pkg.version);
+    expect(r.exitCode).toBe(0);
+  });
+});
 
 describe('qvmctl validate', () => {
   it('accepts the example fleet', async () => {

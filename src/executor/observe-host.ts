@@ -1,6 +1,7 @@
 // Observing the host claims the exit records the monitors wrote since the last look (each is
 // reported once), so every observation must fold them into the guests' restart history at once:
-// an exit that is observed and not recorded is lost. Every caller observes through here.
+// an exit that is observed and not recorded is lost. Every caller that claims exits observes through
+// here; only a look with `claimExits: false` (the shutdown's confirmation) goes to the runtime directly.
 
 import type { DesiredState } from '../model/host-spec.js';
 import type { GuestHistory, Observation } from '../model/observed.js';

@@ -25,7 +25,7 @@ export const SHUTDOWN_RECORD_FILE = 'last-shutdown.json';
  * Runtime tuning for a runtime that runs the sequence: each poll interval is paid once per link of
  * the dependency chain (a dependency stops only once its dependents are seen gone), so poll faster.
  */
-export const SHUTDOWN_TUNING: Partial<RuntimeTuning> = { pollMs: 20 };
+export const SHUTDOWN_TUNING: Partial<RuntimeTuning> = { pollMs: 10 };
 
 export type ShutdownMode = 'poweroff' | 'reboot' | 'none';
 
@@ -103,7 +103,8 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
   crashPoint('shutdown:after-fence');
 
   return withPassLock(stateDir, async () => {
-    const { observation: observed } = await observeHost({ runtime, desired, stateDir });
+    // What runs now, claiming no exit record: the guests' exits are folded once, at the end.
+    const observed = await runtime.observe({ claimExits: false });
     const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
     const argv = mode === 'reboot' ? desired.host.shutdown.rebootCommand : desired.host.shutdown.command;
     const finish = async (rest: Omit<ShutdownResult, 'fence' | 'resumed' | 'plan' | 'elapsedMs'>): Promise<ShutdownResult> => {

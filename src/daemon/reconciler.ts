@@ -229,8 +229,9 @@ export class Reconciler {
     const failure = meaning === 'failure' || meaning === 'start-failure' || meaning === 'config-error';
     const glog = log.child({ guest: exit.name });
     const fields = { code: exit.code, signal: exit.signal, meaning, requested: exit.requested, unrecorded: exit.unrecorded };
-    if (exit.unrecorded === undefined) glog.info(fields, message);
-    else glog.warn(fields, message);
+    // A lost monitor is worth a warning; an exit that ended with the host is not.
+    if (exit.unrecorded === 'monitor-lost') glog.warn(fields, message);
+    else glog.info(fields, message);
     this.#o.events.record({ time: now, guest: exit.name, type: failure ? 'Warning' : 'Normal', reason: 'Exited', message });
     this.#o.events.decide(exit.name, { time: now, pass, kind: 'exit', what: meaning, detail: message });
     if (history?.failed === true && failure) {

@@ -2,14 +2,13 @@
 // Observation must not lose that exit: once the process, its monitor and any record are all gone,
 // an exit of unknown cause is inferred for the identity's run and stored like a claimed record,
 // created exclusively so that of several observers exactly one reports it.
-import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, rm } from 'node:fs/promises';
+import { link, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ExitRecord } from '../model/observed.js';
 import type { RuntimeContext } from './context.js';
 import { listMonitorRuns, monitorRunKey } from './monitor-process.js';
 import { isSameProcess } from './proc-table/types.js';
-import { ensureDir, FILE_MODE, isErrno, syncDir } from './state/atomic-file.js';
+import { ensureDir, isErrno, syncDir, writeTempBeside } from './state/atomic-file.js';
 import { readRunExit, toExitRecord } from './state/exit-records.js';
 import type { IdentityRecord } from './state/identity.js';
 
@@ -50,15 +49,8 @@ export async function inferLostExit(ctx: RuntimeContext, identity: IdentityRecor
 
 // Durable content under a name that must not exist yet: false when another writer was first.
 async function createExclusive(path: string, data: string): Promise<boolean> {
-  const tmp = join(join(path, '..'), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = await writeTempBeside(path, data);
   try {
-    const handle = await open(tmp, 'wx', FILE_MODE);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     await link(tmp, path);
   } catch (error) {
     if (isErrno(error, 'EEXIST')) return false;

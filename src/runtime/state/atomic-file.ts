@@ -11,10 +11,12 @@ export async function ensureDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: DIR_MODE });
 }
 
-// On failure (a full or read-only disk) the temp file is removed and the error names the target.
-export async function writeFileAtomic(path: string, data: string, mode = FILE_MODE): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+/**
+ * A new temp file beside `path` holding `data`, on disk (fsynced); the caller renames, links or
+ * removes it. On failure nothing is left behind and the error names `path`.
+ */
+export async function writeTempBeside(path: string, data: string, mode = FILE_MODE): Promise<string> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(tmp, 'wx', mode);
     try {
@@ -23,12 +25,23 @@ export async function writeFileAtomic(path: string, data: string, mode = FILE_MO
     } finally {
       await handle.close();
     }
+    return tmp;
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw withPath(error, path);
+  }
+}
+
+// On failure (a full or read-only disk) the temp file is removed and the error names the target.
+export async function writeFileAtomic(path: string, data: string, mode = FILE_MODE): Promise<void> {
+  const tmp = await writeTempBeside(path, data, mode);
+  try {
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true }).catch(() => undefined);
     throw withPath(error, path);
   }
-  await syncDir(dir);
+  await syncDir(dirname(path));
 }
 
 // Errors of a file handle's write or sync carry no path: name the file that was being written.
@@ -57,20 +70,8 @@ export interface ReservedWrite {
 // (a qvm's identity, once qvm runs) cannot fail for a full disk; the content must fit `bytes`.
 export async function reserveAtomicWrite(path: string, bytes = 4096, mode = FILE_MODE): Promise<ReservedWrite> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = await writeTempBeside(path, '\n'.repeat(bytes), mode);
   const abandon = (): Promise<void> => rm(tmp, { force: true }).catch(() => undefined);
-  try {
-    const handle = await open(tmp, 'wx', mode);
-    try {
-      await handle.writeFile('\n'.repeat(bytes));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    await abandon();
-    throw withPath(error, path);
-  }
   return {
     abandon,
     async commit(data) {

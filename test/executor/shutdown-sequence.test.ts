@@ -1,5 +1,7 @@
 // The host shutdown sequence end to end on the simulator: the journal proves the order of exits, the
 // signals sent and the damage done; the host command's log proves when (and whether) it ran.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readFence } from '../../src/executor/fence.js';
 import { runShutdownSequence, type ShutdownResult } from '../../src/executor/shutdown-sequence.js';
@@ -104,5 +106,26 @@ describe('host shutdown sequence', () => {
     const again = await runShutdownSequence({ desired, runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff' });
     expect(again).toMatchObject({ status: 'completed', ok: true, resumed: true, guests: [], fence: first.fence });
     expect((await readHostLog(h.stateDir)).map((l) => l.args)).toEqual(['poweroff']);
+  });
+
+  it('runs the host command with the exit records still where the monitors wrote them, and folds them after', async () => {
+    const guests = cockpitFleet().filter((s) => s.name === 'svc' || s.name === 'rear-seat').map((s) => ({ ...s, dependsOn: [] }));
+    await Promise.all(guests.map((spec) => h.startRunning(spec)));
+    const unclaimedAtHostCommand: string[] = [];
+    const result = await runShutdownSequence({
+      desired: desiredFleet(guests, testHost(h.stateDir)), runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff',
+      runHostCommand: async () => {
+        // A host that powered off here would find these records on the first look after boot.
+        for (const spec of guests) {
+          const files = await readdir(join(h.stateDir, 'guests', spec.name));
+          if (files.some((f) => f.endsWith('.exit.json'))) unclaimedAtHostCommand.push(spec.name);
+        }
+        return { exitCode: 0, signal: undefined, detail: undefined };
+      },
+    });
+    expect(result).toMatchObject({ status: 'completed', ok: true });
+    expect(unclaimedAtHostCommand.sort()).toEqual(['rear-seat', 'svc']);
+    const histories = await Promise.all(guests.map((s) => loadGuestHistory({ stateDir: h.stateDir, name: s.name })));
+    expect(histories.map((hist) => hist.lastExit?.requested)).toEqual([true, true]);
   });
 });

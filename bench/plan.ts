@@ -59,7 +59,7 @@ export function createFleet(count: number, seed = 42): PlanInput {
     }
   }
   return {
-    desired: { guests, host: { qvm: { kind: 'simulator' }, stateDir: '/tmp', concurrency: 8, reconcile: { intervalMs: 30_000, debounceMs: 500 },
+    desired: { guests, host: { qvm: { kind: 'simulator' }, connection: { kind: 'local' }, stateDir: '/tmp', concurrency: 8, reconcile: { intervalMs: 30_000, debounceMs: 500 },
       prune: { enabled: true, graceMs: 60_000, maxFraction: 0.1 }, maintenanceWindows: [],
       shutdown: { command: [], rebootCommand: [], deadlineMs: 120_000, unmanaged: 'leave' }, commands: { allow: [] } } },
     running, histories, orphans,

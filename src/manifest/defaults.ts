@@ -17,6 +17,7 @@ export const GUEST_DEFAULTS = {
 
 export const HOST_DEFAULTS: HostSpec = {
   qvm: { kind: 'path', path: 'qvm' },
+  connection: { kind: 'local' },
   stateDir: '/var/lib/qvmctl',
   concurrency: 4,
   reconcile: { intervalMs: 30_000, debounceMs: 300 },

@@ -65,6 +65,7 @@ export interface HostInput {
   readonly kind: 'Host';
   readonly spec?: {
     readonly qvm?: { readonly path?: string; readonly simulator?: boolean };
+    readonly connection?: { readonly ssh: { readonly host: string; readonly user?: string; readonly port?: number; readonly identityFile?: string; readonly configFile?: string; readonly connectTimeout?: string } };
     readonly stateDir?: string;
     readonly concurrency?: number;
     readonly reconcile?: { readonly interval?: string; readonly debounce?: string };

@@ -2,7 +2,7 @@
 
 import { isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../model/diagnostic.js';
-import type { HostSpec, MaintenanceWindow, Weekday } from '../model/host-spec.js';
+import type { HostConnection, HostSpec, MaintenanceWindow, Weekday } from '../model/host-spec.js';
 import { checkHostCommands } from './commands.js';
 import { HOST_DEFAULTS } from './defaults.js';
 import { durationOr } from './duration.js';
@@ -27,7 +27,11 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
   const qvm: HostSpec['qvm'] = spec.qvm?.simulator === true
     ? { kind: 'simulator' }
     : spec.qvm?.path !== undefined ? { kind: 'path', path: spec.qvm.path } : d.qvm;
-  const stateDir = spec.stateDir === undefined ? d.stateDir : isAbsolute(spec.stateDir) ? spec.stateDir : resolve(dir, spec.stateDir);
+  const connection = normalizeConnection(spec.connection, dir, d.connection);
+  if (doc !== undefined && connection.kind === 'ssh' && spec.stateDir !== undefined && !isAbsolute(spec.stateDir)) {
+    diagnostics.push({ severity: 'error', code: 'host-state-dir', file: doc.file, ...doc.locate(['spec', 'stateDir'], 'value'), message: 'with an ssh connection, spec.stateDir is a path on the remote host and must be absolute' });
+  }
+  const stateDir = spec.stateDir === undefined ? d.stateDir : isAbsolute(spec.stateDir) || connection.kind === 'ssh' ? spec.stateDir : resolve(dir, spec.stateDir);
   const windows: MaintenanceWindow[] | undefined = spec.maintenanceWindows?.map((w) => ({
     days: w.days as Weekday[],
     startMinute: Number(w.start.slice(0, 2)) * 60 + Number(w.start.slice(3, 5)),
@@ -36,6 +40,7 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
   }));
   const host: HostSpec = {
     qvm,
+    connection,
     stateDir,
     concurrency: spec.concurrency ?? d.concurrency,
     reconcile: {
@@ -58,4 +63,23 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
     configRoots: spec.configRoots ?? d.configRoots ?? [],
   };
   return { host, diagnostics };
+}
+
+/** SSH connect timeout when the manifest sets none. @default 10 s */
+export const DEFAULT_SSH_CONNECT_TIMEOUT_MS = 10_000;
+
+// Local files of a connection (key, ssh config) resolve against the manifest directory, like stateDir.
+function normalizeConnection(input: NonNullable<HostInput['spec']>['connection'], dir: string, fallback: HostConnection): HostConnection {
+  const ssh = input?.ssh;
+  if (ssh === undefined) return fallback;
+  const local = (path: string | undefined): string | undefined => (path === undefined ? undefined : resolve(dir, path));
+  return {
+    kind: 'ssh',
+    host: ssh.host,
+    user: ssh.user,
+    port: ssh.port,
+    identityFile: local(ssh.identityFile),
+    configFile: local(ssh.configFile),
+    connectTimeoutMs: durationOr(ssh.connectTimeout, DEFAULT_SSH_CONNECT_TIMEOUT_MS),
+  };
 }

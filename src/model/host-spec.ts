@@ -18,9 +18,27 @@ export interface MaintenanceWindow {
   readonly utc: boolean;
 }
 
+/** An OpenSSH connection to a remote hypervisor host (docs/remote.md). */
+export interface SshConnection {
+  readonly kind: 'ssh';
+  readonly host: string;
+  readonly user: string | undefined;
+  readonly port: number | undefined;
+  /** Absolute path of a private key (`ssh -i`). */
+  readonly identityFile: string | undefined;
+  /** Absolute path of an ssh_config used instead of ~/.ssh/config (`ssh -F`). */
+  readonly configFile: string | undefined;
+  readonly connectTimeoutMs: number;
+}
+
+/** `local`: qvmctl runs on the hypervisor host itself. */
+export type HostConnection = { readonly kind: 'local' } | SshConnection;
+
 export interface HostSpec {
   readonly qvm: QvmBinary;
-  /** Absolute path; resolved against the manifest directory when given relative. */
+  /** How qvmctl reaches the host. */
+  readonly connection: HostConnection;
+  /** Absolute path (on the host); resolved against the manifest directory when given relative for a local host. */
   readonly stateDir: string;
   readonly concurrency: number;
   readonly reconcile: { readonly intervalMs: number; readonly debounceMs: number };

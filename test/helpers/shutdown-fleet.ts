@@ -33,6 +33,7 @@ export async function readHostLog(stateDir: string): Promise<{ at: number; args:
 export function testHost(stateDir: string, unmanaged: UnmanagedPolicy = 'refuse'): HostSpec {
   return {
     qvm: { kind: 'simulator' },
+    connection: { kind: 'local' },
     stateDir,
     concurrency: 4,
     reconcile: { intervalMs: 30_000, debounceMs: 300 },

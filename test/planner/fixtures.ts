@@ -39,6 +39,7 @@ export function guest(name: string, overrides: GuestOverrides = {}): GuestSpec {
 export function host(overrides: Partial<HostSpec> = {}): HostSpec {
   return {
     qvm: { kind: 'simulator' },
+    connection: { kind: 'local' },
     stateDir: '/var/lib/qvmctl',
     concurrency: 4,
     reconcile: { intervalMs: 30_000, debounceMs: 500 },

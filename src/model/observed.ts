@@ -35,6 +35,8 @@ export type UnrecordedCause = 'monitor-lost' | 'host-down';
 /** How one qvm process ended, as its monitor recorded it (even while qvmctl was not running). */
 export interface ExitRecord {
   readonly name: string;
+  /** The monitor's run id: what makes folding an exit into the history idempotent. */
+  readonly runId?: string;
   readonly pid: number;
   /** qvm's exit code, or null when it died by a signal. */
   readonly code: number | null;
@@ -62,6 +64,8 @@ export interface GuestHistory {
   /** Config hash that was current when the guest gave up (a change clears `failed`). */
   readonly failedConfigHash: string | undefined;
   readonly restarts: number;
+  /** Run ids of the exits already folded in (newest last, bounded): an exit read twice counts once. */
+  readonly foldedRuns?: readonly string[];
 }
 
 export interface Observation {

@@ -119,7 +119,6 @@ export async function benchMakespan(): Promise<MakespanBenchResult> {
     const pass = await runPass({
       desired: loaded.desired,
       runtime,
-      stateDir,
       explicit: true,
       hooks: { onStepStart: (step) => { startCalls.set(step.guest, Date.now()); } },
     });

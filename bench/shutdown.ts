@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
-import { liftFence } from '../src/executor/fence.js';
 import { runShutdownSequence, SHUTDOWN_TUNING, type ShutdownResult } from '../src/executor/shutdown-sequence.js';
 import type { GuestSpec } from '../src/model/guest-spec.js';
 import { createHostRuntime } from '../src/runtime/create-host-runtime.js';
@@ -106,7 +105,7 @@ async function timeShutdown(fleet: Fleet, concurrency: number): Promise<Timing> 
     // Measured up to the host command, the moment the host could power off; it only notes the time.
     let hostCommandAt: { readonly wall: number; readonly mono: number } | undefined;
     const result: ShutdownResult = await runShutdownSequence({
-      desired: { guests: fleet.specs, host: testHost(stateDir) }, runtime, stateDir, mode: 'poweroff', concurrency,
+      desired: { guests: fleet.specs, host: testHost(stateDir) }, runtime, mode: 'poweroff', concurrency,
       runHostCommand: () => {
         hostCommandAt = { wall: Date.now(), mono: performance.now() };
         return Promise.resolve({ exitCode: 0, signal: undefined, detail: undefined });
@@ -122,7 +121,7 @@ async function timeShutdown(fleet: Fleet, concurrency: number): Promise<Timing> 
     const left = await runtime.observe();
     const cut = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 5_000, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
     await Promise.all(left.guests.map((g) => runtime.stop(g.name, cut, g)));
-    await liftFence(stateDir);
+    await runtime.state.liftFence();
     await rm(stateDir, { recursive: true, force: true });
   }
 }

@@ -1,12 +1,13 @@
-// What every acting command needs: the valid manifests, the state directory, and the runtime.
+// What every acting command needs: the valid manifests and the host port.
 // Invalid manifests stop the command here, before anything is observed or changed.
 
 import { resolve } from 'node:path';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
 import { formatDiagnostic } from '../model/diagnostic.js';
 import type { DesiredState } from '../model/host-spec.js';
-import { createHostRuntime } from '../runtime/create-host-runtime.js';
-import type { RuntimePort } from '../runtime/port.js';
+import type { RuntimeTuning } from '../runtime/context.js';
+import { createHost } from '../runtime/create-host.js';
+import type { HostPort } from '../runtime/port.js';
 import { CliError } from './errors.js';
 import type { Output } from './output.js';
 
@@ -15,30 +16,31 @@ export interface HostContextOptions {
   readonly stateDir?: string | undefined;
 }
 
-/** What a reconcile pass acts on: spread it into `runPass` / `preparePass` options. */
+/** What a reconcile pass acts on: spread it into `runPass` / `previewPass` options. */
 export interface PassTarget {
   readonly desired: DesiredState;
-  readonly stateDir: string;
-  readonly runtime: RuntimePort;
+  readonly runtime: HostPort;
 }
 
 export interface HostContext extends PassTarget {
   readonly loaded: LoadResult;
   readonly target: PassTarget;
+  /** The state directory, on the host. */
+  readonly stateDir: string;
 }
 
-export async function openHost(options: HostContextOptions, io: Output): Promise<HostContext> {
+export async function openHost(options: HostContextOptions, io: Output, tuning?: Partial<RuntimeTuning>): Promise<HostContext> {
   const loaded = await loadManifests({ dir: options.manifests });
   for (const d of loaded.diagnostics) io.err(`${formatDiagnostic(d)}\n`);
   if (loaded.desired === undefined) {
     throw new CliError(`the manifests in ${options.manifests} are ${loaded.status}; nothing was observed or changed (run \`qvmctl validate\`)`);
   }
-  const desired = options.stateDir === undefined
-    ? loaded.desired
-    : { ...loaded.desired, host: { ...loaded.desired.host, stateDir: resolve(options.stateDir) } };
-  const stateDir = desired.host.stateDir;
-  const target: PassTarget = { desired, stateDir, runtime: createHostRuntime({ host: desired.host, stateDir }) };
-  return { loaded, ...target, target };
+  const host = loaded.desired.host;
+  const stateDir = options.stateDir === undefined ? host.stateDir : host.connection.kind === 'ssh' ? options.stateDir : resolve(options.stateDir);
+  const desired = { ...loaded.desired, host: { ...host, stateDir } };
+  const runtime = createHost({ host: desired.host, ...(tuning === undefined ? {} : { tuning }) });
+  const target: PassTarget = { desired, runtime };
+  return { loaded, ...target, target, stateDir };
 }
 
 /** ANSI colour only on a terminal and never with NO_COLOR (https://no-color.org). */

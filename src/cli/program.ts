@@ -11,6 +11,7 @@ import { registerShutdown } from './commands/shutdown.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWhy } from './commands/why.js';
+import { HostUnreachableError } from '../runtime/ssh/errors.js';
 import { StateDirError } from '../runtime/state/state-dir-error.js';
 import { CliError, describeStateDirError } from './errors.js';
 import { processOutput, type CommandResult, type Output } from './output.js';
@@ -46,6 +47,11 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
       io.err(`qvmctl: ${describeStateDirError(error)}\n`);
       return 1;
     }
+    if (error instanceof HostUnreachableError) {
+      // Nothing was concluded about the guests: a distinct exit code lets scripts retry.
+      io.err(`qvmctl: ${error.message}\n`);
+      return UNREACHABLE_EXIT_CODE;
+    }
     if (isCommanderExit(error)) return error.exitCode;
     const message = error instanceof Error ? error.message : String(error);
     io.err(`qvmctl: unexpected error: ${message}\n`);
@@ -54,6 +60,9 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
     return 1;
   }
 }
+
+/** The host could not be reached over ssh (docs/remote.md). */
+export const UNREACHABLE_EXIT_CODE = 4;
 
 // package.json sits two levels above this module, in the source tree and in the built one.
 function readVersion(): string {

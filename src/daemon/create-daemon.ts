@@ -2,19 +2,17 @@
 // exit-record watcher, periodic resync, hold expiry) into one pass loop, and serves the control
 // API. Nothing happens at import; `start` takes the state directory's process lock.
 
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HostConnection } from '../model/host-spec.js';
 import type { Logger } from 'pino';
 import type { ShutdownResult } from '../executor/shutdown-sequence.js';
 import { HOST_DEFAULTS } from '../manifest/defaults.js';
 import type { DesiredState } from '../model/host-spec.js';
-import { createHostRuntime } from '../runtime/create-host-runtime.js';
+import { createHost } from '../runtime/create-host.js';
 import type { RuntimeTuning } from '../runtime/context.js';
 import { LockBusyError } from '../runtime/errors.js';
-import type { RuntimePort } from '../runtime/port.js';
-import { createProcessTable } from '../runtime/proc-table/select.js';
-import { ensureDir } from '../runtime/state/atomic-file.js';
-import type { LockHandle } from '../runtime/state/lock.js';
-import { acquireProcessLock } from '../runtime/state/process-lock.js';
+import type { HostPort, LockRelease, Watcher } from '../runtime/port.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { DaemonAlreadyRunningError } from './errors.js';
 import { EventLog } from './event-log.js';
@@ -24,13 +22,17 @@ import { createPassLoop, type PassLoop, type Trigger } from './pass-loop.js';
 import { Reconciler } from './reconciler.js';
 import { createShutdownRunner, type ShutdownRequest } from './shutdown-runner.js';
 import { stoppableRuntime } from './stoppable-runtime.js';
-import { watchExitRecords, watchManifestDir, type Watcher } from './watch-files.js';
+import { watchManifestDir } from './watch-files.js';
 
 export interface DaemonOptions {
   /** Absolute manifest directory. */
   readonly manifestDir: string;
-  /** Absolute state directory (the daemon's identity: one daemon per state directory). */
+  /** Absolute state directory on the host (with the connection, the daemon's identity: one daemon per host). */
   readonly stateDir: string;
+  /** How the host is reached. @default local */
+  readonly connection?: HostConnection;
+  /** Local directory of the control socket. @default the state directory (local hosts) */
+  readonly controlDir?: string;
   readonly logger: Logger;
   /** @default Date.now */
   readonly now?: () => number;
@@ -39,7 +41,7 @@ export interface DaemonOptions {
   /** Also serve /metrics and /healthz on this loopback TCP address. */
   readonly metricsTcp?: { readonly port: number; readonly host: string };
   /** The runtime for a desired state; default: the host adapter for its `qvm`. */
-  readonly runtimeFor?: (desired: DesiredState) => RuntimePort;
+  readonly runtimeFor?: (desired: DesiredState) => HostPort;
   readonly runtimeTuning?: Partial<RuntimeTuning>;
   /** Record the manifest directory's git revision with every pass. @default true */
   readonly gitRevision?: boolean;
@@ -71,24 +73,30 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const stopping = new AbortController();
   const metrics = createDaemonMetrics({ processMetrics: options.processMetrics ?? true });
   const events = new EventLog();
-  const runtimes = new Map<string, RuntimePort>();
-  const runtimeFor = options.runtimeFor ?? ((desired: DesiredState): RuntimePort => {
-    const key = JSON.stringify(desired.host.qvm);
+  const runtimes = new Map<string, HostPort>();
+  const connection = options.connection ?? { kind: 'local' as const };
+  // The daemon's host is fixed at start (connection and state directory); a manifest may change how
+  // qvm is run on it.
+  const portFor = (qvm: DesiredState['host']['qvm']): HostPort => {
+    const key = JSON.stringify(qvm);
     let runtime = runtimes.get(key);
     if (runtime === undefined) {
-      runtime = createHostRuntime({
-        host: desired.host,
-        stateDir: options.stateDir,
+      runtime = createHost({
+        host: { qvm, connection, stateDir: options.stateDir },
         ...(options.runtimeTuning === undefined ? {} : { tuning: options.runtimeTuning }),
         onEvent: (e) => { log[e.level]({ guest: e.guest, qvmPid: e.pid }, e.msg); },
       });
       runtimes.set(key, runtime);
     }
     return runtime;
-  });
+  };
+  const runtimeFor = options.runtimeFor ?? ((desired: DesiredState): HostPort => portFor(desired.host.qvm));
+  // Locks, fence and the exit watch do not depend on how qvm runs: any port of this host serves.
+  const host = (): HostPort => (options.runtimeFor === undefined ? [...runtimes.values()][0] ?? portFor(HOST_DEFAULTS.qvm) : options.runtimeFor({ guests: [], host: { ...HOST_DEFAULTS, connection, stateDir: options.stateDir } }));
   const reconciler = new Reconciler({
     manifestDir: options.manifestDir,
     stateDir: options.stateDir,
+    host: host(),
     logger: log,
     events,
     metrics,
@@ -96,13 +104,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
     runtimeFor: (desired) => stoppableRuntime(runtimeFor(desired), stopping.signal),
     ...(options.gitRevision === undefined ? {} : { gitRevision: options.gitRevision }),
   });
-  const shutdownRunner = createShutdownRunner({ stateDir: options.stateDir, logger: log, desired: () => reconciler.desired });
-  const host = (): DesiredState['host'] => reconciler.desired?.host ?? HOST_DEFAULTS;
+  const shutdownRunner = createShutdownRunner({ stateDir: options.stateDir, connection, logger: log, desired: () => reconciler.desired });
+  const desiredHost = (): DesiredState['host'] => reconciler.desired?.host ?? HOST_DEFAULTS;
   const loop: PassLoop = createPassLoop({
     runPass: (triggers) => reconciler.runPass(triggers),
     now,
-    intervalMs: () => options.intervalMs ?? host().reconcile.intervalMs,
-    debounceMs: () => host().reconcile.debounceMs,
+    intervalMs: () => options.intervalMs ?? desiredHost().reconcile.intervalMs,
+    debounceMs: () => desiredHost().reconcile.debounceMs,
     onError: (error) => { log.error({ err: error }, 'pass loop error'); },
   });
   const trigger = (kind: Trigger, debounced = false): void => {
@@ -111,10 +119,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
     else loop.request(kind);
   };
 
-  let lock: LockHandle | undefined;
+  let lock: LockRelease | undefined;
   let server: ControlServer | undefined;
   let watchers: Watcher[] = [];
-  const socketPath = socketPathOf(options.stateDir);
+  const socketPath = socketPathOf(options.controlDir ?? options.stateDir);
 
   return {
     metrics,
@@ -127,12 +135,12 @@ export function createDaemon(options: DaemonOptions): Daemon {
     shutdown: (request) => shutdownRunner.run(request),
     async start() {
       try {
-        lock = await acquireProcessLock({ stateDir: options.stateDir, table: createProcessTable() });
+        lock = await host().lockDaemon();
       } catch (error) {
         if (error instanceof LockBusyError) throw new DaemonAlreadyRunningError(options.stateDir, error.holderPid, { cause: error });
         throw error;
       }
-      await ensureDir(join(options.stateDir, 'guests'));
+      await mkdir(options.controlDir ?? options.stateDir, { recursive: true, mode: 0o700 });
       server = await startControlServer({
         socketPath,
         ...(options.metricsTcp === undefined ? {} : { tcp: options.metricsTcp }),
@@ -148,7 +156,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const onError = (error: unknown): void => { log.warn({ err: error }, 'file watcher error'); };
       watchers = [
         watchManifestDir({ dir: options.manifestDir, onChange: () => { trigger('manifest', true); }, onError }),
-        watchExitRecords({ stateDir: options.stateDir, onChange: () => { trigger('exit'); }, onError }),
+        host().watchExits(() => { trigger('exit'); }, onError),
       ];
       log.info({ manifestDir: options.manifestDir, stateDir: options.stateDir, socket: socketPath, metricsPort: server.tcpPort }, 'daemon started');
       trigger('startup');
@@ -163,6 +171,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       server = undefined;
       await lock?.release();
       lock = undefined;
+      await Promise.all([...runtimes.values()].map((r) => r.close()));
       log.info('daemon stopped');
     },
   };

@@ -10,10 +10,9 @@ import type { DesiredState } from '../model/host-spec.js';
 import type { ExitRecord, GuestHistory, ObservedGuest } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
 import { runPass, type PassResult, type PreparedPass } from '../executor/reconcile-pass.js';
-import { readFence } from '../executor/fence.js';
 import type { StepResult } from '../executor/execute-plan.js';
 import { classifyExit } from '../planner/exit-policy.js';
-import type { RuntimePort } from '../runtime/port.js';
+import type { HostPort } from '../runtime/port.js';
 import type { EventLog } from './event-log.js';
 import { readGitRevision, type GitRevision } from './git-revision.js';
 import { describeGuests } from '../render/guest-status.js';
@@ -30,7 +29,9 @@ export interface ReconcilerOptions {
   readonly metrics: DaemonMetrics;
   readonly now: () => number;
   /** The runtime for the host spec of the current desired state. */
-  readonly runtimeFor: (desired: DesiredState) => RuntimePort;
+  /** The host (fence reads before any manifest loaded). */
+  readonly host: HostPort;
+  readonly runtimeFor: (desired: DesiredState) => HostPort;
   /** Whether to record the manifest directory's git revision. @default true */
   readonly gitRevision?: boolean;
 }
@@ -82,7 +83,7 @@ export class Reconciler {
       const loaded = await loadManifests({ dir: this.#o.manifestDir, parseCache: this.#parseCache });
       this.#acceptManifests(loaded, log, startedAt);
       const desired = this.#lastGood;
-      this.#fenced = (await readFence(this.#o.stateDir)) !== undefined;
+      this.#fenced = (await this.#o.host.state.readFence()) !== undefined;
       if (desired === undefined) {
         result = 'skipped';
         revision = await readingRevision;
@@ -92,7 +93,6 @@ export class Reconciler {
       const pass = await runPass({
         desired,
         runtime: this.#o.runtimeFor(desired),
-        stateDir: this.#o.stateDir,
         now: this.#o.now,
         explicit: false,
         fenced: this.#fenced,

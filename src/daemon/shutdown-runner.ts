@@ -5,8 +5,9 @@
 import type { Logger } from 'pino';
 import { runShutdownSequence, SHUTDOWN_TUNING, type ShutdownMode, type ShutdownResult } from '../executor/shutdown-sequence.js';
 import type { DesiredState } from '../model/host-spec.js';
-import { createHostRuntime } from '../runtime/create-host-runtime.js';
-import type { RuntimePort } from '../runtime/port.js';
+import type { HostConnection } from '../model/host-spec.js';
+import { createHost } from '../runtime/create-host.js';
+import type { HostPort } from '../runtime/port.js';
 
 export interface ShutdownRequest {
   readonly mode: ShutdownMode;
@@ -22,11 +23,13 @@ export class NoDesiredStateError extends Error {
 
 export interface ShutdownRunnerOptions {
   readonly stateDir: string;
+  /** @default local */
+  readonly connection?: HostConnection;
   readonly logger: Logger;
   /** The last good desired state, if any. */
   readonly desired: () => DesiredState | undefined;
   /** @default the host adapter with SHUTDOWN_TUNING */
-  readonly runtimeFor?: (desired: DesiredState) => RuntimePort;
+  readonly runtimeFor?: (desired: DesiredState) => HostPort;
 }
 
 export interface ShutdownRunner {
@@ -39,7 +42,7 @@ export function createShutdownRunner(options: ShutdownRunnerOptions): ShutdownRu
   const log = options.logger.child({ component: 'shutdown' });
   let current: Promise<ShutdownResult> | undefined;
   const runtimeFor = options.runtimeFor
-    ?? ((desired: DesiredState) => createHostRuntime({ host: desired.host, stateDir: options.stateDir, tuning: SHUTDOWN_TUNING }));
+    ?? ((desired: DesiredState) => createHost({ host: { qvm: desired.host.qvm, connection: options.connection ?? { kind: 'local' }, stateDir: options.stateDir }, tuning: SHUTDOWN_TUNING }));
 
   const start = async (request: ShutdownRequest): Promise<ShutdownResult> => {
     const desired = options.desired();
@@ -48,7 +51,6 @@ export function createShutdownRunner(options: ShutdownRunnerOptions): ShutdownRu
     const result = await runShutdownSequence({
       desired: { ...desired, host: { ...desired.host, stateDir: options.stateDir } },
       runtime: runtimeFor(desired),
-      stateDir: options.stateDir,
       mode: request.mode,
       forceHost: request.forceHost,
       hooks: {

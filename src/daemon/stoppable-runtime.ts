@@ -2,12 +2,13 @@
 // readiness waits end, so the pass under way finishes quickly. Stop ladders already under way run
 // to their end (abandoning one half-way would leave a guest between power button and power cut).
 
-import type { RuntimePort } from '../runtime/port.js';
+import type { HostPort } from '../runtime/port.js';
 import { DaemonStoppingError } from './errors.js';
 
-export function stoppableRuntime(runtime: RuntimePort, stopping: AbortSignal): RuntimePort {
+export function stoppableRuntime(runtime: HostPort, stopping: AbortSignal): HostPort {
   return {
-    observe: (options) => runtime.observe(options),
+    ...runtime,
+    observe: () => runtime.observe(),
     start: (spec) => (stopping.aborted ? Promise.reject(new DaemonStoppingError()) : runtime.start(spec)),
     waitReady: (spec, guest, signal) => runtime.waitReady(spec, guest, signal === undefined ? stopping : AbortSignal.any([signal, stopping])),
     stop: (name, shutdown, guest, hooks) => runtime.stop(name, shutdown, guest, hooks),

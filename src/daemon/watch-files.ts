@@ -2,7 +2,7 @@
 // everything. chokidar reports an editor's atomic save as unlink + add and `git checkout` as a
 // burst; the pass loop debounces the manifest watcher and coalesces everything.
 
-import { basename, join, sep } from 'node:path';
+import { sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
 export interface Watcher {
@@ -28,22 +28,6 @@ export function isIgnoredManifestPath(path: string, root: string): boolean {
   if (path === root) return false;
   const rel = path.startsWith(root + sep) ? path.slice(root.length + 1) : path;
   return rel.split(sep).some((part) => part === '.git' || part === 'node_modules' || part.endsWith('~') || part.endsWith('.swp') || part.endsWith('.swx'));
-}
-
-// Exit records the per-guest monitors write (`guests/<name>/run-<id>.exit.json`, renamed into place).
-export function watchExitRecords(options: WatchOptions & { readonly stateDir: string }): Watcher {
-  const guests = join(options.stateDir, 'guests');
-  const watcher = watch(guests, {
-    ignoreInitial: true,
-    depth: 1,
-    ignored: (path, stats) => path !== guests && stats?.isFile() === true && !basename(path).endsWith('.exit.json'),
-  });
-  const onChange = options.onChange;
-  watcher.on('add', (path) => {
-    if (basename(path).endsWith('.exit.json')) onChange();
-  });
-  watcher.on('error', (error) => options.onError?.(error));
-  return { close: () => watcher.close() };
 }
 
 function wire(watcher: FSWatcher, options: WatchOptions): Watcher {

@@ -1,13 +1,18 @@
-// Observing the host claims the exit records the monitors wrote since the last look (each is
-// reported once), so every observation must fold them into the guests' restart history at once:
-// an exit that is observed and not recorded is lost. Every caller that claims exits observes through
-// here; only a look with `claimExits: false` (the shutdown's confirmation) goes to the runtime directly.
+// Every look at the host that feeds a plan goes through here: observe, then fold the exits the
+// monitors recorded into each guest's restart history. Folding is read → fold → persist →
+// acknowledge: an exit is acknowledged (reported no more) only once the history that counts it is
+// durable, and a history remembers the runs it has folded, so a crash between any two steps
+// neither loses an exit nor counts one twice. A read-only look (`plan`, `status`) folds in memory
+// and writes nothing.
 
 import type { DesiredState } from '../model/host-spec.js';
 import type { GuestHistory, Observation } from '../model/observed.js';
-import { recordExit } from '../planner/exit-policy.js';
-import type { RuntimePort } from '../runtime/port.js';
-import { loadGuestHistory, saveGuestHistory } from '../runtime/state/history.js';
+import { createHistory, recordExit } from '../planner/exit-policy.js';
+import { crashPoint } from '../runtime/crash-point.js';
+import type { HostPort } from '../runtime/port.js';
+
+/** Run ids a history remembers as folded: far more than exits can pile up between two passes. */
+const FOLDED_RUNS_KEPT = 64;
 
 export interface HostObservation {
   readonly observation: Observation;
@@ -15,24 +20,25 @@ export interface HostObservation {
   readonly histories: ReadonlyMap<string, GuestHistory>;
 }
 
-export async function observeHost(options: { readonly runtime: RuntimePort; readonly desired: DesiredState; readonly stateDir: string }): Promise<HostObservation> {
-  const { desired, stateDir } = options;
-  const observation = await options.runtime.observe();
+export async function observeHost(options: { readonly runtime: HostPort; readonly desired: DesiredState; readonly persist: boolean }): Promise<HostObservation> {
+  const { desired, runtime } = options;
+  const observation = await runtime.observe();
   const specs = new Map(desired.guests.map((spec) => [spec.name, spec]));
-  const histories = new Map<string, GuestHistory>();
-  const loaded = await Promise.all(desired.guests.map((spec) => loadGuestHistory({ stateDir, name: spec.name })));
-  for (const history of loaded) histories.set(history.name, history);
+  const histories = await runtime.state.loadHistories(desired.guests.map((spec) => spec.name));
   const changed = new Set<string>();
   for (const exit of observation.exits) {
     const spec = specs.get(exit.name);
     if (spec === undefined) continue;
-    histories.set(exit.name, recordExit(histories.get(exit.name), exit, spec));
+    const history = histories.get(exit.name) ?? createHistory(exit.name);
+    if (exit.runId !== undefined && history.foldedRuns?.includes(exit.runId) === true) continue;
+    const folded = recordExit(history, exit, spec);
+    histories.set(exit.name, exit.runId === undefined ? folded : { ...folded, foldedRuns: [...(history.foldedRuns ?? []), exit.runId].slice(-FOLDED_RUNS_KEPT) });
     changed.add(exit.name);
   }
-  // One durable write per guest, all at once: after a host shutdown that is every guest.
-  await Promise.all([...changed].map(async (name) => {
-    const history = histories.get(name);
-    if (history !== undefined) await saveGuestHistory({ stateDir, history });
-  }));
+  if (options.persist) {
+    await runtime.state.saveHistories([...changed].map((name) => histories.get(name)).filter((h): h is GuestHistory => h !== undefined));
+    crashPoint('observe:after-history');
+    if (observation.exits.length > 0) await runtime.acknowledgeExits(observation.exits);
+  }
   return { observation, histories };
 }

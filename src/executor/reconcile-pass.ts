@@ -8,11 +8,9 @@ import type { GuestHistory, Observation } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
 import { createPlan } from '../planner/create-plan.js';
 import { crashPoint } from '../runtime/crash-point.js';
-import type { RuntimePort } from '../runtime/port.js';
+import type { HostPort } from '../runtime/port.js';
 import { observeHost } from './observe-host.js';
-import { readFence } from './fence.js';
-import { withPassLock } from './pass-lock.js';
-import { loadOrphans, sameOrphans, saveOrphans, trackOrphans } from './orphans.js';
+import { sameOrphans, trackOrphans } from './orphans.js';
 import { executePlan, type ExecutionHooks, type ExecutionResult } from './execute-plan.js';
 
 /** Ladder for a guest whose manifest is gone (we no longer know its own): the power button only. */
@@ -26,8 +24,7 @@ export const FALLBACK_SHUTDOWN: ShutdownSpec = {
 
 export interface PassOptions {
   readonly desired: DesiredState;
-  readonly runtime: RuntimePort;
-  readonly stateDir: string;
+  readonly runtime: HostPort;
   readonly now?: () => number;
   /** An operator's apply (manual updates, stay-stopped lifted) rather than the daemon. */
   readonly explicit: boolean;
@@ -47,9 +44,12 @@ export interface PassResult extends PreparedPass {
   readonly execution: ExecutionResult;
 }
 
-// Observe + bookkeeping + plan. Persists history and orphan times; changes no process.
-export function preparePass(options: PassOptions): Promise<PreparedPass> {
-  return withPassLock(options.stateDir, () => prepareLocked(options));
+/**
+ * Observe + plan, read-only: folds exits in memory, writes nothing, takes no lock (`plan`, `status`).
+ * What it shows is what a pass would do if it ran now.
+ */
+export function previewPass(options: PassOptions): Promise<PreparedPass> {
+  return prepare(options, false);
 }
 
 export interface RunPassOptions extends PassOptions {
@@ -59,8 +59,8 @@ export interface RunPassOptions extends PassOptions {
 }
 
 export function runPass(options: RunPassOptions): Promise<PassResult> {
-  return withPassLock(options.stateDir, async () => {
-    const fresh = await prepareLocked(options);
+  return options.runtime.withPassLock(async () => {
+    const fresh = await prepare(options, true);
     const prepared = options.choosePlan === undefined ? fresh : { ...fresh, plan: options.choosePlan(fresh) };
     const execution = await executePlan({
       plan: prepared.plan,
@@ -75,20 +75,21 @@ export function runPass(options: RunPassOptions): Promise<PassResult> {
   });
 }
 
-async function prepareLocked(options: PassOptions): Promise<PreparedPass> {
+// With `persist`, under the pass lock: exits are folded durably and orphan times saved.
+async function prepare(options: PassOptions, persist: boolean): Promise<PreparedPass> {
   const now = options.now ?? Date.now;
-  const { desired, stateDir } = options;
-  const { observation: observed, histories } = await observeHost(options);
-  // Passes are single-flight per state directory, so no other stop ladder can be under way: a
-  // `stopping` mark left by a qvmctl that died mid-stop must not freeze the guest.
-  crashPoint('apply:after-observe');
+  const { desired, runtime } = options;
+  const { observation: observed, histories } = await observeHost({ runtime, desired, persist });
+  // Passes are single-flight per host, so no other stop ladder can be under way: a `stopping` mark
+  // left by a qvmctl that died mid-stop must not freeze the guest. (A preview plans as a pass would.)
+  if (persist) crashPoint('apply:after-observe');
   const observation: Observation = { ...observed, guests: observed.guests.map((g) => ({ ...g, stopping: false })) };
   const specs = new Map(desired.guests.map((spec) => [spec.name, spec]));
 
-  const fenced = options.fenced ?? (await readFence(stateDir)) !== undefined;
-  const previousOrphans = await loadOrphans(stateDir);
+  const fenced = options.fenced ?? (await runtime.state.readFence()) !== undefined;
+  const previousOrphans = await runtime.state.loadOrphans();
   const orphans = trackOrphans(previousOrphans, observation.guests.map((g) => g.name), specs, now());
-  if (!sameOrphans(previousOrphans, orphans)) await saveOrphans(stateDir, orphans);
+  if (persist && !sameOrphans(previousOrphans, orphans)) await runtime.state.saveOrphans(orphans);
 
   const plan = createPlan({
     desired,

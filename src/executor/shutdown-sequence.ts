@@ -4,22 +4,16 @@
 // simply resumes: guests already gone count as stopped.
 
 import { observeHost } from './observe-host.js';
-import { join } from 'node:path';
 import type { DesiredState } from '../model/host-spec.js';
 import type { ShutdownPlan } from '../planner/shutdown-plan.js';
 import { createShutdownPlan } from '../planner/shutdown-plan.js';
-import { runHostCommand as defaultRunHostCommand, type HostCommandResult, type HostCommandRunner } from '../runtime/host-command.js';
+import type { HostCommandResult, HostCommandRunner } from '../runtime/host-command.js';
 import type { RuntimeTuning } from '../runtime/context.js';
 import { crashPoint } from '../runtime/crash-point.js';
-import type { RuntimePort } from '../runtime/port.js';
-import { ensureDir, writeJsonAtomic } from '../runtime/state/atomic-file.js';
-import { liftFence, raiseFence, readFence, type Fence } from './fence.js';
-import { withPassLock } from './pass-lock.js';
+import type { Fence } from '../model/fence.js';
+import type { HostPort } from '../runtime/port.js';
 import { FALLBACK_SHUTDOWN } from './reconcile-pass.js';
 import { stopAll, type GuestShutdownResult, type ShutdownStopHooks } from './shutdown-stops.js';
-
-/** The last sequence's result, kept in the state directory: the host may be gone before anyone reads the output. */
-export const SHUTDOWN_RECORD_FILE = 'last-shutdown.json';
 
 /**
  * Runtime tuning for a runtime that runs the sequence: each poll interval is paid once per link of
@@ -77,13 +71,12 @@ export interface ShutdownHooks extends ShutdownStopHooks {
 
 export interface ShutdownSequenceOptions {
   readonly desired: DesiredState;
-  readonly runtime: RuntimePort;
-  readonly stateDir: string;
+  readonly runtime: HostPort;
   readonly mode: ShutdownMode;
   /** Run the host command even when a guest is stuck or a qvm still lives. @default false */
   readonly forceHost?: boolean;
   readonly hooks?: ShutdownHooks;
-  /** @default runs the argv with execa, no shell, never killed */
+  /** @default the host port's: the argv on the host, no shell, never killed */
   readonly runHostCommand?: HostCommandRunner;
   /** @default Infinity */
   readonly concurrency?: number;
@@ -91,31 +84,30 @@ export interface ShutdownSequenceOptions {
 }
 
 export async function runShutdownSequence(options: ShutdownSequenceOptions): Promise<ShutdownResult> {
-  const { desired, runtime, stateDir, mode, hooks = {} } = options;
+  const { desired, runtime, mode, hooks = {} } = options;
   const now = options.now ?? Date.now;
   const started = now();
-  await ensureDir(stateDir);
   // 1. Fence first, before waiting for the pass lock: a pass that starts meanwhile already obeys it.
-  const existing = await readFence(stateDir);
+  const existing = await runtime.state.readFence();
   const fence = existing ?? { since: started, reason: `host shutdown (${mode}) by pid ${process.pid}` };
-  if (existing === undefined) await raiseFence(stateDir, fence);
+  if (existing === undefined) await runtime.state.raiseFence(fence);
   hooks.onFence?.(fence, existing !== undefined);
   crashPoint('shutdown:after-fence');
 
-  return withPassLock(stateDir, async () => {
-    // What runs now, claiming no exit record: the guests' exits are folded once, at the end.
-    const observed = await runtime.observe({ claimExits: false });
+  return runtime.withPassLock(async () => {
+    // What runs now; the guests' exits are folded once, at the end.
+    const observed = await runtime.observe();
     const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
     const argv = mode === 'reboot' ? desired.host.shutdown.rebootCommand : desired.host.shutdown.command;
     const finish = async (rest: Omit<ShutdownResult, 'fence' | 'resumed' | 'plan' | 'elapsedMs'>): Promise<ShutdownResult> => {
       const result: ShutdownResult = { ...rest, fence, resumed: existing !== undefined, plan, elapsedMs: now() - started };
-      await writeJsonAtomic(join(stateDir, SHUTDOWN_RECORD_FILE), result);
+      await runtime.state.writeShutdownRecord(result);
       return result;
     };
 
     if (plan.refused.length > 0) {
       // Nothing was stopped: leave the host as it was, unless an earlier run had fenced it already.
-      if (existing === undefined) await liftFence(stateDir);
+      if (existing === undefined) await runtime.state.liftFence();
       const pids = plan.refused.map((p) => p.pid).join(', ');
       return finish({
         status: 'refused', ok: false, guests: [], alive: plan.refused.map((p) => ({ guest: `pid:${p.pid}`, pid: p.pid })),
@@ -132,7 +124,7 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
 
     // 4. Confirm from a fresh look at the process table, not from what the ladders reported. The
     // exit records stay where the monitors wrote them until after the host command (below).
-    const after = await runtime.observe({ claimExits: false });
+    const after = await runtime.observe();
     const alive: AliveQvm[] = [
       ...after.guests.map((g) => ({ guest: g.name, pid: g.pid })),
       ...after.unmanaged.map((p) => ({ guest: `pid:${p.pid}`, pid: p.pid })),
@@ -153,10 +145,10 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
       await finish({ status, ok: false, guests, blockers, alive, host: { argv, ran: true, forced, result: undefined, reason: undefined } });
       crashPoint('shutdown:before-host-command');
       hooks.onHostCommand?.(argv, forced);
-      result = await (options.runHostCommand ?? defaultRunHostCommand)(argv);
+      result = await (options.runHostCommand ?? runtime.runHostCommand)(argv);
     }
     const hostOk = reason !== undefined ? mode === 'none' : result?.exitCode === 0;
-    await foldExits({ runtime, desired, stateDir });
+    await foldExits({ runtime, desired });
     return finish({
       status, ok: status === 'completed' && hostOk, guests, blockers, alive,
       host: { argv, ran: reason === undefined, forced, result, reason },
@@ -167,8 +159,8 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
 // The guests' exits into their restart histories, once the host command has had its turn: a host
 // that powers off first loses nothing, as the records stay on disk for the first look after boot.
 // The histories are bookkeeping; failing to write them does not change how the sequence ended.
-async function foldExits(options: { readonly runtime: RuntimePort; readonly desired: DesiredState; readonly stateDir: string }): Promise<void> {
-  await observeHost(options).catch(() => undefined);
+async function foldExits(options: { readonly runtime: HostPort; readonly desired: DesiredState }): Promise<void> {
+  await observeHost({ ...options, persist: true }).catch(() => undefined);
 }
 
 // Stuck guests first (they are the cause), then what they blocked, then whatever else still lives.

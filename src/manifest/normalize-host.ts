@@ -28,6 +28,9 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
     ? { kind: 'simulator' }
     : spec.qvm?.path !== undefined ? { kind: 'path', path: spec.qvm.path } : d.qvm;
   const connection = normalizeConnection(spec.connection, dir, d.connection);
+  if (doc !== undefined && connection.kind === 'ssh' && spec.qvm?.simulator === true) {
+    diagnostics.push({ severity: 'error', code: 'host-qvm', file: doc.file, ...doc.locate(['spec', 'qvm', 'simulator'], 'key'), message: 'the simulator runs guests on this machine only: with an ssh connection, set spec.qvm.path to the qvm of the host (docs/remote.md)' });
+  }
   if (doc !== undefined && connection.kind === 'ssh' && spec.stateDir !== undefined && !isAbsolute(spec.stateDir)) {
     diagnostics.push({ severity: 'error', code: 'host-state-dir', file: doc.file, ...doc.locate(['spec', 'stateDir'], 'value'), message: 'with an ssh connection, spec.stateDir is a path on the remote host and must be absolute' });
   }

@@ -1,6 +1,8 @@
 // What every runtime operation needs: the state layout, the process table, how qvm is launched.
 import type { ProcessTable } from './proc-table/types.js';
 import type { QvmLauncher } from './qvm-command.js';
+import type { CommandResult, RunCommandOptions } from './run-command.js';
+import type { SendSignalOptions, SignalResult } from './signal.js';
 import type { StateLayout } from './state/layout.js';
 
 export interface RuntimeEvent {
@@ -39,4 +41,8 @@ export interface RuntimeContext {
   readonly env: Readonly<Record<string, string>>;
   readonly tuning: RuntimeTuning;
   readonly log: (event: RuntimeEvent) => void;
+  /** Sends a signal to a process that still verifies (signal.ts: never SIGKILL). */
+  readonly sendSignal: (options: SendSignalOptions) => Promise<SignalResult>;
+  /** Runs a guest or readiness command on the host. */
+  readonly runCommand: (options: RunCommandOptions) => Promise<CommandResult>;
 }

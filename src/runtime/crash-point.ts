@@ -4,6 +4,7 @@
 
 /** Every crash point; the reliability suite crashes at each one and checks what survives. */
 export const CRASH_POINTS = [
+  'observe:after-history',
   'apply:after-observe',
   'start:after-monitor-spawn',
   'restart:after-stop',

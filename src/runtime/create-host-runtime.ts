@@ -1,5 +1,5 @@
-// The host adapter of the runtime port: real qvm processes on this host, or the bundled simulator
-// through the same code path. Several instances (even in several processes) may share one state
+// The local adapter of the host port: qvmctl runs on the hypervisor host itself, with real qvm
+// processes, or the bundled simulator through the same code path. Several instances (even in several processes) may share one state
 // directory: everything they know is in it and in the process table, which is what makes adoption
 // after a crash or upgrade of qvmctl work.
 import { chmod } from 'node:fs/promises';
@@ -11,7 +11,13 @@ import { crashPoint } from './crash-point.js';
 import { monitorScriptUpToDate } from './install-monitor.js';
 import { MONITOR_SCRIPT } from './monitor-script.js';
 import { observeGuests } from './observe-guests.js';
-import type { RuntimePort, StopHooks, StopOutcome } from './port.js';
+import type { HostPort, StopHooks, StopOutcome } from './port.js';
+import { runHostCommand } from './host-command.js';
+import { acknowledgeExit } from './state/exit-records.js';
+import { createLocalHostState } from './state/host-state.js';
+import { withLocalPassLock } from './state/pass-lock.js';
+import { acquireProcessLock } from './state/process-lock.js';
+import { watchLocalExitRecords } from './watch-exits.js';
 import { createProcessTable } from './proc-table/select.js';
 import type { ProcessTable } from './proc-table/types.js';
 import { createQvmLauncher } from './qvm-command.js';
@@ -21,6 +27,8 @@ import { readRunExit } from './state/exit-records.js';
 import { readIdentity } from './state/identity.js';
 import { createStateLayout } from './state/layout.js';
 import { guardStateDir } from './state/state-dir-error.js';
+import { runCommand } from './run-command.js';
+import { sendSignal } from './signal.js';
 import { runStopLadder } from './stop-ladder.js';
 import { waitGuestReady } from './wait-ready.js';
 
@@ -38,7 +46,7 @@ export interface HostRuntimeOptions {
   readonly processTable?: ProcessTable;
 }
 
-export function createHostRuntime(options: HostRuntimeOptions): RuntimePort {
+export function createHostRuntime(options: HostRuntimeOptions): HostPort {
   const layout = createStateLayout(options.stateDir);
   const launcher = createQvmLauncher({ qvm: options.host.qvm, simDir: layout.simDir, stateDir: layout.root });
   const ctx: RuntimeContext = {
@@ -48,6 +56,8 @@ export function createHostRuntime(options: HostRuntimeOptions): RuntimePort {
     env: { ...stringEnv(process.env), ...options.env, ...launcher.env },
     tuning: { ...DEFAULT_TUNING, ...options.tuning },
     log: options.onEvent ?? (() => undefined),
+    sendSignal,
+    runCommand,
   };
   let prepared: Promise<void> | undefined;
   // A failed preparation (e.g. a full disk) is tried again on the next call.
@@ -56,10 +66,19 @@ export function createHostRuntime(options: HostRuntimeOptions): RuntimePort {
   const guarded = <T>(fn: () => Promise<T>): Promise<T> => guardStateDir(layout.root, fn);
 
   return {
-    observe: (observeOptions) => guarded(async () => {
-      await prepare();
-      return observeGuests(ctx, observeOptions);
+    where: 'local',
+    stateDir: layout.root,
+    state: createLocalHostState(layout.root),
+    // A look writes nothing, so it needs no prepared state directory (which may not exist yet).
+    observe: () => guarded(() => observeGuests(ctx)),
+    acknowledgeExits: (exits) => guarded(async () => {
+      await Promise.all(exits.map((exit) => acknowledgeExit(layout, exit)));
     }),
+    withPassLock: (fn, lockOptions) => withLocalPassLock({ stateDir: layout.root, table: ctx.table, timeoutMs: lockOptions?.timeoutMs }, fn),
+    lockDaemon: () => acquireProcessLock({ stateDir: layout.root, table: ctx.table }),
+    watchExits: (onChange, onError) => watchLocalExitRecords({ stateDir: layout.root, onChange, onError }),
+    runHostCommand,
+    close: () => Promise.resolve(),
     start: (spec: GuestSpec) => guarded(async () => {
       await prepare();
       return startGuest(ctx, spec);

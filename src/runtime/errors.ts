@@ -41,5 +41,5 @@ export class LockBusyError extends Error {
 
 /** The runtime could not complete an operation on the host (spawn failure, state directory I/O). */
 export class RuntimeError extends Error {
-  override readonly name = 'RuntimeError';
+  override readonly name: string = 'RuntimeError';
 }

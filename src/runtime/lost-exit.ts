@@ -1,14 +1,13 @@
 // A qvm whose monitor was killed (only SIGKILL can end one) leaves no exit record when it ends.
 // Observation must not lose that exit: once the process, its monitor and any record are all gone,
-// an exit of unknown cause is inferred for the identity's run and stored like a claimed record,
-// created exclusively so that of several observers exactly one reports it.
-import { link, readFile, rename, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+// an exit of unknown cause is inferred for the identity's run. Inferring writes nothing: the exit is
+// reported at every look until it is acknowledged, which stores it like a monitor's record
+// (exit-records.ts, acknowledgeExit).
+import { readFile } from 'node:fs/promises';
 import type { ExitRecord } from '../model/observed.js';
 import type { RuntimeContext } from './context.js';
 import { listMonitorRuns, monitorRunKey } from './monitor-process.js';
 import { isSameProcess } from './proc-table/types.js';
-import { ensureDir, isErrno, syncDir, writeTempBeside } from './state/atomic-file.js';
 import { readRunExit, toExitRecord } from './state/exit-records.js';
 import type { IdentityRecord } from './state/identity.js';
 
@@ -37,27 +36,8 @@ export async function inferLostExit(ctx: RuntimeContext, identity: IdentityRecor
     requested: hostDown || stopRequest.trim() === String(identity.pid),
     unrecorded: hostDown ? ('host-down' as const) : ('monitor-lost' as const),
   };
-  const dir = layout.consumedExitsDir(name);
-  await ensureDir(dir);
-  if (!(await createExclusive(join(dir, basename(layout.exitFile(name, runId))), `${JSON.stringify(raw)}\n`))) return undefined;
-  await rename(layout.pidFile(name, runId), join(dir, `run-${runId}.pid`)).catch(() => undefined);
   ctx.log(hostDown
     ? { level: 'info', msg: 'qvm started before the host last booted and ended with it: not a failure', guest: name, pid: identity.pid }
     : { level: 'warn', msg: 'qvm ended without an exit record (its monitor was lost): counted as an exit of unknown cause', guest: name, pid: identity.pid });
   return toExitRecord(name, raw);
-}
-
-// Durable content under a name that must not exist yet: false when another writer was first.
-async function createExclusive(path: string, data: string): Promise<boolean> {
-  const tmp = await writeTempBeside(path, data);
-  try {
-    await link(tmp, path);
-  } catch (error) {
-    if (isErrno(error, 'EEXIST')) return false;
-    throw error;
-  } finally {
-    await rm(tmp, { force: true });
-  }
-  await syncDir(join(path, '..'));
-  return true;
 }

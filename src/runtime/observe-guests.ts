@@ -1,21 +1,20 @@
 // Observe: the qvm processes that run, matched to guests by verified identity; the qvm processes
-// no guest explains (unmanaged); the exits the monitors recorded since the last observation; and,
+// no guest explains (unmanaged); the exits the monitors recorded that are not acknowledged yet; and,
 // for a qvm whose monitor was lost, that it runs unwatched, then, once it has ended, its exit.
 import { readdir, readFile } from 'node:fs/promises';
 import type { ExitRecord, Observation, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { RuntimeContext } from './context.js';
-import type { ObserveOptions } from './port.js';
 import { findGuestProcess } from './find-guest-process.js';
 import { inferLostExit } from './lost-exit.js';
 import { isMonitorArgv, monitorRunKey, monitorRunOf } from './monitor-process.js';
 import { isSameProcess, type ProcessEntry } from './proc-table/types.js';
 import { isNotFound } from './state/atomic-file.js';
-import { claimExits } from './state/exit-records.js';
+import { readPendingExits } from './state/exit-records.js';
 import { readIdentity } from './state/identity.js';
 import { isGuestName } from './state/layout.js';
 import { toObservedGuest } from './start-guest.js';
 
-export async function observeGuests(ctx: RuntimeContext, options: ObserveOptions = {}): Promise<Observation> {
+export async function observeGuests(ctx: RuntimeContext): Promise<Observation> {
   // One scan for qvm and monitors alike; monitors are never qvm (their argv starts with the script).
   const scanned = await ctx.table.list((argv) => isMonitorArgv(ctx.layout, argv) || ctx.launcher.isQvm(argv));
   const monitors = new Set(scanned.map((p) => monitorRunOf(ctx.layout, p.argv)).filter((k): k is string => k !== undefined));
@@ -23,7 +22,7 @@ export async function observeGuests(ctx: RuntimeContext, options: ObserveOptions
   const names = await listGuestNames(ctx);
   // Guests are independent: their state files are read in parallel (one after another, 50 guests
   // took 60 ms, paid at the start and the end of a host shutdown).
-  const perGuest = await Promise.all(names.map((name) => observeGuest({ ctx, name, processes, monitors, claim: options.claimExits !== false })));
+  const perGuest = await Promise.all(names.map((name) => observeGuest({ ctx, name, processes, monitors })));
   const explained = new Set<number>();
   const guests: ObservedGuest[] = [];
   const exits: ExitRecord[] = [];
@@ -46,7 +45,6 @@ async function observeGuest(options: {
   readonly name: string;
   readonly processes: readonly ProcessEntry[];
   readonly monitors: ReadonlySet<string>;
-  readonly claim: boolean;
 }): Promise<{ guest: ObservedGuest | undefined; exits: ExitRecord[] }> {
   const { ctx, name, processes, monitors } = options;
   const identity = await findGuestProcess(ctx, name, processes);
@@ -57,8 +55,7 @@ async function observeGuest(options: {
     if (monitorLost) ctx.log({ level: 'debug', msg: 'qvm runs without its monitor: its exit will not be recorded', guest: name, pid: identity.pid });
     guest = toObservedGuest(identity, await isStopRequested(ctx, name, identity.pid), monitorLost);
   }
-  if (!options.claim) return { guest, exits: [] };
-  const exits = await claimExits(ctx.layout, name);
+  const exits = await readPendingExits(ctx.layout, name);
   if (identity === undefined) {
     const recorded = await readIdentity(ctx.layout, name);
     const lost = recorded === undefined ? undefined : await inferLostExit(ctx, recorded);

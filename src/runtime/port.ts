@@ -1,8 +1,12 @@
-// The runtime port: everything qvmctl does to processes on the host goes through this interface.
-// Adapters: the host adapter (real qvm, or the bundled simulator through the same code path).
+// The host port: everything qvmctl does to a hypervisor host goes through this interface — its qvm
+// processes and every file of its state directory. Above it nothing knows whether the host is this
+// machine or one reached over SSH (docs/architecture.md, docs/remote.md).
+// Adapters: `local` (create-host-runtime.ts) and `ssh` (ssh/create-ssh-host.ts).
 
+import type { Fence } from '../model/fence.js';
 import type { GuestSpec, ShutdownSpec } from '../model/guest-spec.js';
-import type { ExitRecord, Observation, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
+import type { ExitRecord, GuestHistory, Observation, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
+import type { HostCommandRunner } from './host-command.js';
 
 /** The steps of the stop ladder, in order. SIGKILL is not one of them and never will be. */
 export type StopStep = 'guest-command' | 'power-button' | 'power-cut';
@@ -18,18 +22,18 @@ export interface StopHooks {
   onGone?(): void;
 }
 
-export interface ObserveOptions {
-  /** @default true */
-  readonly claimExits?: boolean;
-}
-
 export interface RuntimePort {
   /**
-   * Running guests (identity verified), unmanaged qvm processes, and exits since the last call.
-   * With `claimExits: false` exits stay where the monitors wrote them for a later observation (and
-   * `exits` is empty): a look at what runs that costs no writes.
+   * Running guests (identity verified), unmanaged qvm processes, and the exits recorded (or
+   * inferred) that have not been acknowledged yet. Writes nothing: a look costs no writes, and an
+   * exit is reported again until `acknowledgeExits` is called for it.
    */
-  observe(options?: ObserveOptions): Promise<Observation>;
+  observe(): Promise<Observation>;
+  /**
+   * Marks exits as folded into the histories: they are not reported again. Idempotent; call it only
+   * after the histories that include them are durable (read → fold → persist → acknowledge).
+   */
+  acknowledgeExits(exits: readonly ExitRecord[]): Promise<void>;
   /** Start qvm for a guest under its monitor, detached. Refuses if the guest already runs. */
   start(spec: GuestSpec): Promise<ObservedGuest>;
   /** Resolves true once the guest's readiness check passes, false on timeout or if it ends. */
@@ -38,4 +42,45 @@ export interface RuntimePort {
   stop(name: string, shutdown: ShutdownSpec, guest: ObservedGuest, hooks?: StopHooks): Promise<StopOutcome>;
   /** Stop ladder for an unmanaged qvm (power button, then power cut only if allowed). */
   stopUnmanaged(process: UnmanagedProcess, shutdown: ShutdownSpec, hooks?: StopHooks): Promise<StopOutcome>;
+}
+
+/** The records of the state directory that are not a guest's run: fence, orphans, histories, the last shutdown. */
+export interface HostState {
+  readFence(): Promise<Fence | undefined>;
+  raiseFence(fence: Fence): Promise<void>;
+  liftFence(): Promise<void>;
+  /** When each running guest without a manifest was first seen so (the prune grace counts from then). */
+  loadOrphans(): Promise<ReadonlyMap<string, number>>;
+  saveOrphans(orphans: ReadonlyMap<string, number>): Promise<void>;
+  /** The stored restart history of each named guest (an empty one where none was saved). */
+  loadHistories(names: readonly string[]): Promise<Map<string, GuestHistory>>;
+  saveHistories(histories: readonly GuestHistory[]): Promise<void>;
+  /** The last host shutdown's result: written before the host command, as the host may then be gone. */
+  writeShutdownRecord(record: unknown): Promise<void>;
+}
+
+export interface Watcher {
+  close(): Promise<void>;
+}
+
+export interface LockRelease {
+  release(): Promise<void>;
+}
+
+export interface HostPort extends RuntimePort {
+  /** `local`, or `ssh://user@host:port`: for messages and logs. */
+  readonly where: string;
+  /** The state directory, as a path on the host. */
+  readonly stateDir: string;
+  readonly state: HostState;
+  /** Runs fn while no other pass (this or another qvmctl, on any controller) acts on the host. */
+  withPassLock<T>(fn: () => Promise<T>, options?: { readonly timeoutMs?: number }): Promise<T>;
+  /** One daemon per host: held for the life of the daemon; LockBusyError when another holds it. */
+  lockDaemon(): Promise<LockRelease>;
+  /** Calls onChange soon after a monitor records an exit (a trigger only: it carries nothing). */
+  watchExits(onChange: () => void, onError: (error: unknown) => void): Watcher;
+  /** The host's power-off or reboot command, run on the host. */
+  readonly runHostCommand: HostCommandRunner;
+  /** Frees what the adapter holds open (connections); guests are not touched. */
+  close(): Promise<void>;
 }

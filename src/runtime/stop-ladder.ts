@@ -8,8 +8,6 @@ import type { RuntimeContext } from './context.js';
 import { crashPoint } from './crash-point.js';
 import { pollUntil } from './poll.js';
 import { isSameProcess } from './proc-table/types.js';
-import { runCommand } from './run-command.js';
-import { sendSignal } from './signal.js';
 
 export interface StopTarget {
   readonly pid: number;
@@ -35,7 +33,7 @@ export async function runStopLadder(ctx: RuntimeContext, target: StopTarget, shu
 
   if (target.guestCommand !== undefined && target.guestCommand.length > 0) {
     hooks?.onStep?.('guest-command');
-    const result = await runCommand({ argv: target.guestCommand, env: ctx.env, timeoutMs: shutdown.guestTimeoutMs });
+    const result = await ctx.runCommand({ argv: target.guestCommand, env: ctx.env, timeoutMs: shutdown.guestTimeoutMs });
     ctx.log({ level: 'debug', msg: `guest command: ${result.kind}${result.kind === 'exited' ? ` ${result.code}` : ''}`, pid: target.pid });
     // A command that could not even run asked nothing of the guest: go on to the power button at once.
     const left = shutdown.guestTimeoutMs - (Date.now() - started);
@@ -44,7 +42,7 @@ export async function runStopLadder(ctx: RuntimeContext, target: StopTarget, shu
   }
 
   hooks?.onStep?.('power-button');
-  if ((await sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGTERM' })) === 'not-verified') {
+  if ((await ctx.sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGTERM' })) === 'not-verified') {
     return stopped(target.guestCommand === undefined ? 'already-gone' : 'guest-command');
   }
   crashPoint('stop:after-power-button');
@@ -53,7 +51,7 @@ export async function runStopLadder(ctx: RuntimeContext, target: StopTarget, shu
   if (!shutdown.allowPowerCut) return { result: 'stuck', lastStep: 'power-button', elapsedMs: Date.now() - started };
 
   hooks?.onStep?.('power-cut');
-  if ((await sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGQUIT' })) === 'not-verified') {
+  if ((await ctx.sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGQUIT' })) === 'not-verified') {
     return stopped('power-button');
   }
   if (await waitGone(shutdown.powerCutTimeoutMs)) return stopped('power-cut');

@@ -6,7 +6,6 @@ import type { RuntimeContext } from './context.js';
 import { followLog } from './log-follower.js';
 import { delay, pollUntil } from './poll.js';
 import { isSameProcess } from './proc-table/types.js';
-import { runCommand } from './run-command.js';
 import { readIdentity, writeIdentity } from './state/identity.js';
 
 /** Without a change event (a file system whose watches miss writes), the log is still re-read this often. */
@@ -46,7 +45,7 @@ async function checkReadiness(
       const argv = ctx.launcher.resolveCommand(readiness.argv);
       while (Date.now() < deadline && signal?.aborted !== true) {
         if (!(await alive())) return false;
-        const result = await runCommand({ argv, env: ctx.env, timeoutMs: Math.max(1, deadline - Date.now()), signal });
+        const result = await ctx.runCommand({ argv, env: ctx.env, timeoutMs: Math.max(1, deadline - Date.now()), signal });
         if (result.kind === 'exited' && result.code === 0) return alive();
         await delay(Math.min(readiness.intervalMs, Math.max(0, deadline - Date.now())), signal);
       }

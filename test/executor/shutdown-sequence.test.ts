@@ -3,7 +3,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readFence } from '../../src/executor/fence.js';
+
 import { runShutdownSequence, type ShutdownResult } from '../../src/executor/shutdown-sequence.js';
 import { loadGuestHistory } from '../../src/runtime/state/history.js';
 import { signalsIn, useHarness } from '../helpers/runtime-harness.js';
@@ -21,7 +21,6 @@ describe('host shutdown sequence', () => {
     const result = await runShutdownSequence({
       desired: desiredFleet(guests, testHost(h.stateDir)),
       runtime: h.runtime,
-      stateDir: h.stateDir,
       mode: 'poweroff',
       hooks: { onLadderStep: (guest, step) => steps.push(`${guest}:${step}`) },
     });
@@ -49,7 +48,7 @@ describe('host shutdown sequence', () => {
     expect(log[0]?.at).toBeGreaterThanOrEqual(lastExit);
     expect(result.host).toMatchObject({ ran: true, forced: false, result: { exitCode: 0 } });
     // The fence stays up: nothing may start the guests again until an operator lifts it.
-    expect(await readFence(h.stateDir)).toBeDefined();
+    expect(await h.runtime.state.readFence()).toBeDefined();
     // Every exit the sequence observed is in the guest's history: nothing is lost.
     const histories = await Promise.all(guests.map((s) => loadGuestHistory({ stateDir: h.stateDir, name: s.name })));
     expect(histories.map((hist) => `${hist.name}:${String(hist.lastExit?.code)}:${String(hist.lastExit?.requested)}`).sort())
@@ -63,7 +62,7 @@ describe('host shutdown sequence', () => {
     await Promise.all(guests.map((spec) => h.startRunning(spec)));
     const ends: string[] = [];
     const result = await runShutdownSequence({
-      desired: desiredFleet(guests, testHost(h.stateDir)), runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff',
+      desired: desiredFleet(guests, testHost(h.stateDir)), runtime: h.runtime, mode: 'poweroff',
       hooks: { onGuestEnd: (r) => ends.push(`${r.guest}:${r.end}:${r.blockedBy ?? ''}`) },
     });
 
@@ -91,7 +90,7 @@ describe('host shutdown sequence', () => {
     }).filter((s) => s.name === 'svc' || s.name === 'telematics');
     await Promise.all(guests.map((spec) => h.startRunning(spec)));
     const result = await runShutdownSequence({
-      desired: desiredFleet(guests, testHost(h.stateDir)), runtime: h.runtime, stateDir: h.stateDir, mode: 'reboot', forceHost: true,
+      desired: desiredFleet(guests, testHost(h.stateDir)), runtime: h.runtime, mode: 'reboot', forceHost: true,
     });
     expect(result).toMatchObject({ status: 'blocked', ok: false, host: { ran: true, forced: true, result: { exitCode: 0 } } });
     expect((await readHostLog(h.stateDir)).map((l) => l.args)).toEqual(['reboot']);
@@ -101,9 +100,9 @@ describe('host shutdown sequence', () => {
     const guests = cockpitFleet().filter((s) => s.name === 'svc' || s.name === 'rear-seat').map((s) => ({ ...s, dependsOn: [] }));
     await Promise.all(guests.map((spec) => h.startRunning(spec)));
     const desired = desiredFleet(guests, testHost(h.stateDir));
-    const first = await runShutdownSequence({ desired, runtime: h.runtime, stateDir: h.stateDir, mode: 'none' });
+    const first = await runShutdownSequence({ desired, runtime: h.runtime, mode: 'none' });
     expect(first).toMatchObject({ status: 'completed', ok: true, host: { ran: false, reason: 'not requested' } });
-    const again = await runShutdownSequence({ desired, runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff' });
+    const again = await runShutdownSequence({ desired, runtime: h.runtime, mode: 'poweroff' });
     expect(again).toMatchObject({ status: 'completed', ok: true, resumed: true, guests: [], fence: first.fence });
     expect((await readHostLog(h.stateDir)).map((l) => l.args)).toEqual(['poweroff']);
   });
@@ -113,7 +112,7 @@ describe('host shutdown sequence', () => {
     await Promise.all(guests.map((spec) => h.startRunning(spec)));
     const unclaimedAtHostCommand: string[] = [];
     const result = await runShutdownSequence({
-      desired: desiredFleet(guests, testHost(h.stateDir)), runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff',
+      desired: desiredFleet(guests, testHost(h.stateDir)), runtime: h.runtime, mode: 'poweroff',
       runHostCommand: async () => {
         // A host that powered off here would find these records on the first look after boot.
         for (const spec of guests) {

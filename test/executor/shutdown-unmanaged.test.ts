@@ -3,8 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { readFence } from '../../src/executor/fence.js';
-import { preparePass } from '../../src/executor/reconcile-pass.js';
+
+import { previewPass } from '../../src/executor/reconcile-pass.js';
 import { runShutdownSequence } from '../../src/executor/shutdown-sequence.js';
 import { SIMULATOR_ENTRY, SIMULATOR_NODE_FLAGS } from '../../src/runtime/qvm-command.js';
 import { guestSpec, signalsIn, useHarness } from '../helpers/runtime-harness.js';
@@ -31,11 +31,11 @@ describe('unmanaged qvm processes in a host shutdown', () => {
   it('refuse: stops nothing, names them, and leaves no fence behind', async () => {
     await h.startRunning(svc);
     const stray = await startStray();
-    const result = await runShutdownSequence({ desired: desiredFleet([svc], testHost(h.stateDir, 'refuse')), runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff' });
+    const result = await runShutdownSequence({ desired: desiredFleet([svc], testHost(h.stateDir, 'refuse')), runtime: h.runtime, mode: 'poweroff' });
     expect(result).toMatchObject({ status: 'refused', ok: false, guests: [], host: { ran: false } });
     expect(result.blockers).toEqual([`unmanaged qvm process ${stray.pid} (shutdown.unmanaged: refuse)`]);
     expect((await h.runtime.observe()).guests.map((g) => g.name)).toEqual(['svc']);
-    expect(await readFence(h.stateDir)).toBeUndefined();
+    expect(await h.runtime.state.readFence()).toBeUndefined();
     expect(await readHostLog(h.stateDir)).toEqual([]);
     const journal = await h.journal();
     expect(journal.filter((l) => l.event === 'guest' || l.event === 'signal')).toEqual([]);
@@ -44,7 +44,7 @@ describe('unmanaged qvm processes in a host shutdown', () => {
   it('stop: presses their power button along with the guests, then runs the host command', async () => {
     await h.startRunning(svc);
     const stray = await startStray();
-    const result = await runShutdownSequence({ desired: desiredFleet([svc], testHost(h.stateDir, 'stop')), runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff' });
+    const result = await runShutdownSequence({ desired: desiredFleet([svc], testHost(h.stateDir, 'stop')), runtime: h.runtime, mode: 'poweroff' });
     expect(result).toMatchObject({ status: 'completed', ok: true, host: { ran: true } });
     expect(result.guests).toContainEqual(expect.objectContaining({ guest: `pid:${stray.pid}`, kind: 'unmanaged', end: 'stopped', step: 'power-button' }));
     expect(await stray.exitCode()).toBe(0);
@@ -55,7 +55,7 @@ describe('unmanaged qvm processes in a host shutdown', () => {
   it('leave: does not touch them, and so does not run the host command', async () => {
     await h.startRunning(svc);
     const stray = await startStray();
-    const result = await runShutdownSequence({ desired: desiredFleet([svc], testHost(h.stateDir, 'leave')), runtime: h.runtime, stateDir: h.stateDir, mode: 'poweroff' });
+    const result = await runShutdownSequence({ desired: desiredFleet([svc], testHost(h.stateDir, 'leave')), runtime: h.runtime, mode: 'poweroff' });
     expect(result).toMatchObject({ status: 'blocked', ok: false, host: { ran: false } });
     expect(result.guests).toContainEqual(expect.objectContaining({ guest: 'svc', end: 'stopped' }));
     expect(result.guests).toContainEqual(expect.objectContaining({ guest: `pid:${stray.pid}`, end: 'left' }));
@@ -69,8 +69,8 @@ describe('the fence after a shutdown', () => {
   it('holds every start a pass would plan until it is lifted', async () => {
     const desired = desiredFleet([svc], testHost(h.stateDir));
     await h.startRunning(svc);
-    await runShutdownSequence({ desired, runtime: h.runtime, stateDir: h.stateDir, mode: 'none' });
-    const pass = await preparePass({ desired, runtime: h.runtime, stateDir: h.stateDir, explicit: true });
+    await runShutdownSequence({ desired, runtime: h.runtime, mode: 'none' });
+    const pass = await previewPass({ desired, runtime: h.runtime, explicit: true });
     expect(pass.plan.changes).toEqual([]);
     expect(pass.plan.holds).toContainEqual(expect.objectContaining({ guest: 'svc', reason: 'fenced' }));
   });

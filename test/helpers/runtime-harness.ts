@@ -9,7 +9,7 @@ import type { GuestSpec, Readiness, ShutdownSpec } from '../../src/model/guest-s
 import type { QvmBinary } from '../../src/model/host-spec.js';
 import { createHostRuntime, type HostRuntimeOptions } from '../../src/runtime/create-host-runtime.js';
 import type { ObservedGuest } from '../../src/model/observed.js';
-import type { RuntimePort } from '../../src/runtime/port.js';
+import type { HostPort } from '../../src/runtime/port.js';
 import { readSimJournal, type SimJournalLine } from './sim-guest.js';
 import { guest } from '../planner/fixtures.js';
 import { waitFor } from './wait-for.js';
@@ -46,12 +46,12 @@ export function guestSpec(name: string, options: GuestOptions = {}): GuestSpec {
 
 export interface Harness {
   readonly stateDir: string;
-  readonly runtime: RuntimePort;
+  readonly runtime: HostPort;
   /** A fresh runtime on the same state directory: a new qvmctl process, as far as state goes. */
-  newRuntime(options?: Partial<HostRuntimeOptions>): RuntimePort;
+  newRuntime(options?: Partial<HostRuntimeOptions>): HostPort;
   journal(): Promise<JournalLine[]>;
   /** Starts a guest and waits until the simulator reports it running (its signal handling is set up). */
-  startRunning(spec: GuestSpec, runtime?: RuntimePort): Promise<ObservedGuest>;
+  startRunning(spec: GuestSpec, runtime?: HostPort): Promise<ObservedGuest>;
   /** Ends every qvm still running in this state directory (power cut allowed), then removes it. */
   cleanup(): Promise<void>;
 }
@@ -59,7 +59,7 @@ export interface Harness {
 /** A harness on a fresh temp state directory, or on `stateDir` (e.g. one a CLI under test uses). */
 export async function createHarness(options: { readonly stateDir?: string } = {}): Promise<Harness> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'qvmctl-rt-')));
-  const newRuntime = (options: Partial<HostRuntimeOptions> = {}): RuntimePort =>
+  const newRuntime = (options: Partial<HostRuntimeOptions> = {}): HostPort =>
     createHostRuntime({ host: SIM_HOST, stateDir, tuning: { pollMs: 20 }, ...options });
   const runtime = newRuntime();
   // The runtime sets QVM_SIM_DIR=<stateDir>/sim for the simulator.

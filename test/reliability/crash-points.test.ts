@@ -1,7 +1,11 @@
 // qvmctl killed (SIGKILL, as by a power loss) at each named crash point, then run again: every guest
 // that should run runs exactly once, none was stopped that should not have been, no exit record is
 // lost, and every state file still parses.
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { GuestStatus } from '../../src/render/guest-status.js';
+import { SIM_MAIN } from '../helpers/sim-guest.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { concurrentInstances, createCrashFleet, exitRecordPids, exitRecords, liveInstances, unparsableStateFiles, type CrashFleet } from '../helpers/crash-fleet.js';
 
@@ -52,7 +56,28 @@ async function expectInvariants(f: CrashFleet, running: readonly string[], stopp
 const pidsOf = (journal: readonly { system: string; event: string; pid: number }[], name: string): number[] =>
   journal.filter((l) => l.system === name && l.event === 'boot').map((l) => l.pid);
 
+async function statusOf(f: CrashFleet, name: string): Promise<GuestStatus | undefined> {
+  const r = await f.cli(['status', '-o', 'json']);
+  expect(r.exitCode, r.output).toBe(0);
+  return (JSON.parse(r.output.slice(0, r.output.lastIndexOf('}') + 1)) as { guests: GuestStatus[] }).guests.find((g) => g.name === name);
+}
+
 describe('crash points in apply', () => {
+  it('observe:after-history: an exit folded into the history before the crash counts once', async () => {
+    const f = await setUp();
+    await applyOk(f);
+    const [pid] = pidsOf(await f.journal(), 'app');
+    await waitFor(async () => (await f.journal()).some((l) => l.pid === pid && l.event === 'running'), { timeoutMs: 10_000 });
+    await execa(process.execPath, [SIM_MAIN, 'guest', 'app', 'crash'], { env: { QVM_SIM_DIR: join(f.stateDir, 'sim') }, forceKillAfterDelay: false });
+    await waitFor(async () => (await f.journal()).some((l) => l.pid === pid && l.event === 'exit'), { timeoutMs: 10_000 });
+    // Died with the history saved and the record not yet acknowledged: the next pass reads it again.
+    await crashAt(f, 'observe:after-history');
+    expect(await exitRecords(f.stateDir, 'app')).toHaveLength(1);
+    await applyOk(f);
+    await expectInvariants(f, ['base', 'app']);
+    expect(await statusOf(f, 'app')).toMatchObject({ failures: 1, restarts: 1 });
+  });
+
   it('apply:after-observe: the next apply starts each guest once', async () => {
     const f = await setUp();
     await crashAt(f, 'apply:after-observe');

@@ -64,13 +64,15 @@ describe('a monitor that dies', () => {
     expect(afterCrash.pid).toBeUndefined();
     expect(afterCrash).toMatchObject({ failures: 1, lastExit: { code: null, signal: null, meaning: 'failure', unrecorded: 'monitor-lost' } });
     expect((await f.cli(['status'])).output).toContain('exit not recorded (monitor lost), counted as a failure');
-    // Inferred once: a second look does not count it again.
+    // Inferred, not recorded: a look writes nothing, and a second look does not count it again.
     expect((await localStatus(f)).failures).toBe(1);
-    const claimed = await readdir(join(f.stateDir, 'guests', 'base', 'exits'));
-    expect(claimed.filter((n) => n.endsWith('.exit.json'))).toHaveLength(1);
+    await expect(readdir(join(f.stateDir, 'guests', 'base', 'exits'))).rejects.toMatchObject({ code: 'ENOENT' });
 
     const apply = await waitFor(async () => { const r = await f.cli(['apply']); return /start/.test(r.output) && r.exitCode === 0 ? r : undefined; }, { timeoutMs: 20_000 });
     expect(apply.output).toMatch(/exit not recorded \(monitor lost\)/);
+    // The pass folded it into the history, then acknowledged it: stored once, where exits are kept.
+    const claimed = await readdir(join(f.stateDir, 'guests', 'base', 'exits'));
+    expect(claimed.filter((n) => n.endsWith('.exit.json'))).toHaveLength(1);
     const restarted = await localStatus(f);
     expect(restarted).toMatchObject({ phase: 'running', monitorLost: false, failures: 1 });
     expect(restarted.pid).not.toBe(pid);

@@ -87,7 +87,7 @@ unfill
     expect(journalViolations(journal)).toEqual([]);
   });
 
-  it('read-only: apply and the daemon report it, nothing is started or stopped', async () => {
+  it('read-only: apply and the daemon report it, nothing is started or stopped; plan still reads', async () => {
     const f = await fleetWithSpareGuest();
     // Something to start (app) and something to stop (base, now desired stopped).
     await writeFile(join(f.root, 'base-stopped.yaml'), (await readFile(join(f.manifests, 'base.yaml'), 'utf8')).replace('state: running', 'state: stopped'));
@@ -104,7 +104,11 @@ step after files
 ` });
     expect(step(run.steps, 'first', run.output).rc, run.output).toBe(0);
     const hint = `qvmctl: state directory ${f.stateDir} is not usable: read-only file system (EROFS) while writing ${f.stateDir}/`;
-    for (const name of ['apply', 'plan', 'run']) {
+    // plan only reads: it still answers, and changes nothing.
+    const plan = step(run.steps, 'plan', run.output);
+    expect(plan.rc, plan.output).toBe(0);
+    expect(plan.output).toContain('Plan: 1 to start, 0 to restart, 1 to stop.');
+    for (const name of ['apply', 'run']) {
       const s = step(run.steps, name, run.output);
       expect(s.rc, `${name}: ${s.output}`).toBe(1);
       expect(s.output).toContain(hint);

@@ -66,7 +66,7 @@ describe('start and observe', () => {
     expect(observed.exits).toMatchObject([{ name: 'broken', code: 65, requested: false }]);
   });
 
-  it('reports each exit once, with the code the guest ended with', async () => {
+  it('reports each exit until it is acknowledged, with the code the guest ended with', async () => {
     const spec = guestSpec('crasher', { knobs: 'boot-ms=50 crash-after-ms=200' });
     // No start grace: start returns before the guest even boots, so the crash comes after it.
     const guest = await h.newRuntime({ tuning: { pollMs: 20, startGraceMs: 0 } }).start(spec);
@@ -75,6 +75,10 @@ describe('start and observe', () => {
       return o.exits.length > 0 ? o.exits : undefined;
     });
     expect(exits).toMatchObject([{ name: 'crasher', pid: guest.pid, code: 96, signal: null, requested: false }]);
+    // A look writes nothing: the exit is reported again until it is acknowledged, then never again.
+    expect((await h.runtime.observe()).exits).toEqual(exits);
+    await h.runtime.acknowledgeExits(exits);
+    await h.runtime.acknowledgeExits(exits);
     expect((await h.runtime.observe()).exits).toEqual([]);
     expect(await h.runtime.waitReady({ ...spec, readiness: { kind: 'uptime', minUptimeMs: 60_000 } }, guest)).toBe(false);
   });

@@ -1,13 +1,11 @@
 // `qvmctl fence`: shows whether the shutdown fence is up (no starts, no restarts); `--lift` takes it
 // down, e.g. after an aborted or `--no-host` shutdown, so the guests may start again.
 
-import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { liftFence, readFence } from '../../executor/fence.js';
-import { loadManifests } from '../../manifest/load.js';
-import { CliError } from '../errors.js';
+import { createHost } from '../../runtime/create-host.js';
 import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
+import { resolveTarget } from '../state-dir.js';
 
 interface FenceOptions extends ManifestOptions, OutputOptions {
   readonly stateDir?: string;
@@ -22,9 +20,15 @@ export function registerFence(program: Command, io: Output, result: CommandResul
     .addOption(new Option('--state-dir <dir>', 'state directory (default: the Host manifest\'s stateDir)'))
     .option('--lift', 'lift the fence');
   command.action(async (options: FenceOptions) => {
-    const stateDir = await findStateDir(options);
-    const fence = await readFence(stateDir);
-    if (options.lift === true && fence !== undefined) await liftFence(stateDir);
+    const host = createHost({ host: await resolveTarget(options) });
+    const stateDir = host.where === 'local' ? host.stateDir : `${host.where}${host.stateDir}`;
+    let fence;
+    try {
+      fence = await host.state.readFence();
+      if (options.lift === true && fence !== undefined) await host.state.liftFence();
+    } finally {
+      await host.close();
+    }
     const lifted = options.lift === true && fence !== undefined;
     if (options.output === 'json') {
       io.out(`${JSON.stringify({ stateDir, fenced: fence !== undefined && !lifted, fence: fence ?? null, lifted }, null, 2)}\n`);
@@ -38,13 +42,4 @@ export function registerFence(program: Command, io: Output, result: CommandResul
     }
     result.exitCode = 0;
   });
-}
-
-async function findStateDir(options: FenceOptions): Promise<string> {
-  if (options.stateDir !== undefined) return resolve(options.stateDir);
-  const loaded = await loadManifests({ dir: options.manifests });
-  if (loaded.desired === undefined) {
-    throw new CliError(`cannot tell the state directory: the manifests in ${options.manifests} are ${loaded.status} (run \`qvmctl validate\`), or pass --state-dir`);
-  }
-  return loaded.desired.host.stateDir;
 }

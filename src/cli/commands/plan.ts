@@ -1,7 +1,7 @@
 // `qvmctl plan`: what apply would do and why (a dry run); optionally saved for a later apply.
 
 import type { Command } from 'commander';
-import { preparePass } from '../../executor/reconcile-pass.js';
+import { previewPass } from '../../executor/reconcile-pass.js';
 import { fingerprintObservation, SAVED_PLAN_FORMAT, type SavedPlan } from '../../executor/saved-plan.js';
 import { writeFileAtomic } from '../../runtime/state/atomic-file.js';
 import { renderPlanJson } from '../../render/plan-json.js';
@@ -25,7 +25,7 @@ export function registerPlan(program: Command, io: Output, result: CommandResult
   addOutputOption(command);
   command.action(async (options: PlanOptions) => {
     const host = await openHost(options, io);
-    const prepared = await preparePass({ ...host.target, explicit: true });
+    const prepared = await previewPass({ ...host.target, explicit: true });
     const { plan } = prepared;
     if (options.out !== undefined) {
       const saved: SavedPlan = {

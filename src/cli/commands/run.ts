@@ -11,7 +11,7 @@ import { CliError } from '../errors.js';
 import { createLogger, LOG_LEVELS } from '../logger.js';
 import { addManifestOption, addStateDirOption, type ManifestOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
-import { resolveStateDir } from '../state-dir.js';
+import { resolveTarget } from '../state-dir.js';
 
 interface RunOptions extends ManifestOptions, StateDirOptions {
   readonly interval?: string;
@@ -44,13 +44,15 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
     }
     const shutdownSignal = parseShutdownSignal(options.shutdownSignal);
     useLowMemoryHeap();
-    const stateDir = await resolveStateDir(options);
+    const target = await resolveTarget(options);
     const logger = await createLogger({ level: options.logLevel, pretty: (options.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' });
     // The daemon's modules (chokidar, prom-client, pino) load only for this command.
     const { createDaemon } = await import('../../daemon/create-daemon.js');
     const daemon = createDaemon({
       manifestDir: resolve(options.manifests),
-      stateDir,
+      stateDir: target.stateDir,
+      connection: target.connection,
+      controlDir: target.controlDir,
       logger,
       ...(intervalMs === undefined ? {} : { intervalMs }),
       ...(port === undefined ? {} : { metricsTcp: { port, host: options.metricsHost } }),

@@ -8,7 +8,6 @@ import { runShutdownSequence, SHUTDOWN_TUNING, type ShutdownMode, type ShutdownR
 import { FALLBACK_SHUTDOWN } from '../../executor/reconcile-pass.js';
 import { createShutdownPlan } from '../../planner/shutdown-plan.js';
 import { renderShutdownPlanText } from '../../render/shutdown-plan-text.js';
-import { createHostRuntime } from '../../runtime/create-host-runtime.js';
 import { CliError } from '../errors.js';
 import { openHost } from '../host-context.js';
 import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
@@ -37,12 +36,11 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
     .option('--dry-run', 'print the waves, each guest\'s budget and the worst case against shutdown.deadline');
   command.action(async (options: ShutdownOptions) => {
     if (options.reboot === true && !options.host) throw new CliError('Expected at most one of `--reboot` and `--no-host`');
-    const { desired, stateDir } = await openHost(options, io);
-    const runtime = createHostRuntime({ host: desired.host, stateDir, tuning: SHUTDOWN_TUNING });
+    const { desired, runtime } = await openHost(options, io, SHUTDOWN_TUNING);
     const json = options.output === 'json';
 
     if (options.dryRun === true) {
-      const { observation: observed } = await observeHost({ runtime, desired, stateDir });
+      const { observation: observed } = await observeHost({ runtime, desired, persist: false });
       const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
       io.out(json ? `${JSON.stringify(plan, null, 2)}\n` : renderShutdownPlanText(plan));
       if (!plan.withinDeadline) io.err(`qvmctl: warning: the worst case (${plan.criticalPathMs} ms) does not fit shutdown.deadline (${plan.deadlineMs} ms)\n`);
@@ -57,7 +55,7 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
       else io.out(`${line}\n`);
     };
     const outcome = await runShutdownSequence({
-      desired, runtime, stateDir, mode, forceHost: options.forceHost === true, hooks: createProgressHooks(progress),
+      desired, runtime, mode, forceHost: options.forceHost === true, hooks: createProgressHooks(progress),
     });
     io.out(json ? `${JSON.stringify(outcome, null, 2)}\n` : renderShutdownResultText(outcome));
     result.exitCode = exitCodeOf(outcome);

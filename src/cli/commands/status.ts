@@ -3,7 +3,7 @@
 // qvmctl observes the host itself.
 
 import type { Command } from 'commander';
-import { preparePass } from '../../executor/reconcile-pass.js';
+import { previewPass } from '../../executor/reconcile-pass.js';
 import type { UnmanagedProcess } from '../../model/observed.js';
 import { describeGuests, type GuestStatus } from '../../render/guest-status.js';
 import { formatDuration, renderStatusText } from '../../render/status.js';
@@ -36,7 +36,7 @@ export function registerStatus(program: Command, io: Output, result: CommandResu
 // The daemon's point of view (explicit: false): the holds it would honour show as phases.
 async function observeLocally(options: StatusOptions, io: Output, now: number): Promise<{ guests: GuestStatus[]; unmanaged: readonly UnmanagedProcess[] }> {
   const host = await openHost(options, io);
-  const prepared = await preparePass({ ...host.target, explicit: false });
+  const prepared = await previewPass({ ...host.target, explicit: false });
   const guests = describeGuests({
     desired: host.desired,
     plan: prepared.plan,

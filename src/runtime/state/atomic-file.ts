@@ -1,7 +1,7 @@
 // Atomic, durable file writes: write a temp file in the same directory, fsync, rename, fsync the dir.
 // A reader sees either the old or the new content, never half of it, even after a crash.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export const DIR_MODE = 0o700;
@@ -131,4 +131,19 @@ export function isNotFound(error: unknown): boolean {
 
 export function isErrno(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
+}
+
+/** Durable content under a name that must not exist yet: false when another writer was first. */
+export async function createExclusive(path: string, data: string): Promise<boolean> {
+  const tmp = await writeTempBeside(path, data);
+  try {
+    await link(tmp, path);
+  } catch (error) {
+    if (isErrno(error, 'EEXIST')) return false;
+    throw error;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  await syncDir(dirname(path));
+  return true;
 }

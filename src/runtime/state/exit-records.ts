@@ -1,14 +1,15 @@
-// Exit records written by the monitor, read back as model ExitRecords. `observe` claims each one
-// by renaming it into `exits/` (atomic: of two concurrent observers only one reports it); the
-// claimed files stay there as readable history.
+// Exit records written by the monitor, read back as model ExitRecords. `observe` reports each one
+// until it is acknowledged (after the history that counts it is durable); acknowledging renames it
+// into `exits/`, where it stays as readable history. An inferred exit (lost-exit.ts) is written
+// there directly, created exclusively.
 import { readdir, rename } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ExitRecord, UnrecordedCause } from '../../model/observed.js';
-import { ensureDir, isNotFound, readJsonFile } from './atomic-file.js';
+import { createExclusive, ensureDir, isNotFound, readJsonFile } from './atomic-file.js';
 import { isRunId, type StateLayout } from './layout.js';
 
-interface MonitorExit {
+export interface MonitorExit {
   readonly runId: string;
   readonly pid: number;
   readonly status: number;
@@ -24,11 +25,12 @@ const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).m
 // sh reports death by signal N as status 128+N; qvm's own exit codes stay below 128.
 export function toExitRecord(name: string, raw: MonitorExit): ExitRecord {
   if (raw.unrecorded !== undefined) {
-    return { name, pid: raw.pid, code: null, signal: null, at: raw.at, startedAt: raw.startedAt, requested: raw.requested, unrecorded: raw.unrecorded };
+    return { name, runId: raw.runId, pid: raw.pid, code: null, signal: null, at: raw.at, startedAt: raw.startedAt, requested: raw.requested, unrecorded: raw.unrecorded };
   }
   const bySignal = raw.status > 128 && raw.status < 128 + 65;
   return {
     name,
+    runId: raw.runId,
     pid: raw.pid,
     code: bySignal ? null : raw.status,
     signal: bySignal ? (SIGNAL_NAMES.get(raw.status - 128) ?? `SIG${raw.status - 128}`) : null,
@@ -38,7 +40,7 @@ export function toExitRecord(name: string, raw: MonitorExit): ExitRecord {
   };
 }
 
-function parseMonitorExit(value: unknown): MonitorExit | undefined {
+export function parseMonitorExit(value: unknown): MonitorExit | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Partial<MonitorExit>;
   if (typeof v.runId !== 'string' || typeof v.pid !== 'number' || typeof v.status !== 'number') return undefined;
@@ -82,26 +84,46 @@ export async function listRuns(layout: StateLayout, name: string): Promise<{ pid
   };
 }
 
-/** Claims the unreported exit records of a guest, oldest first; each is returned exactly once. */
-export async function claimExits(layout: StateLayout, name: string): Promise<ExitRecord[]> {
+/** The exit records of a guest not acknowledged yet, oldest first. Writes nothing. */
+export async function readPendingExits(layout: StateLayout, name: string): Promise<ExitRecord[]> {
   const { exits } = await listRuns(layout, name);
-  if (exits.length === 0) return [];
-  const dir = layout.consumedExitsDir(name);
+  const records = await Promise.all(exits.map(async (runId) => parseMonitorExit(await readJsonFile(layout.exitFile(name, runId)))));
+  return records.filter((raw): raw is MonitorExit => raw !== undefined).map((raw) => toExitRecord(name, raw));
+}
+
+/** The monitor's JSON of an exit, as written into `exits/` for an inferred one. */
+export function toMonitorJson(exit: ExitRecord): string {
+  const raw: MonitorExit = {
+    runId: exit.runId ?? '',
+    pid: exit.pid,
+    status: -1,
+    startedAt: exit.startedAt,
+    at: exit.at,
+    requested: exit.requested,
+    ...(exit.unrecorded === undefined ? {} : { unrecorded: exit.unrecorded }),
+  };
+  return `${JSON.stringify(raw)}\n`;
+}
+
+/**
+ * An exit is reported no more: a recorded one moves into `exits/` (with its PID file), an inferred one
+ * is written there. Idempotent: what was moved already, or written by another observer, is left.
+ */
+export async function acknowledgeExit(layout: StateLayout, exit: ExitRecord): Promise<void> {
+  const runId = exit.runId;
+  if (runId === undefined || !isRunId(runId)) return;
+  const dir = layout.consumedExitsDir(exit.name);
   await ensureDir(dir);
-  const claimed: ExitRecord[] = [];
-  for (const runId of exits) {
-    const from = layout.exitFile(name, runId);
-    const to = join(dir, basename(from));
-    const raw = parseMonitorExit(await readJsonFile(from));
-    if (raw === undefined) continue;
+  const from = layout.exitFile(exit.name, runId);
+  const to = join(dir, basename(from));
+  if (exit.unrecorded !== undefined) {
+    await createExclusive(to, toMonitorJson(exit));
+  } else {
     try {
       await rename(from, to);
     } catch (error) {
-      if (isNotFound(error)) continue; // another observer claimed it
-      throw error;
+      if (!isNotFound(error)) throw error;
     }
-    await rename(layout.pidFile(name, runId), join(dir, `run-${runId}.pid`)).catch(() => undefined);
-    claimed.push(toExitRecord(name, raw));
   }
-  return claimed;
+  await rename(layout.pidFile(exit.name, runId), join(dir, `run-${runId}.pid`)).catch(() => undefined);
 }

@@ -9,14 +9,19 @@ export function emptyHistory(name: string): GuestHistory {
 
 /** The stored history, or an empty one when none was saved yet. */
 export async function loadGuestHistory(options: { stateDir: string; name: string }): Promise<GuestHistory> {
-  const value = await readJsonFile(createStateLayout(options.stateDir).historyFile(options.name));
-  if (typeof value !== 'object' || value === null) return emptyHistory(options.name);
+  return parseHistory(options.name, await readJsonFile(createStateLayout(options.stateDir).historyFile(options.name)));
+}
+
+/** A stored history (parsed JSON), or an empty one when there is none or it is not an object. */
+export function parseHistory(name: string, value: unknown): GuestHistory {
+  if (typeof value !== 'object' || value === null) return emptyHistory(name);
   const stored = value as Partial<GuestHistory>;
   return {
-    ...emptyHistory(options.name),
+    ...emptyHistory(name),
     ...stored,
-    name: options.name,
+    name,
     failures: Array.isArray(stored.failures) ? stored.failures.filter((n) => typeof n === 'number') : [],
+    ...(Array.isArray(stored.foldedRuns) ? { foldedRuns: stored.foldedRuns.filter((r) => typeof r === 'string') } : {}),
   };
 }
 

@@ -18,7 +18,11 @@ export interface IdentityRecord {
 }
 
 export async function readIdentity(layout: StateLayout, name: string): Promise<IdentityRecord | undefined> {
-  const value = await readJsonFile(layout.identityFile(name));
+  return parseIdentity(name, await readJsonFile(layout.identityFile(name)));
+}
+
+/** An identity record from parsed JSON, or undefined when it lacks what adoption verifies. */
+export function parseIdentity(name: string, value: unknown): IdentityRecord | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const r = value as Partial<IdentityRecord>;
   if (typeof r.pid !== 'number' || typeof r.processStart !== 'string' || typeof r.confPath !== 'string' || typeof r.runId !== 'string') return undefined;

@@ -1,0 +1,502 @@
+// The ssh adapter of the host port (docs/remote.md): qvmctl runs on a Linux machine and drives a
+// QNX host agentlessly. The monitors, locks and state directory live on the host, so guests and
+// their exit records survive both qvmctl and the link. Each operation is one sh script (remote-sh.ts)
+// sent through one master connection; an observation is one round trip.
+import { randomBytes } from 'node:crypto';
+import type { QvmBinary, SshConnection } from '../../model/host-spec.js';
+import type { GuestSpec, ShutdownSpec } from '../../model/guest-spec.js';
+import type { ExitRecord, GuestHistory, ObservedGuest, UnmanagedProcess } from '../../model/observed.js';
+import { DEFAULT_TUNING, type RuntimeContext, type RuntimeEvent, type RuntimeTuning } from '../context.js';
+import { GuestAlreadyRunningError, GuestStartError, LockBusyError, RuntimeError } from '../errors.js';
+import type { HostCommandRunner } from '../host-command.js';
+import { MONITOR_SCRIPT } from '../monitor-script.js';
+import type { HostPort, HostState, LockRelease, StopHooks, StopOutcome, Watcher } from '../port.js';
+import type { ProcessEntry, ProcessTable } from '../proc-table/types.js';
+import { isSameProcess } from '../proc-table/types.js';
+import type { CommandResult } from '../run-command.js';
+import type { SignalResult } from '../signal.js';
+import { formatJson } from '../state/atomic-file.js';
+import { parseMonitorExit, toExitRecord, toMonitorJson } from '../state/exit-records.js';
+import { FENCE_FILE, formatOrphans, ORPHANS_FILE, SHUTDOWN_RECORD_FILE } from '../state/host-state.js';
+import type { IdentityRecord } from '../state/identity.js';
+import { createStateLayout, isRunId } from '../state/layout.js';
+import { PASS_LOCK_FILE, PASS_LOCK_TIMEOUT_MS } from '../state/pass-lock.js';
+import { runStopLadder } from '../stop-ladder.js';
+import { delay } from '../poll.js';
+import { HostUnreachableError } from './errors.js';
+import { interpretSnapshot, MARK, observeScript, parseJson, parseOneProcess, parseSnapshot, type Interpreted } from './remote-observe.js';
+import { heredoc, parseSections, prelude, shq, type RemoteOs } from './remote-sh.js';
+import { createSshClient, type SshClient } from './ssh-client.js';
+
+export interface SshHostOptions {
+  readonly connection: SshConnection;
+  readonly qvm: QvmBinary;
+  /** Absolute, on the host. */
+  readonly stateDir: string;
+  /** Local directory for the master connection's socket. */
+  readonly controlDir: string;
+  readonly tuning?: Partial<RuntimeTuning>;
+  readonly onEvent?: (event: RuntimeEvent) => void;
+}
+
+/** How long observed state files stay usable for the state reads of the same pass. */
+const SNAPSHOT_REUSE_MS = 2_000;
+/** How often the host checks for new exit records while a daemon watches (one fork per look). */
+const EXIT_WATCH_INTERVAL_S = '0.2';
+/** A round trip that takes longer than this is a lost link. */
+const ROUND_TRIP_TIMEOUT_MS = 30_000;
+
+export function createSshHost(options: SshHostOptions): HostPort & { readonly client: SshClient } {
+  if (options.qvm.kind !== 'path') {
+    throw new RuntimeError('spec.qvm.simulator runs guests on this machine only: on an ssh host, set spec.qvm.path to the host\'s qvm (docs/remote.md)');
+  }
+  const qvmPath = options.qvm.path;
+  const qvmName = qvmPath.slice(qvmPath.lastIndexOf('/') + 1);
+  const isQvm = (argv: readonly string[]): boolean =>
+    argv.slice(0, 2).some((a) => a.slice(a.lastIndexOf('/') + 1) === qvmName) && argv.some((a) => a.startsWith('@') && a.endsWith('.qvmconf'));
+  const client = createSshClient({ connection: options.connection, controlDir: options.controlDir });
+  const layout = createStateLayout(options.stateDir);
+  const sd = layout.root;
+  const tuning: RuntimeTuning = { ...DEFAULT_TUNING, ...options.tuning };
+  const log = options.onEvent ?? (() => undefined);
+  const where = client.where;
+
+  let os: Promise<RemoteOs> | undefined;
+  const probe = (): Promise<RemoteOs> => (os ??= client.run('uname -s\n', { timeoutMs: ROUND_TRIP_TIMEOUT_MS }).then(
+    (r) => (r.stdout.trim() === 'QNX' ? 'qnx' : 'linux'),
+    (error: unknown) => { os = undefined; throw error; },
+  ));
+  /** Runs a script after the prelude; a non-zero exit is the script's own answer, not an error. */
+  const sh = async (body: string, runOptions: { timeoutMs?: number; signal?: AbortSignal | undefined } = {}): Promise<{ stdout: string; exitCode: number; stderr: string }> => {
+    const script = `${prelude(await probe())}${body}`;
+    return client.run(script, { timeoutMs: runOptions.timeoutMs ?? ROUND_TRIP_TIMEOUT_MS, signal: runOptions.signal });
+  };
+  /** Runs a script that must succeed (exit 0); a failure names the host and what the script said. */
+  const mustSh = async (what: string, body: string): Promise<string> => {
+    const r = await sh(body);
+    if (r.exitCode !== 0) throw new RuntimeError(`${where}: could not ${what} in ${sd}: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`);
+    return r.stdout;
+  };
+
+  // The last observation's state files: the state reads of the same pass use them instead of another
+  // round trip; any write through this port forgets them.
+  let last: { at: number; interpreted: Interpreted; fence: import('../../model/fence.js').Fence | undefined; orphans: ReadonlyMap<string, number> } | undefined;
+  const fresh = (): typeof last => (last !== undefined && Date.now() - last.at < SNAPSHOT_REUSE_MS ? last : undefined);
+  const forget = (): void => { last = undefined; };
+
+  const observe = async (): Promise<Interpreted> => {
+    const remoteOs = await probe();
+    const r = await sh(observeScript(remoteOs, sd));
+    let interpreted: Interpreted;
+    try {
+      const snapshot = parseSnapshot(remoteOs, r.stdout);
+      interpreted = interpretSnapshot({ snapshot, layout, isQvm, now: Date.now() });
+      last = { at: Date.now(), interpreted, fence: snapshot.fence, orphans: snapshot.orphans };
+    } catch (error) {
+      throw new HostUnreachableError(where, 'protocol', `${where}: the observation did not complete (${error instanceof Error ? error.message : String(error)}): ${r.stderr.trim()}`);
+    }
+    if (interpreted.adopted.length > 0) {
+      // Rare (a qvmctl died between launch and record): recorded at once so a stop finds its run.
+      await mustSh('record adopted guests', interpreted.adopted.map((id) => heredoc(`put ${shq(layout.identityFile(id.name))}`, formatJson(id))).join(''));
+      for (const id of interpreted.adopted) log({ level: 'info', msg: 'adopted a qvm whose start was not recorded', guest: id.name, pid: id.pid });
+      forget();
+    }
+    return interpreted;
+  };
+
+  const table: ProcessTable = {
+    async list(filter) {
+      const remoteOs = await probe();
+      const r = await sh(observeScript(remoteOs, '/nonexistent/qvmctl'));
+      return parseSnapshot(remoteOs, r.stdout).processes.filter((p) => filter(p.argv));
+    },
+    async get(pid) {
+      const r = await sh(`proc_start ${pid} && proc_args ${pid}\n`);
+      return r.exitCode === 0 ? parseOneProcess(pid, r.stdout) : undefined;
+    },
+  };
+
+  const sendSignal = async (o: { pid: number; processStart: string; signal: string }): Promise<SignalResult> => {
+    if (!['SIGTERM', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].includes(o.signal)) throw new RangeError(`Expected SIGTERM, SIGQUIT, SIGUSR1 or SIGUSR2, got \`${o.signal}\``);
+    if (!Number.isInteger(o.pid) || o.pid <= 1) throw new RangeError(`Expected a process id above 1, got \`${o.pid}\``);
+    // Verified and sent in one script on the host: no round trip between the check and the signal.
+    const r = await sh(`[ "$(proc_start ${o.pid})" = ${shq(o.processStart)} ] && kill -s ${o.signal.slice(3)} ${o.pid} && echo sent\n`);
+    return r.stdout.includes('sent') ? 'sent' : 'not-verified';
+  };
+
+  const runCommand = async (o: { argv: readonly string[]; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<CommandResult> => {
+    if (o.argv.length === 0) return { kind: 'failed-to-run', error: new RangeError('Expected a non-empty argv') };
+    try {
+      const r = await client.run(`exec ${o.argv.map(shq).join(' ')} </dev/null >/dev/null 2>&1\n`, { timeoutMs: Math.max(1, o.timeoutMs), signal: o.signal });
+      // sh's 127/126: not found / not executable on the host.
+      if (r.exitCode === 127 || r.exitCode === 126) return { kind: 'failed-to-run', error: new RuntimeError(`${o.argv[0] ?? ''}: not found or not executable on ${where}`) };
+      return { kind: 'exited', code: r.exitCode };
+    } catch (error) {
+      if (error instanceof HostUnreachableError && error.kind === 'timeout') return { kind: 'timed-out' };
+      if (o.signal?.aborted === true) return { kind: 'timed-out' };
+      throw error;
+    }
+  };
+
+  const ctx: RuntimeContext = {
+    layout,
+    table,
+    launcher: { argv: (conf, extra) => [qvmPath, `@${conf}`, ...extra], env: {}, isQvm, resolveCommand: (argv) => [...argv] },
+    env: {},
+    tuning,
+    log,
+    sendSignal,
+    runCommand,
+  };
+
+  const start = async (spec: GuestSpec): Promise<ObservedGuest> => {
+    forget();
+    const name = spec.name;
+    const dir = layout.guestDir(name);
+    const runId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
+    const confPath = layout.confFile(name, spec.configHash);
+    const startedAt = Date.now();
+    const argv = ctx.launcher.argv(confPath, spec.extraArgs);
+    const lockTries = Math.max(1, Math.ceil(tuning.lockTimeoutMs / 50));
+    const spawnTries = Math.max(1, Math.ceil(tuning.spawnTimeoutMs / 20));
+    const graceTries = Math.max(1, Math.ceil(tuning.startGraceMs / 20));
+    const recordTries = Math.max(1, Math.ceil(tuning.exitRecordTimeoutMs / 20));
+    const body = `M=${shq(MARK)}
+SD=${shq(sd)}; G=${shq(dir)}; RUN=${shq(runId)}; CONF=${shq(confPath)}
+mkdir -p "$SD/guests" && chmod 700 "$SD" && mkdir -p "$G" || exit 10
+${heredoc('put "$SD/.monitor.sh.new"', MONITOR_SCRIPT)}if cmp -s "$SD/.monitor.sh.new" "$SD/monitor.sh"; then rm -f "$SD/.monitor.sh.new"; else chmod 700 "$SD/.monitor.sh.new" && mv -f "$SD/.monitor.sh.new" "$SD/monitor.sh" || exit 10; fi
+take_lock "$G/start.lock" ${lockTries} || exit 3
+trap 'drop_lock "$G/start.lock"' EXIT
+# Any qvm whose config lies in this guest's directory, recorded or not (its monitor aside). Matched
+# by the shell itself: a grep would find its own command line.
+running=$(proc_args | while read -r p a; do case " $a " in *" $SD/monitor.sh "*) ;; *" @$G/"*) echo "$p"; break ;; esac; done)
+[ -n "$running" ] && { echo "\${M}running $running"; exit 4; }
+off=0; [ -f "$G/console.log" ] && off=$(wc -c < "$G/console.log" | sed 's/[^0-9]//g')
+${heredoc('put "$CONF"', spec.qvmconf)}rm -f "$G/stop-request"
+printf '{"runId":"%s","confPath":"%s","configHash":"%s","startedAt":%s,"consoleOffset":%s}\\n' "$RUN" "$CONF" ${shq(spec.configHash)} ${startedAt} "$off" | put "$G/run-$RUN.launch.json" || exit 10
+set -m
+sh "$SD/monitor.sh" "$G" "$RUN" ${argv.map(shq).join(' ')} </dev/null >/dev/null 2>&1 &
+set +m
+pid=; start=; n=0
+while [ $n -lt ${spawnTries} ]; do
+  [ -f "$G/run-$RUN.exit.json" ] && break
+  pid=$(cat "$G/run-$RUN.pid" 2>/dev/null)
+  case $pid in ''|*[!0-9]*) pid= ;; *)
+    start=$(proc_start "$pid") && proc_args "$pid" | grep -qF "@$CONF" && break ;;
+  esac
+  start=; n=$((n + 1)); nap 0.02
+done
+if [ -n "$start" ]; then
+  printf '{"name":"%s","runId":"%s","pid":%s,"processStart":"%s","configHash":"%s","confPath":"%s","startedAt":%s,"consoleOffset":%s}\\n' \\
+    ${shq(name)} "$RUN" "$pid" "$start" ${shq(spec.configHash)} "$CONF" ${startedAt} "$off" | put "$G/identity.json" || exit 10
+  echo "\${M}started $pid $start"
+  drop_lock "$G/start.lock"; trap - EXIT
+  n=0
+  while [ $n -lt ${graceTries} ]; do
+    [ "$(proc_start "$pid")" = "$start" ] || break
+    n=$((n + 1)); nap 0.02
+  done
+  [ $n -ge ${graceTries} ] && { echo "\${M}ok"; exit 0; }
+fi
+n=0
+while [ $n -lt ${recordTries} ] && [ ! -f "$G/run-$RUN.exit.json" ]; do n=$((n + 1)); nap 0.02; done
+if [ -f "$G/run-$RUN.exit.json" ]; then echo "\${M}exit"; dump "$G/run-$RUN.exit.json"; fi
+echo "\${M}console"; tail -c +$((off + 1)) "$G/console.log" 2>/dev/null | tail -n 20
+echo "\${M}ended"
+`;
+    const r = await sh(body, { timeoutMs: tuning.lockTimeoutMs + tuning.spawnTimeoutMs + tuning.startGraceMs + tuning.exitRecordTimeoutMs + ROUND_TRIP_TIMEOUT_MS });
+    const sections = parseSections(r.stdout, MARK);
+    const tag = (t: string): { arg: string; body: string } | undefined => sections.find((s) => s.tag === t);
+    const runningPid = tag('running');
+    if (runningPid !== undefined) throw new GuestAlreadyRunningError(name, Number(runningPid.arg));
+    if (r.exitCode === 3) throw new LockBusyError(`${where}${dir}/start.lock`, Number(/@@qvmctl:busy (\d+)/.exec(r.stdout)?.[1] ?? 0) || undefined);
+    if (r.exitCode === 10) throw new RuntimeError(`${where}: could not write the state directory ${sd}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
+    const started = tag('started');
+    if (started !== undefined && tag('ok') !== undefined) {
+      const space = started.arg.indexOf(' ');
+      const identity: IdentityRecord = { name, runId, pid: Number(started.arg.slice(0, space)), processStart: started.arg.slice(space + 1), configHash: spec.configHash, confPath, startedAt, consoleOffset: 0 };
+      log({ level: 'info', msg: 'started qvm', guest: name, pid: identity.pid });
+      return { name, pid: identity.pid, processStart: identity.processStart, configHash: spec.configHash, startedAt, ready: false, stopping: false };
+    }
+    const raw = parseMonitorExit(parseJson(tag('exit')?.body));
+    const exit = raw === undefined ? undefined : toExitRecord(name, raw);
+    if (tag('ended') !== undefined) throw new GuestStartError(name, exit?.code ?? null, exit?.signal ?? null, (tag('console')?.body ?? '').trimEnd());
+    throw new RuntimeError(`${where}: qvm for guest ${name} did not appear within ${tuning.spawnTimeoutMs} ms (see ${layout.consoleLog(name)} on the host)`);
+  };
+
+  const readRunExit = async (name: string, runId: string): Promise<ExitRecord | undefined> => {
+    const file = layout.exitFile(name, runId);
+    const consumed = `${layout.consumedExitsDir(name)}/run-${runId}.exit.json`;
+    const r = await sh(`for f in ${shq(file)} ${shq(consumed)}; do [ -f "$f" ] && { dump "$f"; exit 0; }; done\n`);
+    const raw = parseMonitorExit(parseJson(r.stdout));
+    return raw === undefined ? undefined : toExitRecord(name, raw);
+  };
+
+  const waitReady = async (spec: GuestSpec, guest: ObservedGuest, signal?: AbortSignal): Promise<boolean> => {
+    const alive = (): Promise<boolean> => isSameProcess(table, guest.pid, guest.processStart);
+    const readiness = spec.readiness;
+    const deadlineOf = (ms: number): number => Date.now() + ms;
+    const stopped = (): boolean => signal?.aborted === true;
+    let ready = false;
+    switch (readiness.kind) {
+      case 'none':
+        ready = await alive();
+        break;
+      case 'uptime': {
+        const until = guest.startedAt + readiness.minUptimeMs;
+        while (!stopped() && Date.now() < until && (await alive())) await delay(Math.min(tuning.pollMs * 4, Math.max(0, until - Date.now())), signal);
+        ready = !stopped() && Date.now() >= until && (await alive());
+        break;
+      }
+      case 'log': {
+        // The console log is read on the host from where this run began; qvm's liveness in the same look.
+        const pattern = new RegExp(readiness.pattern);
+        const deadline = deadlineOf(readiness.timeoutMs);
+        const log = layout.consoleLog(spec.name);
+        let offset = -1;
+        let carry = '';
+        while (!stopped() && Date.now() < deadline) {
+          const r = await sh(`s=$(proc_start ${guest.pid}); echo "$s"
+off=${offset}
+if [ $off -lt 0 ]; then off=$(sed -n 's/.*"consoleOffset": *\\([0-9]*\\).*/\\1/p' ${shq(layout.identityFile(spec.name))} 2>/dev/null); off=\${off:-0}; fi
+size=$(wc -c < ${shq(log)} 2>/dev/null | sed 's/[^0-9]//g'); size=\${size:-0}
+echo "$size"
+[ "$size" -gt "$off" ] && tail -c +$((off + 1)) ${shq(log)} | head -c $((size - off))
+exit 0
+`, { signal });
+          const [start = '', sizeText = '', ...rest] = r.stdout.split('\n');
+          const text = carry + rest.join('\n');
+          const lines = text.split('\n');
+          carry = lines.pop() ?? '';
+          if (lines.some((line) => pattern.test(line)) || pattern.test(carry)) { ready = start.trim() === guest.processStart; break; }
+          if (start.trim() !== guest.processStart) break;
+          offset = Number(sizeText.trim()) || Math.max(0, offset);
+          await delay(Math.min(tuning.pollMs * 2, Math.max(0, deadline - Date.now())), signal);
+        }
+        break;
+      }
+      case 'command': {
+        const deadline = deadlineOf(readiness.timeoutMs);
+        while (!stopped() && Date.now() < deadline) {
+          if (!(await alive())) break;
+          const result = await runCommand({ argv: readiness.argv, timeoutMs: Math.max(1, deadline - Date.now()), signal });
+          if (result.kind === 'exited' && result.code === 0) { ready = await alive(); break; }
+          await delay(Math.min(readiness.intervalMs, Math.max(0, deadline - Date.now())), signal);
+        }
+        break;
+      }
+    }
+    if (ready) {
+      // Remembered on the host, so a qvmctl that adopts the guest knows it was ready.
+      const file = layout.identityFile(spec.name);
+      await sh(`grep -q '"pid": *${guest.pid}[,}]' ${shq(file)} 2>/dev/null || grep -q '"pid":${guest.pid},' ${shq(file)} || exit 0
+grep -q readyAt ${shq(file)} && exit 0
+sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)}
+`);
+    }
+    return ready;
+  };
+
+  const stop = async (name: string, shutdown: ShutdownSpec, guest: ObservedGuest, hooks?: StopHooks): Promise<StopOutcome> => {
+    forget();
+    const identity = last?.interpreted.identities.get(name) ?? (await observe()).identities.get(name);
+    const runId = identity?.pid === guest.pid && identity.processStart === guest.processStart ? identity.runId : undefined;
+    // Marks the coming exit as requested: the monitor reads this when qvm ends.
+    await mustSh('mark the stop request', `emit ${guest.pid} | put ${shq(layout.stopRequest(name))}\n`);
+    return runStopLadder(ctx, {
+      pid: guest.pid,
+      processStart: guest.processStart,
+      guestCommand: shutdown.guestCommand,
+      readExit: runId === undefined || guest.monitorLost === true ? undefined : () => readRunExit(name, runId),
+    }, shutdown, hooks);
+  };
+
+  const stopUnmanaged = (process: UnmanagedProcess, shutdown: ShutdownSpec, hooks?: StopHooks): Promise<StopOutcome> =>
+    runStopLadder(ctx, { pid: process.pid, processStart: process.processStart, guestCommand: undefined, readExit: undefined }, shutdown, hooks);
+
+  const acknowledgeExits = async (exits: readonly ExitRecord[]): Promise<void> => {
+    const lines: string[] = [];
+    for (const exit of exits) {
+      if (exit.runId === undefined || !isRunId(exit.runId)) continue;
+      const dir = layout.consumedExitsDir(exit.name);
+      const from = layout.exitFile(exit.name, exit.runId);
+      const to = `${dir}/run-${exit.runId}.exit.json`;
+      lines.push(`mkdir -p ${shq(dir)} || exit 10`);
+      lines.push(exit.unrecorded === undefined
+        ? `[ -f ${shq(from)} ] && { mv -f ${shq(from)} ${shq(to)} || exit 10; }`
+        : `[ -f ${shq(to)} ] || { emit ${shq(toMonitorJson(exit).trimEnd())} | put ${shq(to)} || exit 10; }`);
+      lines.push(`mv -f ${shq(layout.pidFile(exit.name, exit.runId))} ${shq(dir)}/ 2>/dev/null`);
+    }
+    if (lines.length === 0) return;
+    forget();
+    await mustSh('acknowledge exit records', `${lines.join('\n')}\nexit 0\n`);
+  };
+
+  const writeJson = (what: string, file: string, value: unknown): Promise<string> =>
+    mustSh(what, `mkdir -p ${shq(sd)} && chmod 700 ${shq(sd)} || exit 10\n${heredoc(`put ${shq(`${sd}/${file}`)}`, formatJson(value))}`);
+
+  const state: HostState = {
+    async readFence() {
+      const snap = fresh();
+      if (snap !== undefined) return snap.fence;
+      const r = await sh(`[ -f ${shq(`${sd}/${FENCE_FILE}`)} ] && { echo present; dump ${shq(`${sd}/${FENCE_FILE}`)}; }\nexit 0\n`);
+      if (!r.stdout.startsWith('present')) return undefined;
+      const { parseFence } = await import('../state/host-state.js');
+      return parseFence(r.stdout.slice('present\n'.length));
+    },
+    async raiseFence(fence) {
+      forget();
+      await writeJson('raise the fence', FENCE_FILE, fence);
+    },
+    async liftFence() {
+      forget();
+      await mustSh('lift the fence', `rm -f ${shq(`${sd}/${FENCE_FILE}`)}\n`);
+    },
+    async loadOrphans() {
+      const snap = fresh();
+      if (snap !== undefined) return snap.orphans;
+      const r = await sh(`[ -f ${shq(`${sd}/${ORPHANS_FILE}`)} ] && dump ${shq(`${sd}/${ORPHANS_FILE}`)}\nexit 0\n`);
+      const { parseOrphans } = await import('../state/host-state.js');
+      return parseOrphans(parseJson(r.stdout));
+    },
+    async saveOrphans(orphans) {
+      forget();
+      await writeJson('save orphan times', ORPHANS_FILE, formatOrphans(orphans));
+    },
+    async loadHistories(names) {
+      const snap = fresh();
+      const { parseHistory } = await import('../state/history.js');
+      const result = new Map<string, GuestHistory>();
+      const missing: string[] = [];
+      for (const name of names) {
+        const known = snap?.interpreted.histories.get(name);
+        if (known !== undefined) result.set(name, known);
+        else if (snap !== undefined) result.set(name, parseHistory(name, undefined));
+        else missing.push(name);
+      }
+      if (missing.length > 0) {
+        const r = await sh(`M=${shq(MARK)}\n${missing.map((n) => `echo "\${M}h ${n}"; [ -f ${shq(layout.historyFile(n))} ] && dump ${shq(layout.historyFile(n))}`).join('\n')}\nexit 0\n`);
+        for (const s of parseSections(r.stdout, MARK)) result.set(s.arg, parseHistory(s.arg, parseJson(s.body)));
+        for (const n of missing) if (!result.has(n)) result.set(n, parseHistory(n, undefined));
+      }
+      return result;
+    },
+    async saveHistories(histories) {
+      if (histories.length === 0) return;
+      forget();
+      await mustSh('save restart histories', histories.map((h) => `mkdir -p ${shq(layout.guestDir(h.name))} || exit 10\n${heredoc(`put ${shq(layout.historyFile(h.name))}`, formatJson(h))}`).join(''));
+    },
+    async writeShutdownRecord(record) {
+      await writeJson('record the shutdown', SHUTDOWN_RECORD_FILE, record);
+    },
+  };
+
+  // A lock held by a script that runs on the host for as long as its session is open: when qvmctl
+  // or the link goes away, the session ends and the script (or, if it was killed, the next taker
+  // finding its PID gone) frees the lock.
+  const holdLock = async (file: string, timeoutMs: number): Promise<LockRelease> => {
+    const path = `${sd}/${file}`;
+    const tries = Math.max(1, Math.ceil(timeoutMs / 50));
+    const session = await client.session(`${prelude(await probe())}mkdir -p ${shq(sd)} && chmod 700 ${shq(sd)} || exit 10
+take_lock ${shq(path)} ${tries} || exit 3
+trap 'drop_lock ${shq(path)}' EXIT HUP TERM
+echo "${MARK}locked"
+while read -r _x; do :; done
+exit 0
+`);
+    const locked = await new Promise<boolean>((resolve) => {
+      session.onLine((line) => { if (line === `${MARK}locked`) resolve(true); });
+      void session.ended.then(() => { resolve(false); });
+    });
+    if (!locked) {
+      const r = await session.ended;
+      if (r.exitCode === 3) throw new LockBusyError(`${where}${path}`, Number(/busy (\d+)/.exec(r.stdout)?.[1] ?? 0) || undefined);
+      if (r.exitCode === 255) throw (await import('./ssh-client.js')).unreachable(options.connection, where, r.stderr);
+      throw new RuntimeError(`${where}: could not take ${path}: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`);
+    }
+    return {
+      async release() {
+        session.end();
+        await session.ended;
+      },
+    };
+  };
+
+  const watchExits = (onChange: () => void, onError: (error: unknown) => void): Watcher => {
+    const watch = { closed: false };
+    const open = (): boolean => !watch.closed;
+    let current: { end(): void } | undefined;
+    const loop = async (): Promise<void> => {
+      while (open()) {
+        try {
+          const session = await client.session(`cd ${shq(layout.guestsDir)} 2>/dev/null || cd /
+prev=
+while :; do
+  cur=
+  for f in */run-*.exit.json; do [ -e "$f" ] && cur="$cur $f"; done
+  [ "$cur" != "$prev" ] && [ -n "$cur" ] && echo changed
+  prev=$cur
+  sleep ${EXIT_WATCH_INTERVAL_S} 2>/dev/null || sleep 1
+done
+`);
+          current = session;
+          session.onLine(() => { onChange(); });
+          const r = await session.ended;
+          if (open()) onError(new HostUnreachableError(where, 'unreachable', `${where}: the exit watch ended (${r.stderr.trim() || `exit ${r.exitCode}`}); watching again`));
+        } catch (error) {
+          if (open()) onError(error);
+        }
+        if (open()) await delay(1_000);
+        // The link may have been lost meanwhile: a pass looks at everything again.
+        if (open()) onChange();
+      }
+    };
+    void loop();
+    return {
+      close: () => {
+        watch.closed = true;
+        current?.end();
+        return Promise.resolve();
+      },
+    };
+  };
+
+  const runHostCommand: HostCommandRunner = async (argv) => {
+    if (argv.length === 0) return { exitCode: undefined, signal: undefined, detail: 'no host command configured' };
+    const r = await client.run(`${argv.map(shq).join(' ')} </dev/null >/dev/null\n`).catch((error: unknown) => error as Error);
+    if (r instanceof Error) {
+      // A host that powers off takes the link with it.
+      return { exitCode: undefined, signal: undefined, detail: `the link to ${where} closed: ${r.message}` };
+    }
+    const lastLine = r.stderr.trim().split('\n').at(-1);
+    return { exitCode: r.exitCode, signal: undefined, detail: lastLine === '' ? undefined : lastLine };
+  };
+
+  return {
+    client,
+    where,
+    stateDir: sd,
+    state,
+    observe: async () => (await observe()).observation,
+    acknowledgeExits,
+    start,
+    waitReady,
+    stop,
+    stopUnmanaged,
+    withPassLock: async (fn, lockOptions) => {
+      const lock = await holdLock(PASS_LOCK_FILE, lockOptions?.timeoutMs ?? PASS_LOCK_TIMEOUT_MS);
+      try {
+        return await fn();
+      } finally {
+        forget();
+        await lock.release().catch(() => undefined);
+      }
+    },
+    lockDaemon: () => holdLock(layout.processLock.slice(sd.length + 1), 0),
+    watchExits,
+    runHostCommand,
+    close: () => client.close(),
+  };
+}
+
+export type { ProcessEntry };

@@ -1,0 +1,246 @@
+// One look at a remote host in one round trip: a script prints the process table, then the state
+// directory's records (the table first: a monitor that ends after it was listed has written its
+// exit record before the files are read, so an exit is never inferred while its record is on the
+// way). Interpreting the snapshot is pure, with the same rules as the local adapter
+// (observe-guests.ts, find-guest-process.ts, lost-exit.ts; docs/runtime.md).
+import type { ExitRecord, GuestHistory, Observation, ObservedGuest, UnmanagedProcess } from '../../model/observed.js';
+import type { Fence } from '../../model/fence.js';
+import { isMonitorArgv, monitorRunKey, monitorRunOf } from '../monitor-process.js';
+import { parseProcStat } from '../proc-table/linux.js';
+import { mergePidinViews, parsePidinArgs } from '../proc-table/qnx.js';
+import type { ProcessEntry } from '../proc-table/types.js';
+import { parseMonitorExit, toExitRecord } from '../state/exit-records.js';
+import { parseHistory } from '../state/history.js';
+import { parseFence, parseOrphans } from '../state/host-state.js';
+import { parseIdentity, type IdentityRecord } from '../state/identity.js';
+import { isGuestName, isRunId, type StateLayout } from '../state/layout.js';
+import type { LaunchRecord } from '../find-guest-process.js';
+import { parseSections, shq, type RemoteOs } from './remote-sh.js';
+
+export const MARK = '@@qvmctl:';
+
+/** The script; `prelude` (remote-sh.ts) must come before it. */
+export function observeScript(os: RemoteOs, stateDir: string): string {
+  const table = os === 'linux'
+    ? `echo "\${M}ps"; proc_args
+echo "\${M}stat"; for d in /proc/[0-9]*; do read -r l < "$d/stat" 2>/dev/null && emit "$l"; done
+echo "\${M}boot"; while read -r k v; do [ "$k" = btime ] && emit "$v"; done < /proc/stat`
+    : `echo "\${M}ps"; pidin -F '%a %A'
+echo "\${M}states"; pidin -F '%a %J'
+echo "\${M}times"; pidin times`;
+  return `M=${shq(MARK)}
+${table}
+echo "\${M}now"; date +%s
+if cd ${shq(stateDir)} 2>/dev/null; then
+  [ -f fence.json ] && { echo "\${M}fence"; dump fence.json; }
+  [ -f orphans.json ] && { echo "\${M}orphans"; dump orphans.json; }
+  for g in guests/*/; do
+    [ -d "$g" ] || continue
+    n=\${g#guests/}; n=\${n%/}
+    echo "\${M}guest $n"
+    id=
+    for f in identity.json stop-request history.json "$g"run-*.exit.json "$g"run-*.pid; do
+      f=\${f#$g}
+      [ -f "$g$f" ] || continue
+      echo "\${M}file $f"; dump "$g$f"
+    done
+    while IFS= read -r l; do case $l in *'"runId"'*) id=\${l#*'"runId"'}; id=\${id#*'"'}; id=\${id%%'"'*} ;; esac; done < "\${g}identity.json" 2>/dev/null
+    for f in "$g"run-*.pid; do
+      [ -f "$f" ] || continue
+      r=\${f%.pid}
+      [ -f "$r.exit.json" ] || [ ! -f "$r.launch.json" ] || { echo "\${M}file \${r#$g}.launch.json"; dump "$r.launch.json"; }
+    done
+    [ -n "$id" ] && [ -f "\${g}exits/run-$id.exit.json" ] && { echo "\${M}file exits/run-$id.exit.json"; dump "\${g}exits/run-$id.exit.json"; }
+  done
+fi
+echo "\${M}end"
+`;
+}
+
+export interface GuestFiles {
+  readonly name: string;
+  readonly files: ReadonlyMap<string, string>;
+}
+
+export interface RemoteSnapshot {
+  readonly processes: readonly ProcessEntry[];
+  readonly bootTimeMs: number | undefined;
+  /** The host's clock, epoch ms (second resolution). */
+  readonly hostNowMs: number | undefined;
+  readonly fence: Fence | undefined;
+  readonly orphans: ReadonlyMap<string, number>;
+  readonly guests: readonly GuestFiles[];
+}
+
+export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
+  const sections = parseSections(stdout, MARK);
+  if (sections.at(-1)?.tag !== 'end') throw new Error('the observation script ended early (its output is incomplete)');
+  const body = (tag: string): string => sections.find((s) => s.tag === tag)?.body ?? '';
+  const processes = os === 'linux' ? linuxProcesses(body('ps'), body('stat')) : mergePidinViews(body('ps'), body('states'), body('times'));
+  const boot = Number(body('boot').trim());
+  const now = Number(body('now').trim());
+  const fenceSection = sections.find((s) => s.tag === 'fence');
+  const guests: { name: string; files: Map<string, string> }[] = [];
+  for (const section of sections) {
+    if (section.tag === 'guest' && isGuestName(section.arg)) guests.push({ name: section.arg, files: new Map() });
+    else if (section.tag === 'file') guests.at(-1)?.files.set(section.arg, section.body);
+  }
+  return {
+    processes: processes.filter((p) => !p.zombie && p.argv.length > 0),
+    bootTimeMs: Number.isFinite(boot) && boot > 0 ? boot * 1000 : undefined,
+    hostNowMs: Number.isFinite(now) && now > 0 ? now * 1000 : undefined,
+    fence: fenceSection === undefined ? undefined : parseFence(fenceSection.body),
+    orphans: parseOrphans(parseJson(sections.find((s) => s.tag === 'orphans')?.body)),
+    guests,
+  };
+}
+
+// `ps -A -o pid=,args=` joins arguments with spaces, as pidin does: paths with spaces cannot be told
+// apart (docs/remote.md). Start times come from /proc/PID/stat.
+function linuxProcesses(ps: string, stat: string): ProcessEntry[] {
+  const argv = parsePidinArgs(ps);
+  const entries: ProcessEntry[] = [];
+  for (const line of stat.split('\n')) {
+    const pid = Number(line.slice(0, line.indexOf(' ')));
+    const fields = parseProcStat(line);
+    const args = argv.get(pid);
+    if (fields === undefined || args === undefined) continue;
+    entries.push({ pid, start: fields.start, zombie: fields.state === 'Z' || fields.state === 'X', argv: args });
+  }
+  return entries;
+}
+
+/** One process from `proc_start PID; proc_args PID` output (remote `get`). */
+export function parseOneProcess(pid: number, stdout: string): ProcessEntry | undefined {
+  const [start = '', ...rest] = stdout.split('\n');
+  if (start.trim() === '') return undefined;
+  const args = parsePidinArgs(rest.join('\n')).get(pid) ?? [];
+  return { pid, start: start.trim(), zombie: false, argv: args };
+}
+
+export function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Interpreted {
+  readonly observation: Observation;
+  /** The verified identity of each running guest (the stop ladder needs its run id). */
+  readonly identities: ReadonlyMap<string, IdentityRecord>;
+  /** Identities rebuilt from a run whose start was not recorded: to be written. */
+  readonly adopted: readonly IdentityRecord[];
+  readonly histories: ReadonlyMap<string, GuestHistory>;
+}
+
+export function interpretSnapshot(options: {
+  readonly snapshot: RemoteSnapshot;
+  readonly layout: StateLayout;
+  readonly isQvm: (argv: readonly string[]) => boolean;
+  readonly now: number;
+}): Interpreted {
+  const { snapshot, layout } = options;
+  const monitors = new Set(snapshot.processes.map((p) => monitorRunOf(layout, p.argv)).filter((k): k is string => k !== undefined));
+  const qvms = snapshot.processes.filter((p) => !isMonitorArgv(layout, p.argv) && options.isQvm(p.argv));
+  const byPid = new Map(qvms.map((p) => [p.pid, p]));
+  const guests: ObservedGuest[] = [];
+  const exits: ExitRecord[] = [];
+  const identities = new Map<string, IdentityRecord>();
+  const adopted: IdentityRecord[] = [];
+  const histories = new Map<string, GuestHistory>();
+  const explained = new Set<number>();
+  for (const { name, files } of snapshot.guests) {
+    histories.set(name, parseHistory(name, parseJson(files.get('history.json'))));
+    const recorded = parseIdentity(name, parseJson(files.get('identity.json')));
+    let identity = recorded !== undefined && verifies(byPid.get(recorded.pid), recorded.processStart, recorded.confPath) ? recorded : undefined;
+    const pending = [...files].filter(([f]) => f.startsWith('run-') && f.endsWith('.exit.json'))
+      .map(([, text]) => parseMonitorExit(parseJson(text))).filter((raw) => raw !== undefined)
+      .map((raw) => toExitRecord(name, raw));
+    const ended = new Set(pending.map((e) => e.runId));
+    if (identity === undefined) {
+      identity = adopt(name, files, byPid, ended, recorded?.runId);
+      if (identity !== undefined) adopted.push(identity);
+    }
+    if (identity !== undefined) {
+      explained.add(identity.pid);
+      identities.set(name, identity);
+      const stopRequest = (files.get('stop-request') ?? '').trim();
+      guests.push({
+        name,
+        pid: identity.pid,
+        processStart: identity.processStart,
+        configHash: identity.configHash,
+        startedAt: identity.startedAt,
+        ready: identity.readyAt !== undefined,
+        stopping: stopRequest === String(identity.pid),
+        ...(monitors.has(monitorRunKey(name, identity.runId)) ? {} : { monitorLost: true }),
+      });
+    }
+    exits.push(...pending);
+    if (identity === undefined && recorded !== undefined) {
+      const lost = inferLostExit({ recorded, files, monitors, processes: snapshot.processes, ended, bootTimeMs: snapshot.bootTimeMs, now: options.now });
+      if (lost !== undefined) exits.push(lost);
+    }
+  }
+  const unmanaged: UnmanagedProcess[] = qvms.filter((p) => !explained.has(p.pid)).map((p) => ({ pid: p.pid, processStart: p.start, argv: p.argv }));
+  exits.sort((a, b) => a.at - b.at);
+  return { observation: { guests, unmanaged, exits }, identities, adopted, histories };
+}
+
+function verifies(entry: ProcessEntry | undefined, start: string, confPath: string): boolean {
+  return entry !== undefined && entry.start === start && entry.argv.includes(`@${confPath}`);
+}
+
+// A run with a PID file and no exit record, whose process shows this guest's config: a qvmctl died
+// between launching it and recording it.
+function adopt(name: string, files: ReadonlyMap<string, string>, byPid: ReadonlyMap<number, ProcessEntry>, ended: ReadonlySet<string | undefined>, identityRun: string | undefined): IdentityRecord | undefined {
+  const runs = [...files.keys()].filter((f) => f.startsWith('run-') && f.endsWith('.pid')).map((f) => f.slice(4, -4))
+    .filter((id) => isRunId(id) && !ended.has(id) && id !== identityRun).sort().reverse();
+  for (const runId of runs) {
+    const pid = Number((files.get(`run-${runId}.pid`) ?? '').trim());
+    const launch = parseJson(files.get(`run-${runId}.launch.json`)) as Partial<LaunchRecord> | undefined;
+    const entry = byPid.get(pid);
+    if (!Number.isInteger(pid) || pid <= 1 || typeof launch?.confPath !== 'string' || entry === undefined || !entry.argv.includes(`@${launch.confPath}`)) continue;
+    return {
+      name,
+      runId,
+      pid,
+      processStart: entry.start,
+      configHash: launch.configHash ?? '',
+      confPath: launch.confPath,
+      startedAt: launch.startedAt ?? 0,
+      consoleOffset: launch.consoleOffset ?? 0,
+    };
+  }
+  return undefined;
+}
+
+// As lost-exit.ts: the process gone, its monitor gone, and no record, pending or acknowledged.
+function inferLostExit(o: {
+  readonly recorded: IdentityRecord;
+  readonly files: ReadonlyMap<string, string>;
+  readonly monitors: ReadonlySet<string>;
+  readonly processes: readonly ProcessEntry[];
+  readonly ended: ReadonlySet<string | undefined>;
+  readonly bootTimeMs: number | undefined;
+  readonly now: number;
+}): ExitRecord | undefined {
+  const { recorded } = o;
+  if (o.ended.has(recorded.runId) || o.files.has(`exits/run-${recorded.runId}.exit.json`)) return undefined;
+  if (o.processes.some((p) => p.pid === recorded.pid && p.start === recorded.processStart)) return undefined;
+  if (o.monitors.has(monitorRunKey(recorded.name, recorded.runId))) return undefined;
+  const hostDown = o.bootTimeMs !== undefined && recorded.startedAt > 0 && recorded.startedAt < o.bootTimeMs;
+  const stopRequest = (o.files.get('stop-request') ?? '').trim();
+  return toExitRecord(recorded.name, {
+    runId: recorded.runId,
+    pid: recorded.pid,
+    status: -1,
+    startedAt: recorded.startedAt,
+    at: o.now,
+    requested: hostDown || stopRequest === String(recorded.pid),
+    unrecorded: hostDown ? 'host-down' : 'monitor-lost',
+  });
+}

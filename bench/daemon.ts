@@ -84,7 +84,7 @@ async function readJournal(simDir: string): Promise<JournalLine[]> {
 async function benchDaemonRestart(): Promise<number[]> {
   const h = await createDaemonHarness({ interval: '10m' });
   try {
-    await h.write('loop.yaml', guestYaml('loop', { knobs: 'boot-ms=50 shutdown-ms=20' }));
+    await h.write('loop.yaml', guestYaml('loop', { knobs: 'boot-ms=50 shutdown-ms=20', spec: '  restart:\n    startLimit: { interval: 0s }\n' }));
     await h.startDaemon();
     const simDir = join(h.stateDir, 'sim');
     const runningCount = async (n: number): Promise<boolean> => (await h.journal()).filter((l) => l.system === 'loop' && l.event === 'running').length >= n;

@@ -14,6 +14,7 @@ const BACKOFF_INITIAL_MS = 2_000;
 const RESTART = `  restart:
     backoff: { initial: 2s, max: 20s, resetAfter: 1m }
     maxFailures: { count: 1000, window: 1m }
+    startLimit: { interval: 0s }
 `;
 
 const name = (i: number): string => `g${String(i).padStart(3, '0')}`;

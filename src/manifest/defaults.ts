@@ -12,6 +12,7 @@ export const GUEST_DEFAULTS = {
     onFailure: 'restart',
     backoff: { initialMs: 1_000, maxMs: 300_000, resetAfterMs: 600_000 },
     maxFailures: { count: 5, windowMs: 600_000 },
+    startLimit: { burst: 5, intervalMs: 60_000 },
   },
 } as const;
 

@@ -55,6 +55,7 @@ export interface GuestInput {
       readonly backoff?: { readonly initial?: string; readonly max?: string; readonly resetAfter?: string };
       readonly maxFailures?: { readonly count?: number; readonly window?: string };
       readonly exitCodes?: Readonly<Record<string, 'reboot' | 'poweroff' | 'failure'>>;
+      readonly startLimit?: { readonly burst?: number; readonly interval?: string };
     };
     readonly update?: 'restart' | 'window' | 'manual';
   };

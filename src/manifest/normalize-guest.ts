@@ -39,8 +39,7 @@ export async function normalizeGuest(options: {
   const qvm = await resolveQvmConfig({ doc, qvm: spec.qvm ?? {}, name, manifestPath: options.manifestPath, allowedRoots: options.allowedRoots });
   diagnostics.push(...qvm.diagnostics);
   if (qvm.resolved === undefined || diagnostics.length > 0) return { guest: undefined, diagnostics };
-  const { system, qvmconf, facts } = qvm.resolved;
-  const extraArgs = spec.qvm?.extraArgs ?? [];
+  const { system, qvmconf, facts, extraArgs } = qvm.resolved;
   const d = GUEST_DEFAULTS;
   const r = spec.restart ?? {};
   const exitCodes: Record<number, ExitCodeMeaning> = {};
@@ -54,7 +53,7 @@ export async function normalizeGuest(options: {
     system,
     qvmconf,
     extraArgs,
-    configHash: hashConfig(qvmconf, extraArgs),
+    configHash: hashConfig(qvmconf, extraArgs, qvm.resolved.included),
     dependsOn: spec.dependsOn ?? [],
     readiness: normalizeReadiness(input, { name, system }),
     shutdown: {
@@ -74,6 +73,7 @@ export async function normalizeGuest(options: {
       },
       maxFailures: { count: r.maxFailures?.count ?? d.restart.maxFailures.count, windowMs: durationOr(r.maxFailures?.window, d.restart.maxFailures.windowMs) },
       exitCodes,
+      startLimit: { burst: r.startLimit?.burst ?? d.restart.startLimit.burst, intervalMs: durationOr(r.startLimit?.interval, d.restart.startLimit.intervalMs) },
     },
     update: spec.update ?? d.update,
     passthrough: facts.passthrough,
@@ -81,9 +81,14 @@ export async function normalizeGuest(options: {
   return { guest: { spec: guest, doc, facts, inputs: qvm.resolved.inputs }, diagnostics };
 }
 
-/** Identity of what qvm runs: a running guest whose hash differs needs a restart. */
-export function hashConfig(qvmconf: string, extraArgs: readonly string[]): string {
-  return createHash('sha256').update(JSON.stringify([qvmconf, extraArgs])).digest('hex');
+/**
+ * Identity of what qvm runs: a running guest whose hash differs needs a restart. `included` are the
+ * contents of the `@file`s among extraArgs (qvm reads them too); without any, the hash is the one
+ * earlier versions computed, so an upgrade restarts nothing.
+ */
+export function hashConfig(qvmconf: string, extraArgs: readonly string[], included: readonly string[] = []): string {
+  const identity = included.length === 0 ? [qvmconf, extraArgs] : [qvmconf, extraArgs, included];
+  return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
 }
 
 function normalizeReadiness(input: GuestInput, values: { name: string; system: string }): Readiness {

@@ -1,12 +1,13 @@
 // A guest's VM configuration in any of its three forms → the .qvmconf text qvm will be started with,
 // checked by the qvmconf parser, with every qvm error mapped back to the manifest (or .qvmconf) line.
 
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { QvmconfError } from '../qvmconf/ast.js';
 import { parseQvmconf } from '../qvmconf/parse.js';
 import { renderQvmconfWithOrigins, type RenderOption } from '../qvmconf/render.js';
+import { readAllowedFile } from './allowed-file.js';
+import { resolveExtraArgs } from './extra-args.js';
+import { formatFieldPath } from './field-path.js';
 import type { QvmInput } from './manifest-types.js';
 import { extractQvmFacts, type QvmFacts } from './qvm-facts.js';
 import type { FieldPath, SourceDocument } from './source-document.js';
@@ -16,8 +17,12 @@ export interface ResolvedQvm {
   readonly qvmconf: string;
   readonly system: string;
   readonly facts: QvmFacts;
-  /** Extra inputs read (configFile contents), for the fingerprint. */
+  /** The qvm arguments after `@<config>`, checked; an `@file` among them is given by its real path. */
+  readonly extraArgs: readonly string[];
+  /** Extra inputs read (configFile contents, `@file`s of extraArgs), for the fingerprint. */
   readonly inputs: readonly string[];
+  /** Contents of the `@file`s of extraArgs: what qvm reads besides the config, for the config hash. */
+  readonly included: readonly string[];
 }
 
 export interface QvmConfigOptions {
@@ -31,13 +36,18 @@ export interface QvmConfigOptions {
 }
 
 const QVM: FieldPath = ['spec', 'qvm'];
-/** Largest configFile read (a FIFO, device or huge file is refused unread). */
-const MAX_CONFIG_BYTES = 1024 * 1024;
 // A system name becomes a path component (/dev/qvm/<system>): no separators, no `..`.
 const SYSTEM_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 const STRUCTURED_KEYS = ['system', 'cpus', 'ram', 'rom', 'load', 'initrd', 'vdevs', 'pass', 'logger', 'dump', 'set', 'simulator'] as const;
 
 export async function resolveQvmConfig(options: QvmConfigOptions): Promise<{ resolved: ResolvedQvm | undefined; diagnostics: Diagnostic[] }> {
+  const base = await resolveForm(options);
+  const extraArgs = options.qvm.extraArgs ?? [];
+  if (base.resolved === undefined || extraArgs.length === 0) return base;
+  return resolveExtraArgs(options, base.resolved, extraArgs);
+}
+
+async function resolveForm(options: QvmConfigOptions): Promise<{ resolved: ResolvedQvm | undefined; diagnostics: Diagnostic[] }> {
   const { doc, qvm } = options;
   const forms = [qvm.config === undefined ? [] : ['config'], qvm.configFile === undefined ? [] : ['configFile'], STRUCTURED_KEYS.filter((k) => qvm[k] !== undefined)];
   const used = forms.filter((f) => f.length > 0);
@@ -68,32 +78,15 @@ function resolveStructured(options: QvmConfigOptions): { resolved: ResolvedQvm |
   }
   if (diagnostics.length > 0) return { resolved: undefined, diagnostics };
   const system = built.entries[0]?.args[0] ?? options.name;
-  return { resolved: { qvmconf: rendered.text, system, facts: extractQvmFacts(built.entries), inputs: [] }, diagnostics };
+  return { resolved: { qvmconf: rendered.text, system, facts: extractQvmFacts(built.entries), extraArgs: [], inputs: [], included: [] }, diagnostics };
 }
 
 async function resolveConfigFile(options: QvmConfigOptions, configFile: string): Promise<{ resolved: ResolvedQvm | undefined; diagnostics: Diagnostic[] }> {
   const { doc } = options;
   const path: FieldPath = [...QVM, 'configFile'];
-  const display = join(dirname(doc.file), configFile);
-  let real: string;
-  try {
-    real = await realpath(resolve(dirname(options.manifestPath), configFile));
-  } catch {
-    return { resolved: undefined, diagnostics: [problem(doc, path, 'config-file-missing', `config file \`${display}\` does not exist`)] };
-  }
-  if (!options.allowedRoots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep))) {
-    return { resolved: undefined, diagnostics: [problem(doc, path, 'config-file-outside', `config file \`${configFile}\` resolves to ${real}, outside the manifest directory and Host configRoots`)] };
-  }
-  const info = await stat(real);
-  if (!info.isFile()) return { resolved: undefined, diagnostics: [problem(doc, path, 'config-file-not-file', `config file \`${display}\` is not a regular file; not read`)] };
-  if (info.size > MAX_CONFIG_BYTES) return { resolved: undefined, diagnostics: [problem(doc, path, 'config-file-too-large', `config file \`${display}\` has ${info.size} bytes, more than ${MAX_CONFIG_BYTES}; not read`)] };
-  let text: string;
-  try {
-    text = await readFile(real, 'utf8');
-  } catch (error) {
-    return { resolved: undefined, diagnostics: [problem(doc, path, 'config-file-unreadable', `cannot read config file \`${display}\`: ${(error as NodeJS.ErrnoException).code ?? 'error'}`)] };
-  }
-  return checkRaw(doc, [{ text, file: display }], (e) => ({ file: e.file, line: e.line, col: e.col }), [text], path);
+  const read = await readAllowedFile(options, configFile, path);
+  if ('diagnostic' in read) return { resolved: undefined, diagnostics: [read.diagnostic] };
+  return checkRaw(doc, [{ text: read.text, file: read.display }], (e) => ({ file: e.file, line: e.line, col: e.col }), [read.text], path);
 }
 
 // Raw text (config or configFile) is used as given; the parser checks it and tells its system.
@@ -117,7 +110,7 @@ function checkRaw(
   }
   const text = sources.map((s) => s.text).join('\n');
   const entries: readonly RenderOption[] = parsed.document.entries;
-  return { resolved: { qvmconf: text.endsWith('\n') ? text : `${text}\n`, system, facts: extractQvmFacts(entries), inputs }, diagnostics: [] };
+  return { resolved: { qvmconf: text.endsWith('\n') ? text : `${text}\n`, system, facts: extractQvmFacts(entries), extraArgs: [], inputs, included: [] }, diagnostics: [] };
 }
 
 function mapToBlock(doc: SourceDocument, error: QvmconfError): { file: string; line: number; col: number } {
@@ -125,5 +118,5 @@ function mapToBlock(doc: SourceDocument, error: QvmconfError): { file: string; l
 }
 
 function problem(doc: SourceDocument, path: FieldPath, code: string, message: string, target: 'key' | 'value' = 'value'): Diagnostic {
-  return { severity: 'error', code, file: doc.file, ...doc.locate(path, target), message };
+  return { severity: 'error', code, file: doc.file, ...doc.locate(path, target), field: formatFieldPath(path), message };
 }

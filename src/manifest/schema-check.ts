@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from '../model/diagnostic.js';
+import { isDurationOverLimit, MAX_DURATION_TEXT } from './duration.js';
 import { describeValue, formatFieldPath, parsePointer } from './field-path.js';
 import type { FieldPath, SourceDocument } from './source-document.js';
 
@@ -11,13 +12,15 @@ export type ManifestKind = 'Guest' | 'Host';
 const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
 const SCHEMA_FILES = ['common.schema.json', 'guest.schema.json', 'host.schema.json', 'manifest.schema.json'] as const;
 
+const DURATION_DEF = '$defs/duration/';
 /** What a failed pattern expects, by the `$defs` entry it belongs to. */
 const PATTERN_HINTS: readonly (readonly [string, string])[] = [
-  ['$defs/duration/', 'a duration like 30s (units ms, s, m, h)'],
+  [DURATION_DEF, 'a duration like 30s (units ms, s, m, h)'],
   ['$defs/dnsLabel/', 'a lowercase DNS label (a-z, 0-9 and -, at most 63 characters)'],
   ['$defs/ramSize/', 'a size like 128M or 0x80000000,128M'],
   ['$defs/romRange/', 'an address and size like 0xfff00000,1M'],
   ['$defs/token/', 'a single token without whitespace'],
+  ['/extraArgs/', 'one qvm argument per item (no whitespace, not starting with #)'],
   ['exitCodes/propertyNames', 'a user-defined exit code 32..63'],
   ['/start/', 'a time of day HH:MM'],
   ['/sched/', 'a priority like 10 or 10r'],
@@ -89,6 +92,9 @@ function describe(error: ErrorObject, base: FieldPath): { path: FieldPath; targe
     case 'const':
       return { path: base, target: 'value', message: `expected \`${str('allowedValue')}\`, got ${got}` };
     case 'pattern': {
+      if (error.schemaPath.includes(DURATION_DEF) && isDurationOverLimit(error.data)) {
+        return { path: base, target: 'value', message: `expected a duration of at most ${MAX_DURATION_TEXT}, the longest qvmctl can wait, got ${got}` };
+      }
       const hint = PATTERN_HINTS.find(([key]) => error.schemaPath.includes(key))?.[1] ?? `text matching /${str('pattern')}/`;
       if (propertyName !== undefined) return { path: [...base, propertyName], target: 'key', message: `expected ${hint} as key ${where}, got \`${propertyName}\`` };
       return { path: base, target: 'value', message: `expected ${hint}, got ${got}` };

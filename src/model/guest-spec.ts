@@ -1,6 +1,13 @@
 // The normalized desired state of one guest: every default applied, durations in milliseconds.
 // Produced by manifest/ (the only place that knows about YAML and defaults), read by everything else.
 
+/**
+ * The longest duration a spec holds: 24 days (576h). Node's timers hold at most 2^31−1 ms (about
+ * 24.8 days) and fire after 1 ms for anything longer; the manifest parser refuses more, so a wait
+ * on any spec duration, even with some slack added, fits a timer (docs/manifests.md, Values).
+ */
+export const MAX_DURATION_MS = 24 * 24 * 3_600_000;
+
 export type DesiredState = 'running' | 'stopped';
 export type UpdatePolicy = 'restart' | 'window' | 'manual';
 export type ExitPolicy = 'restart' | 'stay-stopped';
@@ -39,6 +46,16 @@ export interface BackoffSpec {
   readonly resetAfterMs: number;
 }
 
+/**
+ * At most `burst` starts within any `intervalMs` for runs that end on their own (systemd's
+ * StartLimitBurst / StartLimitIntervalSec); a further start waits until the oldest of them leaves
+ * the window. `intervalMs: 0` turns it off.
+ */
+export interface StartLimitSpec {
+  readonly burst: number;
+  readonly intervalMs: number;
+}
+
 export interface RestartSpec {
   /** A guest-initiated exit 0 that qvmctl did not ask for (shutdown or reboot from inside). */
   readonly onGuestExit: ExitPolicy;
@@ -49,6 +66,8 @@ export interface RestartSpec {
   readonly maxFailures: { readonly count: number; readonly windowMs: number };
   /** Meaning of user-defined exit codes 32–63; unlisted codes count as `failure`. */
   readonly exitCodes: Readonly<Record<number, ExitCodeMeaning>>;
+  /** Absent: no limit (specs built in code); the manifest loader always sets it (on by default). */
+  readonly startLimit?: StartLimitSpec;
 }
 
 export interface GuestSpec {

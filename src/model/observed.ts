@@ -64,6 +64,8 @@ export interface GuestHistory {
   /** Config hash that was current when the guest gave up (a change clears `failed`). */
   readonly failedConfigHash: string | undefined;
   readonly restarts: number;
+  /** Start times of recent runs that ended on their own (oldest first, bounded): the start-rate limit counts them. */
+  readonly recentStarts?: readonly number[];
   /** Run ids of the exits already folded in (newest last, bounded): an exit read twice counts once. */
   readonly foldedRuns?: readonly string[];
 }

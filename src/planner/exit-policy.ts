@@ -12,6 +12,14 @@ const FAILURE_CODES: ReadonlySet<number> = new Set([3, 4, 5, 6, 7, 96]);
 export const START_FAILURE_LIMIT = 3;
 /** Failure timestamps kept per guest (enough for any backoff cap and give-up count). */
 const MAX_FAILURES_KEPT = 64;
+/** Start times kept per guest for the start-rate limit: the largest `startLimit.burst` the schema allows. */
+export const MAX_STARTS_KEPT = 100;
+
+/** The recent start times of a history, as numbers only: the stored file is not trusted blindly. */
+export function recentStarts(history: GuestHistory | undefined): readonly number[] {
+  const value: unknown = (history as { readonly recentStarts?: unknown } | undefined)?.recentStarts;
+  return Array.isArray(value) ? value.filter((t): t is number => typeof t === 'number' && Number.isFinite(t)) : [];
+}
 
 // Requested exits first: a power cut by the stop ladder (3) is not a failure.
 export function classifyExit(exit: ExitRecord, spec: GuestSpec | undefined): ExitClass {
@@ -38,6 +46,9 @@ export function createHistory(name: string): GuestHistory {
  * - config-error (65) gives up at once: never restarted until the manifest changes.
  * - `failed` is cleared when the spec's config hash differs from the one it gave up with.
  * - `restarts` counts exits the policy answers with a restart.
+ * - a run that ended on its own (not asked for by qvmctl) keeps its start time for the start-rate
+ *   limit, as long as it is inside `startLimit.intervalMs` of this exit.
+ * Fields it does not manage (e.g. `foldedRuns`) are kept.
  */
 export function recordExit(history: GuestHistory | undefined, exit: ExitRecord, spec: GuestSpec): GuestHistory {
   const base = history ?? createHistory(spec.name);
@@ -56,13 +67,22 @@ export function recordExit(history: GuestHistory | undefined, exit: ExitRecord, 
   if (kind === 'config-error') failed = true;
   const restarted = !failed && restartsAfter(kind, spec);
   return {
+    ...base,
     name: spec.name,
     failures,
     lastExit: exit,
     failed,
     failedConfigHash: failed ? spec.configHash : undefined,
     restarts: base.restarts + (restarted ? 1 : 0),
+    recentStarts: keepStarts(base, exit, kind, spec),
   };
+}
+
+// Only what a limit can still count: starts within the interval before this exit, the newest few.
+function keepStarts(history: GuestHistory, exit: ExitRecord, kind: ExitClass, spec: GuestSpec): number[] {
+  const windowMs = spec.restart.startLimit?.intervalMs ?? 0;
+  const starts = kind === 'requested' ? [...recentStarts(history)] : [...recentStarts(history), exit.startedAt];
+  return starts.filter((at) => at > exit.at - windowMs).sort((a, b) => a - b).slice(-MAX_STARTS_KEPT);
 }
 
 // Whether the policy answers an exit of this class with a start (backoff aside).

@@ -3,7 +3,7 @@
 import type { GuestSpec } from '../model/guest-spec.js';
 import type { ExitRecord, GuestHistory } from '../model/observed.js';
 import type { Reason } from '../model/plan.js';
-import { classifyExit, computeBackoffMs } from './exit-policy.js';
+import { classifyExit, computeBackoffMs, recentStarts } from './exit-policy.js';
 
 export type StartDecision =
   | { readonly kind: 'start'; readonly reason: Reason; readonly detail: string }
@@ -27,8 +27,35 @@ function hold(reason: Reason, detail: string, until?: number): StartDecision {
   return { kind: 'hold', reason, detail, until };
 }
 
+// The exit policy decides; a start it allows must then fit the start-rate limit.
+export function decideStart(input: StartDecisionInput): StartDecision {
+  const decision = decideByExit(input);
+  return decision.kind === 'start' ? limitStarts(decision, input) : decision;
+}
+
+/**
+ * At most `startLimit.burst` starts within any `startLimit.intervalMs`, counting runs that ended on
+ * their own: a guest that exits at once is not started again and again (docs/planner.md). The hold
+ * lifts when the oldest counted start leaves the window; an explicit apply does not lift it (as
+ * with backoff), an operator's `qvmctl start NAME` is not limited.
+ */
+function limitStarts(decision: StartDecision, { spec, history, now }: StartDecisionInput): StartDecision {
+  const limit = spec.restart.startLimit;
+  if (limit === undefined || limit.intervalMs <= 0) return decision;
+  const inWindow = recentStarts(history).filter((at) => at > now - limit.intervalMs && at <= now).sort((a, b) => a - b);
+  if (inWindow.length < limit.burst) return decision;
+  // Once the burst-th newest start leaves the window, one fewer than `burst` remain.
+  const until = (inWindow[inWindow.length - limit.burst] ?? now) + limit.intervalMs;
+  const interval = formatSeconds(limit.intervalMs);
+  return hold('backoff', `start limit reached: ${inWindow.length} starts within ${interval} (restart.startLimit: burst ${limit.burst}, interval ${interval}); ${decision.detail}; next start in ${formatSeconds(until - now)}`, until);
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
 // failed → hold (until the config hash changes); then the last exit's class decides.
-export function decideStart({ spec, history, now, explicit }: StartDecisionInput): StartDecision {
+function decideByExit({ spec, history, now, explicit }: StartDecisionInput): StartDecision {
   const exit = history?.lastExit;
   if (history?.failed === true) {
     if (history.failedConfigHash === undefined || history.failedConfigHash === spec.configHash) {

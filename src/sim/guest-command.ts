@@ -13,7 +13,7 @@ export async function runGuestCommand(args: readonly string[], io: QvmIo): Promi
   }
   const dir = resolveSimDir();
   try {
-    const reply = await sendGuestAction(simPaths(dir, system).controlAddress, action);
+    const reply = await sendGuestAction(simPaths(dir, system).controlSocket, action);
     (reply.ok ? io.out : io.err)(`${system}: ${reply.message}`);
     return reply.ok ? 0 : 1;
   } catch (error) {

@@ -1,8 +1,6 @@
 // qvm mode: parse the configuration, refuse what qvm would refuse, then run the simulated guest
 // until it ends. Resolves with the qvm exit code; the entry point ends the process with it.
 
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { parseQvmconf } from '../qvmconf/parse.js';
 import { ConfigFileError, readQvmCommandLine } from './command-line.js';
 import { listenControl } from './control.js';
@@ -10,6 +8,7 @@ import { inspectClaim } from './damage.js';
 import { SimulatedGuest } from './guest.js';
 import { appendJournal } from './journal.js';
 import { resolveSimDir, simPaths } from './paths.js';
+import { ensurePrivateDir } from './private-dir.js';
 import { readSimSettings, SimSettingsError, type SimSettings } from './settings.js';
 import { describeConfiguration } from './summary.js';
 
@@ -72,8 +71,8 @@ export async function runQvm(args: readonly string[], io: QvmIo): Promise<number
     return 0;
   }
   const paths = simPaths(resolveSimDir(), settings.system);
-  mkdirSync(paths.dir, { recursive: true });
-  if (!paths.controlAddress.startsWith('\0')) mkdirSync(dirname(paths.controlAddress), { recursive: true });
+  ensurePrivateDir(paths.dir);
+  ensurePrivateDir(paths.runDir);
   const journal = (fields: Parameters<typeof appendJournal>[0]['fields']): void => {
     appendJournal({ path: paths.journal, system: settings.system, fields });
   };
@@ -86,7 +85,7 @@ export async function runQvm(args: readonly string[], io: QvmIo): Promise<number
 
   let onExit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolveExit) => { onExit = resolveExit; });
-  const server = await listenControl(paths.controlAddress, (action) => current.guest?.guestAction(action) ?? { ok: false, message: 'guest is not up yet' });
+  const server = await listenControl(paths.controlSocket, (action) => current.guest?.guestAction(action) ?? { ok: false, message: 'guest is not up yet' });
   if (server === undefined) return refuse(`system ${settings.system} is already running in ${paths.dir}`, 'already-running');
   const close = (): void => { server.close(); };
 

@@ -31,6 +31,7 @@ export function guest(name: string, overrides: GuestOverrides = {}): GuestSpec {
       backoff: { initialMs: 1_000, maxMs: 60_000, resetAfterMs: 300_000 },
       maxFailures: { count: 5, windowMs: 600_000 },
       exitCodes: {},
+      startLimit: { burst: 5, intervalMs: 60_000 },
       ...restart,
     },
   };

@@ -1,10 +1,12 @@
-// Property tests: for random DAGs with random running/history states, every plan is valid.
+// Property tests: for random DAGs with random running/history states, every plan is valid
+// (including the start-rate limit: never a start over it).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GuestSpec, UpdatePolicy } from '../../src/model/guest-spec.js';
 import type { GuestHistory, ObservedGuest } from '../../src/model/observed.js';
 import type { Plan } from '../../src/model/plan.js';
 import { createPlan, type PlanInput } from '../../src/planner/create-plan.js';
+import { recentStarts } from '../../src/planner/exit-policy.js';
 import { desired, exit, guest, history, NOW, planInput, running } from './fixtures.js';
 
 const NUM_RUNS = Number(process.env.PLAN_PROPERTY_RUNS ?? 500);
@@ -24,6 +26,7 @@ const guestState = fc.record({
   failures: fc.nat({ max: 6 }),
   failed: fc.boolean(),
   exitAgoMs: fc.nat({ max: 120_000 }),
+  startsAgoMs: fc.array(fc.nat({ max: 120_000 }), { maxLength: 7 }),
   orphanAgoMs: fc.nat({ max: 120_000 }),
 });
 
@@ -61,12 +64,16 @@ function buildInput(s: Scenario): PlanInput {
     if (g.isRunning) observed.push(running(name, { pid: 100 + i, stopping: g.stopping, configHash: g.changed ? 'old' : `hash-${name}-v1` }));
     if (g.exitCode !== undefined) {
       const at = NOW - g.exitAgoMs;
-      histories.set(name, history(name, {
-        failures: Array.from({ length: g.failures }, (_, k) => at - k * 1_000),
-        lastExit: exit(name, { code: g.exitCode, signal: g.exitCode === null ? 'SIGSEGV' : null, at, startedAt: at - 500, requested: g.requested }),
-        failed: g.failed,
-        failedConfigHash: g.failed && g.changed ? 'other' : `hash-${name}-v1`,
-      }));
+      const stored: GuestHistory = {
+        ...history(name, {
+          failures: Array.from({ length: g.failures }, (_, k) => at - k * 1_000),
+          lastExit: exit(name, { code: g.exitCode, signal: g.exitCode === null ? 'SIGSEGV' : null, at, startedAt: at - 500, requested: g.requested }),
+          failed: g.failed,
+          failedConfigHash: g.failed && g.changed ? 'other' : `hash-${name}-v1`,
+        }),
+        recentStarts: g.startsAgoMs.map((ago) => NOW - ago).sort((a, b) => a - b),
+      };
+      histories.set(name, stored);
     }
   });
   return planInput({
@@ -89,8 +96,13 @@ function checkPlan(input: PlanInput, plan: Plan): void {
   const willRun = (name: string) => specs.has(name) && (startHalf(change.get(name)?.action) || (alive.has(name) && change.get(name) === undefined));
   for (const c of plan.changes) {
     expect(plan.holds.some((h) => h.guest === c.guest)).toBe(false);
-    if (c.action === 'start') expect(input.running.some((g) => g.name === c.guest)).toBe(false);
-    else expect(alive.has(c.guest)).toBe(true);
+    if (c.action === 'start') {
+      expect(input.running.some((g) => g.name === c.guest)).toBe(false);
+      // Never over the start-rate limit.
+      const limit = specs.get(c.guest)?.restart.startLimit;
+      const now = input.policy.now;
+      if (limit !== undefined) expect(recentStarts(input.histories.get(c.guest)).filter((t) => t > now - limit.intervalMs && t <= now).length).toBeLessThan(limit.burst);
+    } else expect(alive.has(c.guest)).toBe(true);
     if (startHalf(c.action)) {
       expect(input.policy.fenced).toBe(false);
       // Never started before its dependencies: each runs already or starts earlier (by startAfter).

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { classifyExit } from '../../src/planner/exit-policy.js';
+import { classifyExit, recordExit } from '../../src/planner/exit-policy.js';
 import { createPlan } from '../../src/planner/create-plan.js';
 import { describeExit } from '../../src/render/exit-meaning.js';
 import { describeGuests } from '../../src/render/guest-status.js';
+import { renderPlanText } from '../../src/render/plan-text.js';
 import { formatDuration, renderStatusText } from '../../src/render/status.js';
 import { desired, exit, guest, history, NOW, planInput, running } from '../planner/fixtures.js';
 
@@ -54,5 +55,22 @@ describe('describeExit', () => {
 
   it('formats durations compactly', () => {
     expect([999, 61_000, 3_700_000, 90_000_000].map(formatDuration)).toEqual(['0s', '1m01s', '1h01m', '1d1h']);
+  });
+});
+
+describe('a guest held by the start-rate limit', () => {
+  it('shows in plan and status with the reason and when it may start again', () => {
+    const spec = guest('loop');
+    let h = recordExit(undefined, exit('loop', { pid: 1, code: 0, startedAt: NOW - 5_000, at: NOW - 4_900 }), spec);
+    for (let i = 2; i <= 5; i += 1) h = recordExit(h, exit('loop', { pid: i, code: 0, startedAt: NOW - 5_000 + i * 100, at: NOW - 4_950 + i * 100 }), spec);
+    const want = desired([spec]);
+    const histories = new Map([['loop', h]]);
+    const plan = createPlan(planInput({ desired: want, histories }));
+    expect(renderPlanText(plan, { color: false })).toContain(
+      `! hold loop (backoff: start limit reached: 5 starts within 60 s (restart.startLimit: burst 5, interval 60 s); guest shut down or rebooted (exit 0); next start in 55 s, until ${new Date(NOW + 55_000).toISOString()})`,
+    );
+    const guests = describeGuests({ desired: want, plan, running: new Map(), histories, errors: new Map() }, NOW);
+    expect(guests[0]).toMatchObject({ phase: 'backoff', restarts: 5 });
+    expect(renderStatusText(guests, [], NOW)).toMatch(/Held:\n {2}loop: backoff \(start limit reached: 5 starts within 60 s .*; next start in 55 s\)/);
   });
 });

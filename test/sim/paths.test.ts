@@ -1,26 +1,29 @@
-// Control addresses stay within the 107-byte sun_path limit and differ per directory and system.
+// Control sockets are files in the private run/ directory, within the 107-byte sun_path limit where
+// possible, and differ per directory and system.
 import { describe, expect, it } from 'vitest';
-import { simPaths } from '../../src/sim/paths.js';
+import { simPaths, SOCKET_PATH_MAX } from '../../src/sim/paths.js';
 
 describe('simPaths', () => {
-  const longDir = `/tmp/${'d'.repeat(150)}`;
-
-  it('uses a short abstract address on Linux, distinct per directory and per system', () => {
-    const a = simPaths(longDir, 'zephyr', 'linux').controlAddress;
-    expect(a.startsWith('\0qvm-sim/')).toBe(true);
-    expect(Buffer.byteLength(a)).toBeLessThan(108);
-    expect(simPaths('/tmp/other', 'zephyr', 'linux').controlAddress).not.toBe(a);
-    expect(simPaths(longDir, 'linux-guest', 'linux').controlAddress).not.toBe(a);
+  it('puts the control socket in the run/ directory of QVM_SIM_DIR, one per system', () => {
+    const paths = simPaths('/tmp/x', 'zephyr');
+    expect(paths.runDir).toBe('/tmp/x/run');
+    expect(paths.controlSocket).toBe('/tmp/x/run/zephyr.sock');
+    expect(simPaths('/tmp/other', 'zephyr').controlSocket).not.toBe(paths.controlSocket);
+    expect(simPaths('/tmp/x', 'linux-guest').controlSocket).not.toBe(paths.controlSocket);
   });
 
   it('hashes long or unusual system names into safe file names', () => {
-    const paths = simPaths('/tmp/x', `../${'n'.repeat(100)}`, 'linux');
+    const paths = simPaths('/tmp/x', `../${'n'.repeat(100)}`);
     expect(paths.hardwareClaim).toMatch(/^\/tmp\/x\/hardware\/h-[0-9a-f]{16}\.claim$/);
-    expect(Buffer.byteLength(paths.controlAddress)).toBeLessThan(108);
+    expect(paths.controlSocket).toMatch(/^\/tmp\/x\/run\/h-[0-9a-f]{16}\.sock$/);
   });
 
-  it('falls back to a socket file under the temp dir when the directory path is too long elsewhere', () => {
-    expect(simPaths('/tmp/x', 'a', 'darwin').controlAddress).toBe('/tmp/x/run/a.sock');
-    expect(Buffer.byteLength(simPaths(longDir, 'a', 'darwin').controlAddress)).toBeLessThan(108);
+  it('shortens a socket path over the limit to the hash of the system name', () => {
+    const dir = `/tmp/${'d'.repeat(40)}`;
+    const long = 'g'.repeat(64);
+    expect(simPaths(dir, long).controlSocket).toMatch(new RegExp(`^${dir}/run/[0-9a-f]{16}\\.sock$`));
+    expect(Buffer.byteLength(simPaths(dir, long).controlSocket)).toBeLessThanOrEqual(SOCKET_PATH_MAX);
+    // A directory too long for any name is left to the socket code to refuse, naming the limit.
+    expect(Buffer.byteLength(simPaths(`/tmp/${'d'.repeat(150)}`, 'a').controlSocket)).toBeGreaterThan(SOCKET_PATH_MAX);
   });
 });

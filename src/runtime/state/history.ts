@@ -21,6 +21,7 @@ export function parseHistory(name: string, value: unknown): GuestHistory {
     ...stored,
     name,
     failures: Array.isArray(stored.failures) ? stored.failures.filter((n) => typeof n === 'number') : [],
+    ...(Array.isArray(stored.recentStarts) ? { recentStarts: stored.recentStarts.filter((n) => typeof n === 'number') } : {}),
     ...(Array.isArray(stored.foldedRuns) ? { foldedRuns: stored.foldedRuns.filter((r) => typeof r === 'string') } : {}),
   };
 }

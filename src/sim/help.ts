@@ -8,6 +8,8 @@ Usage:
   qvm-sim guest <system> shutdown|reboot|hang|crash|ignore-power-button|status
                                                            act from inside a running guest
   qvm-sim reset <system>...                                clear damage markers (like a host reboot)
+  qvm-sim pidin [-p pid]... [-F "%a %A" | -F "%a %J" | times]
+                                                           QNX's pidin views, from Linux /proc
   qvm-sim --help
 
 Signals: SIGTERM/SIGINT power button, SIGQUIT power cut (exit 3), SIGUSR1 status line,

@@ -29,6 +29,10 @@ async function run(): Promise<number> {
     const { runReset } = await import('./reset.js');
     return runReset(rest, io);
   }
+  if (first === 'pidin') {
+    const { runPidin } = await import('./pidin.js');
+    return runPidin(rest, io);
+  }
   const { runQvm } = await import('./run-qvm.js');
   return runQvm(process.argv.slice(2), io);
 }
@@ -39,6 +43,6 @@ try {
 } catch (error) {
   // e.g. an unwritable QVM_SIM_DIR: one line, no stack trace.
   io.err(`qvm-sim: fatal: ${error instanceof Error ? error.message : String(error)}`);
-  code = first === 'guest' || first === 'reset' ? 1 : 64;
+  code = first === 'guest' || first === 'reset' || first === 'pidin' ? 1 : 64;
 }
 process.exit(code);

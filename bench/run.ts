@@ -3,6 +3,7 @@ import { benchDaemon, formatDaemonBench } from './daemon.js';
 import { benchMakespan, formatMakespanBench } from './makespan.js';
 import { benchManifests, formatManifestBench } from './manifests.js';
 import { benchPlan, formatPlanBench } from './plan.js';
+import { benchRemote, formatRemoteBench } from './remote.js';
 import { benchRuntime, formatRuntimeBench } from './runtime.js';
 import { benchShutdown, formatShutdownBench } from './shutdown.js';
 import { benchSim, formatSimBench } from './sim.js';
@@ -15,6 +16,7 @@ const benches: readonly { readonly name: string; readonly run: () => Promise<rea
   { name: 'start-up makespan (50-guest DAG on the simulator)', run: async () => formatMakespanBench(await benchMakespan()) },
   { name: 'daemon', run: async () => formatDaemonBench(await benchDaemon()) },
   { name: 'shutdown (50-guest DAG)', run: async () => formatShutdownBench(await benchShutdown()) },
+  { name: 'remote (ssh adapter beside the local one, 50-guest DAG)', run: async () => formatRemoteBench(await benchRemote()) },
 ];
 
 // BENCH_ONLY=daemon,plan runs only the named benchmarks.

@@ -9,7 +9,8 @@ export interface PassSummary {
   readonly id: number;
   readonly startedAt: number;
   readonly endedAt: number;
-  readonly result: 'ok' | 'failed' | 'error' | 'skipped';
+  /** `unreachable`: the host could not be reached; nothing was concluded about its guests. */
+  readonly result: 'ok' | 'failed' | 'error' | 'skipped' | 'unreachable';
   readonly revision: GitRevision | undefined;
   readonly fingerprint: string | undefined;
   readonly changes: number;
@@ -20,6 +21,8 @@ export interface DaemonStatus {
   readonly stateDir: string;
   readonly manifestDir: string;
   readonly manifests: { readonly status: 'ok' | 'invalid' | 'empty' | 'unreadable' | 'none'; readonly errors: number; readonly usingLastGood: boolean };
+  /** Where the host is (`local` or `ssh://…`), and whether the last pass reached it. */
+  readonly host: { readonly where: string; readonly reachable: boolean; readonly error?: string };
   readonly fenced: boolean;
   readonly lastPass: PassSummary | undefined;
   readonly passes: number;

@@ -13,6 +13,7 @@ import { runPass, type PassResult, type PreparedPass } from '../executor/reconci
 import type { StepResult } from '../executor/execute-plan.js';
 import { classifyExit } from '../planner/exit-policy.js';
 import type { HostPort } from '../runtime/port.js';
+import { HostUnreachableError } from '../runtime/ssh/errors.js';
 import type { EventLog } from './event-log.js';
 import { readGitRevision, type GitRevision } from './git-revision.js';
 import { describeGuests } from '../render/guest-status.js';
@@ -49,6 +50,8 @@ export class Reconciler {
   #reportedFingerprint: string | undefined;
   #lastPass: PassSummary | undefined;
   #fenced = false;
+  /** Why the last pass could not reach the host; undefined once one did. */
+  #unreachable: string | undefined;
   #plan: Plan | undefined;
   #running = new Map<string, ObservedGuest>();
   #histories: ReadonlyMap<string, GuestHistory> = new Map();
@@ -109,12 +112,21 @@ export class Reconciler {
         },
       });
       this.#recordPass(pass);
+      this.#unreachable = undefined;
       changes = pass.plan.changes.length;
       result = pass.execution.ok ? 'ok' : 'failed';
       revision = await readingRevision;
       log.info({ triggers, revision, fingerprint: this.#lastLoad?.fingerprint, changes, holds: pass.plan.holds.length, result, durationMs: this.#o.now() - startedAt }, 'pass done');
       return { requeueAt: earliest(pass.plan.requeueAt, this.#lostMonitors.size > 0 ? this.#o.now() + UNWATCHED_POLL_MS : undefined) };
     } catch (error) {
+      if (error instanceof HostUnreachableError) {
+        // The guests are not gone: they are out of sight. Nothing is started or stopped until the host answers.
+        result = 'unreachable';
+        if (this.#unreachable === undefined) this.#o.events.record({ time: this.#o.now(), guest: undefined, type: 'Warning', reason: 'HostUnreachable', message: error.message });
+        this.#unreachable = error.message;
+        log.warn({ triggers, where: error.where, kind: error.kind }, error.message);
+        return { requeueAt: this.#o.now() + ERROR_RETRY_MS };
+      }
       log.error({ err: error, triggers }, 'pass failed');
       this.#o.events.record({ time: this.#o.now(), guest: undefined, type: 'Warning', reason: 'PassFailed', message: error instanceof Error ? error.message : String(error) });
       return { requeueAt: this.#o.now() + ERROR_RETRY_MS };
@@ -264,6 +276,7 @@ export class Reconciler {
         errors: load?.diagnostics.filter((d) => d.severity === 'error').length ?? 0,
         usingLastGood: load !== undefined && load.status !== 'ok' && this.#lastGood !== undefined,
       },
+      host: { where: this.#o.host.where, reachable: this.#unreachable === undefined, ...(this.#unreachable === undefined ? {} : { error: this.#unreachable }) },
       fenced: this.#fenced,
       lastPass: this.#lastPass,
       passes: this.#passes,

@@ -51,5 +51,6 @@ function daemonLine(d: DaemonStatus, now: number): string {
   const pass = d.lastPass === undefined ? 'no pass yet' : `last pass ${formatDuration(now - d.lastPass.endedAt)} ago (${d.lastPass.result})`;
   const revision = d.lastPass?.revision === undefined ? '' : `, revision ${d.lastPass.revision.commit.slice(0, 12)}${d.lastPass.revision.dirty ? ' (dirty)' : ''}`;
   const manifests = d.manifests.usingLastGood ? `, manifests ${d.manifests.status}: using the last good ones` : '';
-  return `daemon pid ${d.pid}: ${pass}${revision}${manifests}${d.fenced ? ', FENCED (host shutdown)' : ''}`;
+  const unreachable = d.host.reachable ? '' : `\nHOST UNREACHABLE (the guests below are as last seen; nothing is started or stopped until it answers): ${d.host.error ?? ''}`;
+  return `daemon pid ${d.pid}: ${pass}${revision}${manifests}${d.fenced ? ', FENCED (host shutdown)' : ''}${unreachable}`;
 }

@@ -24,7 +24,7 @@ import { PASS_LOCK_FILE, PASS_LOCK_TIMEOUT_MS } from '../state/pass-lock.js';
 import { runStopLadder } from '../stop-ladder.js';
 import { delay } from '../poll.js';
 import { HostUnreachableError } from './errors.js';
-import { interpretSnapshot, MARK, observeScript, parseJson, parseOneProcess, parseSnapshot, type Interpreted } from './remote-observe.js';
+import { interpretSnapshot, MARK, observeScript, parseJson, parseSnapshot, type Interpreted } from './remote-observe.js';
 import { heredoc, parseSections, prelude, shq, type RemoteOs } from './remote-sh.js';
 import { createSshClient, type SshClient } from './ssh-client.js';
 
@@ -45,6 +45,41 @@ const SNAPSHOT_REUSE_MS = 2_000;
 const EXIT_WATCH_INTERVAL_S = '0.2';
 /** A round trip that takes longer than this is a lost link. */
 const ROUND_TRIP_TIMEOUT_MS = 30_000;
+
+interface TickRequest {
+  readonly pid: number;
+  readonly log?: { readonly path: string; readonly offset: number };
+}
+
+interface TickAnswer {
+  /** Undefined: the process is gone. */
+  readonly start: string | undefined;
+  /** What the log gained past the offset, and its new size; undefined when it did not grow. */
+  readonly log?: { readonly size: number; readonly text: string } | undefined;
+}
+
+/** Requests made while a batch runs wait for the next batch, which starts as soon as that one ends. */
+function createBatcher<Req, Res>(run: (requests: readonly Req[]) => Promise<readonly Res[]>): (request: Req) => Promise<Res> {
+  let queue: { request: Req; resolve: (r: Res) => void; reject: (e: unknown) => void }[] = [];
+  let running = false;
+  const pump = (): void => {
+    if (running || queue.length === 0) return;
+    running = true;
+    const batch = queue;
+    queue = [];
+    run(batch.map((b) => b.request)).then(
+      (results) => { batch.forEach((b, i) => { b.resolve(results[i] as Res); }); },
+      (error: unknown) => { for (const b of batch) b.reject(error); },
+    ).finally(() => {
+      running = false;
+      pump();
+    });
+  };
+  return (request) => new Promise<Res>((resolve, reject) => {
+    queue.push({ request, resolve, reject });
+    pump();
+  });
+}
 
 export function createSshHost(options: SshHostOptions): HostPort & { readonly client: SshClient } {
   if (options.qvm.kind !== 'path') {
@@ -110,17 +145,47 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
       const r = await sh(observeScript(remoteOs, '/nonexistent/qvmctl'));
       return parseSnapshot(remoteOs, r.stdout).processes.filter((p) => filter(p.argv));
     },
+    // Coalesced: every look at one process made while a tick is under way goes into the next one.
     async get(pid) {
-      const r = await sh(`proc_start ${pid} && proc_args ${pid}\n`);
-      return r.exitCode === 0 ? parseOneProcess(pid, r.stdout) : undefined;
+      const answer = await tick({ pid });
+      return answer.start === undefined ? undefined : { pid, start: answer.start, zombie: false, argv: [] };
     },
   };
+
+  // One script per tick answers every waiting look: whether a process still runs, and what a console
+  // log gained since an offset. Stop ladders and readiness waits of 50 guests cost one round trip a
+  // tick, not one each (docs/remote.md, "Round trips").
+  const tick = createBatcher<TickRequest, TickAnswer>(async (requests) => {
+    const pids = [...new Set(requests.map((r) => r.pid))];
+    const logs = requests.map((r) => r.log).filter((l): l is NonNullable<TickRequest['log']> => l !== undefined);
+    const offsets = logs.map((l) => `${shq(l.path)}) off=${l.offset} ;;`).join(' ');
+    const r = await sh(`M=${shq(MARK)}
+for p in ${pids.join(' ')}; do pstart "$p" && echo "\${M}p $p $PSTART"; done
+${logs.length === 0 ? '' : `wc -c ${[...new Set(logs.map((l) => shq(l.path)))].join(' ')} /dev/null 2>/dev/null | while read -r n f; do
+  off=-1; case $f in ${offsets} esac
+  [ "$off" -ge 0 ] && [ "$n" -gt "$off" ] 2>/dev/null && { echo "\${M}log $n $f"; tail -c +$((off + 1)) "$f" | head -c $((n - off)); echo; }
+done`}
+exit 0
+`);
+    const starts = new Map<number, string>();
+    const grown = new Map<string, { size: number; text: string }>();
+    for (const section of parseSections(r.stdout, MARK)) {
+      if (section.tag === 'p') {
+        const space = section.arg.indexOf(' ');
+        starts.set(Number(section.arg.slice(0, space)), section.arg.slice(space + 1));
+      } else if (section.tag === 'log') {
+        const space = section.arg.indexOf(' ');
+        grown.set(section.arg.slice(space + 1), { size: Number(section.arg.slice(0, space)), text: section.body.endsWith('\n') ? section.body.slice(0, -1) : section.body });
+      }
+    }
+    return requests.map((req) => ({ start: starts.get(req.pid), ...(req.log === undefined ? {} : { log: grown.get(req.log.path) }) }));
+  });
 
   const sendSignal = async (o: { pid: number; processStart: string; signal: string }): Promise<SignalResult> => {
     if (!['SIGTERM', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].includes(o.signal)) throw new RangeError(`Expected SIGTERM, SIGQUIT, SIGUSR1 or SIGUSR2, got \`${o.signal}\``);
     if (!Number.isInteger(o.pid) || o.pid <= 1) throw new RangeError(`Expected a process id above 1, got \`${o.pid}\``);
     // Verified and sent in one script on the host: no round trip between the check and the signal.
-    const r = await sh(`[ "$(proc_start ${o.pid})" = ${shq(o.processStart)} ] && kill -s ${o.signal.slice(3)} ${o.pid} && echo sent\n`);
+    const r = await sh(`pstart ${o.pid} && [ "$PSTART" = ${shq(o.processStart)} ] && kill -s ${o.signal.slice(3)} ${o.pid} && echo sent\n`);
     return r.stdout.includes('sent') ? 'sent' : 'not-verified';
   };
 
@@ -149,6 +214,15 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
     runCommand,
   };
 
+  // What this adapter started or last saw: where each run's console output begins.
+  const startedHere = new Map<string, IdentityRecord>();
+  const consoleOffsetOf = async (name: string, pid: number): Promise<number> => {
+    const known = [startedHere.get(name), last?.interpreted.identities.get(name)].find((id) => id?.pid === pid);
+    if (known !== undefined) return known.consoleOffset;
+    const identity = (await observe()).identities.get(name);
+    return identity?.pid === pid ? identity.consoleOffset : 0;
+  };
+
   const start = async (spec: GuestSpec): Promise<ObservedGuest> => {
     forget();
     const name = spec.name;
@@ -164,7 +238,7 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
     const body = `M=${shq(MARK)}
 SD=${shq(sd)}; G=${shq(dir)}; RUN=${shq(runId)}; CONF=${shq(confPath)}
 mkdir -p "$SD/guests" && chmod 700 "$SD" && mkdir -p "$G" || exit 10
-${heredoc('put "$SD/.monitor.sh.new"', MONITOR_SCRIPT)}if cmp -s "$SD/.monitor.sh.new" "$SD/monitor.sh"; then rm -f "$SD/.monitor.sh.new"; else chmod 700 "$SD/.monitor.sh.new" && mv -f "$SD/.monitor.sh.new" "$SD/monitor.sh" || exit 10; fi
+${heredoc('put "$SD/.monitor.sh.$$"', MONITOR_SCRIPT)}if cmp -s "$SD/.monitor.sh.$$" "$SD/monitor.sh"; then rm -f "$SD/.monitor.sh.$$"; else chmod 700 "$SD/.monitor.sh.$$" && mv -f "$SD/.monitor.sh.$$" "$SD/monitor.sh" || exit 10; fi
 take_lock "$G/start.lock" ${lockTries} || exit 3
 trap 'drop_lock "$G/start.lock"' EXIT
 # Any qvm whose config lies in this guest's directory, recorded or not (its monitor aside). Matched
@@ -182,18 +256,18 @@ while [ $n -lt ${spawnTries} ]; do
   [ -f "$G/run-$RUN.exit.json" ] && break
   pid=$(cat "$G/run-$RUN.pid" 2>/dev/null)
   case $pid in ''|*[!0-9]*) pid= ;; *)
-    start=$(proc_start "$pid") && proc_args "$pid" | grep -qF "@$CONF" && break ;;
+    pstart "$pid" && start=$PSTART && proc_args "$pid" | grep -qF "@$CONF" && break ;;
   esac
   start=; n=$((n + 1)); nap 0.02
 done
 if [ -n "$start" ]; then
   printf '{"name":"%s","runId":"%s","pid":%s,"processStart":"%s","configHash":"%s","confPath":"%s","startedAt":%s,"consoleOffset":%s}\\n' \\
     ${shq(name)} "$RUN" "$pid" "$start" ${shq(spec.configHash)} "$CONF" ${startedAt} "$off" | put "$G/identity.json" || exit 10
-  echo "\${M}started $pid $start"
+  echo "\${M}started $off $pid $start"
   drop_lock "$G/start.lock"; trap - EXIT
   n=0
   while [ $n -lt ${graceTries} ]; do
-    [ "$(proc_start "$pid")" = "$start" ] || break
+    pstart "$pid"; [ "$PSTART" = "$start" ] || break
     n=$((n + 1)); nap 0.02
   done
   [ $n -ge ${graceTries} ] && { echo "\${M}ok"; exit 0; }
@@ -209,12 +283,13 @@ echo "\${M}ended"
     const tag = (t: string): { arg: string; body: string } | undefined => sections.find((s) => s.tag === t);
     const runningPid = tag('running');
     if (runningPid !== undefined) throw new GuestAlreadyRunningError(name, Number(runningPid.arg));
-    if (r.exitCode === 3) throw new LockBusyError(`${where}${dir}/start.lock`, Number(/@@qvmctl:busy (\d+)/.exec(r.stdout)?.[1] ?? 0) || undefined);
+    if (r.exitCode === 3) throw new LockBusyError(`${where}${dir}/start.lock`, Number(/@@busy (\d+)/.exec(r.stdout)?.[1] ?? 0) || undefined);
     if (r.exitCode === 10) throw new RuntimeError(`${where}: could not write the state directory ${sd}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
     const started = tag('started');
     if (started !== undefined && tag('ok') !== undefined) {
-      const space = started.arg.indexOf(' ');
-      const identity: IdentityRecord = { name, runId, pid: Number(started.arg.slice(0, space)), processStart: started.arg.slice(space + 1), configHash: spec.configHash, confPath, startedAt, consoleOffset: 0 };
+      const [offset = '0', pid = '0', ...start] = started.arg.split(' ');
+      const identity: IdentityRecord = { name, runId, pid: Number(pid), processStart: start.join(' '), configHash: spec.configHash, confPath, startedAt, consoleOffset: Number(offset) };
+      startedHere.set(name, identity);
       log({ level: 'info', msg: 'started qvm', guest: name, pid: identity.pid });
       return { name, pid: identity.pid, processStart: identity.processStart, configHash: spec.configHash, startedAt, ready: false, stopping: false };
     }
@@ -249,29 +324,22 @@ echo "\${M}ended"
         break;
       }
       case 'log': {
-        // The console log is read on the host from where this run began; qvm's liveness in the same look.
+        // The console log is read on the host from where this run began, in the same tick as qvm's liveness.
         const pattern = new RegExp(readiness.pattern);
         const deadline = deadlineOf(readiness.timeoutMs);
-        const log = layout.consoleLog(spec.name);
-        let offset = -1;
+        const path = layout.consoleLog(spec.name);
+        let offset = await consoleOffsetOf(spec.name, guest.pid);
         let carry = '';
         while (!stopped() && Date.now() < deadline) {
-          const r = await sh(`s=$(proc_start ${guest.pid}); echo "$s"
-off=${offset}
-if [ $off -lt 0 ]; then off=$(sed -n 's/.*"consoleOffset": *\\([0-9]*\\).*/\\1/p' ${shq(layout.identityFile(spec.name))} 2>/dev/null); off=\${off:-0}; fi
-size=$(wc -c < ${shq(log)} 2>/dev/null | sed 's/[^0-9]//g'); size=\${size:-0}
-echo "$size"
-[ "$size" -gt "$off" ] && tail -c +$((off + 1)) ${shq(log)} | head -c $((size - off))
-exit 0
-`, { signal });
-          const [start = '', sizeText = '', ...rest] = r.stdout.split('\n');
-          const text = carry + rest.join('\n');
-          const lines = text.split('\n');
-          carry = lines.pop() ?? '';
-          if (lines.some((line) => pattern.test(line)) || pattern.test(carry)) { ready = start.trim() === guest.processStart; break; }
-          if (start.trim() !== guest.processStart) break;
-          offset = Number(sizeText.trim()) || Math.max(0, offset);
-          await delay(Math.min(tuning.pollMs * 2, Math.max(0, deadline - Date.now())), signal);
+          const answer = await tick({ pid: guest.pid, log: { path, offset } });
+          if (answer.log !== undefined) {
+            const lines = (carry + answer.log.text).split('\n');
+            carry = lines.pop() ?? '';
+            offset = answer.log.size;
+            if (lines.some((line) => pattern.test(line)) || pattern.test(carry)) { ready = answer.start === guest.processStart; break; }
+          }
+          if (answer.start !== guest.processStart) break;
+          await delay(Math.min(tuning.pollMs, Math.max(0, deadline - Date.now())), signal);
         }
         break;
       }

@@ -34,24 +34,25 @@ echo "\${M}now"; date +%s
 if cd ${shq(stateDir)} 2>/dev/null; then
   [ -f fence.json ] && { echo "\${M}fence"; dump fence.json; }
   [ -f orphans.json ] && { echo "\${M}orphans"; dump orphans.json; }
+  set --
   for g in guests/*/; do
     [ -d "$g" ] || continue
     n=\${g#guests/}; n=\${n%/}
     echo "\${M}guest $n"
-    id=
-    for f in identity.json stop-request history.json "$g"run-*.exit.json "$g"run-*.pid; do
-      f=\${f#$g}
-      [ -f "$g$f" ] || continue
-      echo "\${M}file $f"; dump "$g$f"
+    for f in "$g"identity.json "$g"stop-request "$g"history.json "$g"run-*.exit.json "$g"run-*.pid; do
+      [ -f "$f" ] && set -- "$@" "$f"
     done
-    while IFS= read -r l; do case $l in *'"runId"'*) id=\${l#*'"runId"'}; id=\${id#*'"'}; id=\${id%%'"'*} ;; esac; done < "\${g}identity.json" 2>/dev/null
     for f in "$g"run-*.pid; do
-      [ -f "$f" ] || continue
       r=\${f%.pid}
-      [ -f "$r.exit.json" ] || [ ! -f "$r.launch.json" ] || { echo "\${M}file \${r#$g}.launch.json"; dump "$r.launch.json"; }
+      [ -f "$f" ] && [ ! -f "$r.exit.json" ] && [ -f "$r.launch.json" ] && set -- "$@" "$r.launch.json"
     done
-    [ -n "$id" ] && [ -f "\${g}exits/run-$id.exit.json" ] && { echo "\${M}file exits/run-$id.exit.json"; dump "\${g}exits/run-$id.exit.json"; }
+    id=
+    while IFS= read -r l; do case $l in *'"runId"'*) id=\${l#*'"runId"'}; id=\${id#*'"'}; id=\${id%%'"'*} ;; esac; done < "\${g}identity.json" 2>/dev/null
+    [ -n "$id" ] && [ -f "\${g}exits/run-$id.exit.json" ] && set -- "$@" "\${g}exits/run-$id.exit.json"
   done
+  # Every file in one process: with more than one file, grep names each line's file.
+  echo "\${M}files"
+  [ $# -gt 0 ] && grep '' /dev/null "$@" 2>/dev/null
 fi
 echo "\${M}end"
 `;
@@ -80,10 +81,19 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
   const boot = Number(body('boot').trim());
   const now = Number(body('now').trim());
   const fenceSection = sections.find((s) => s.tag === 'fence');
-  const guests: { name: string; files: Map<string, string> }[] = [];
-  for (const section of sections) {
-    if (section.tag === 'guest' && isGuestName(section.arg)) guests.push({ name: section.arg, files: new Map() });
-    else if (section.tag === 'file') guests.at(-1)?.files.set(section.arg, section.body);
+  const guests = new Map<string, Map<string, string>>();
+  for (const section of sections) if (section.tag === 'guest' && isGuestName(section.arg)) guests.set(section.arg, new Map());
+  // `guests/<name>/<file>:<line>`: names and files hold no ':', so the first one ends the path.
+  const lines = new Map<string, string[]>();
+  for (const line of body('files').split('\n')) {
+    const colon = line.indexOf(':');
+    if (!line.startsWith('guests/') || colon < 0) continue;
+    const path = line.slice(0, colon);
+    lines.set(path, [...(lines.get(path) ?? []), line.slice(colon + 1)]);
+  }
+  for (const [path, text] of lines) {
+    const slash = path.indexOf('/', 'guests/'.length);
+    guests.get(path.slice('guests/'.length, slash))?.set(path.slice(slash + 1), text.join('\n'));
   }
   return {
     processes: processes.filter((p) => !p.zombie && p.argv.length > 0),
@@ -91,7 +101,7 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
     hostNowMs: Number.isFinite(now) && now > 0 ? now * 1000 : undefined,
     fence: fenceSection === undefined ? undefined : parseFence(fenceSection.body),
     orphans: parseOrphans(parseJson(sections.find((s) => s.tag === 'orphans')?.body)),
-    guests,
+    guests: [...guests].map(([name, files]) => ({ name, files })),
   };
 }
 
@@ -108,14 +118,6 @@ function linuxProcesses(ps: string, stat: string): ProcessEntry[] {
     entries.push({ pid, start: fields.start, zombie: fields.state === 'Z' || fields.state === 'X', argv: args });
   }
   return entries;
-}
-
-/** One process from `proc_start PID; proc_args PID` output (remote `get`). */
-export function parseOneProcess(pid: number, stdout: string): ProcessEntry | undefined {
-  const [start = '', ...rest] = stdout.split('\n');
-  if (start.trim() === '') return undefined;
-  const args = parsePidinArgs(rest.join('\n')).get(pid) ?? [];
-  return { pid, start: start.trim(), zombie: false, argv: args };
 }
 
 export function parseJson(text: string | undefined): unknown {

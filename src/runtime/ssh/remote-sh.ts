@@ -10,28 +10,35 @@ export function shq(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `proc_start PID` prints the process's start time as the process table reports it, or fails when it is gone. */
+/**
+ * `pstart PID` sets PSTART to the process's start time as the process table reports it, or fails
+ * when the process is gone (or a zombie); `proc_start PID` prints it.
+ */
 const PROC_START: Readonly<Record<RemoteOs, string>> = {
-  // Field 22 of /proc/PID/stat, read with the shell's own `read` (no process started); the command
+  // Field 22 of /proc/PID/stat, read with the shell's own `read`: no process is started. The command
   // name may contain spaces and parentheses, so fields count after the last ") ".
-  linux: `proc_start() {
+  linux: `pstart() {
+  PSTART=
   read -r _l < "/proc/$1/stat" 2>/dev/null || return 1
   _r=\${_l##*) }
   set -- $_r
   case $1 in Z|X) return 1 ;; esac
   shift 19
   [ -n "\${1:-}" ] || return 1
-  echo "$1"
+  PSTART=$1
 }`,
   // pidin's three-word start time, as proc-table/qnx.ts reads it from \`pidin times\`.
-  qnx: `proc_start() {
+  qnx: `pstart() {
+  PSTART=
   _l=$(pidin -p "$1" times 2>/dev/null | sed -n '2p')
   [ -n "$_l" ] || return 1
   set -- $_l
   [ $# -ge 9 ] || return 1
-  eval "echo \\"\\\${$(($# - 6))} \\\${$(($# - 5))} \\\${$(($# - 4))}\\""
+  eval "PSTART=\\"\\\${$(($# - 6))} \\\${$(($# - 5))} \\\${$(($# - 4))}\\""
 }`,
 };
+
+const PRINT_START = `proc_start() { pstart "$1" && echo "$PSTART"; }`;
 
 /** `proc_args` prints `PID ARGS…` per process; `proc_args PID` for one. */
 const PROC_ARGS: Readonly<Record<RemoteOs, string>> = {
@@ -52,13 +59,13 @@ const NAP = `nap() { sleep "$1" 2>/dev/null || sleep 1; }`;
  * `take_lock PATH TRIES` takes it or prints `@@busy PID` and fails.
  */
 const LOCK = `take_lock() {
-  _me=$(proc_start $$)
+  pstart $$; _me=$PSTART
   _n=0
   while :; do
     if ( set -C; printf '{"pid":%s,"processStart":"%s"}' "$$" "$_me" > "$1" ) 2>/dev/null; then return 0; fi
     _hp=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$1" 2>/dev/null)
     _hs=$(sed -n 's/.*"processStart":"\\([^"]*\\)".*/\\1/p' "$1" 2>/dev/null)
-    if [ -n "$_hp" ] && [ "$(proc_start "$_hp")" != "$_hs" ]; then rm -f "$1"; continue; fi
+    if [ -n "$_hp" ] && { pstart "$_hp"; [ "$PSTART" != "$_hs" ]; }; then rm -f "$1"; continue; fi
     _n=$((_n + 1))
     # A lock nobody could read for the whole wait was left half-written by a process that died.
     if [ -z "$_hp" ] && [ $_n -ge "$2" ]; then rm -f "$1"; continue; fi
@@ -84,7 +91,7 @@ dump() {
 }`;
 
 export function prelude(os: RemoteOs): string {
-  return ['umask 077', EMIT, PROC_START[os], PROC_ARGS[os], NAP, LOCK, PUT, ''].join('\n');
+  return ['umask 077', EMIT, PROC_START[os], PRINT_START, PROC_ARGS[os], NAP, LOCK, PUT, ''].join('\n');
 }
 
 /** A here-document that carries `text` unchanged (the marker cannot occur in it). */

@@ -46,6 +46,30 @@ export interface SshClient {
 
 /** How long an idle master connection stays up. */
 const CONTROL_PERSIST_S = 300;
+/**
+ * Channels open at once through the master connection. sshd refuses sessions beyond its
+ * `MaxSessions` (10 by default) per connection; a daemon keeps up to three open (its lock, the pass
+ * lock, the exit watch), so scripts take at most the other seven, the rest wait their turn.
+ */
+const MAX_SESSIONS = 10;
+const LONG_LIVED_SESSIONS = 3;
+
+/** At most `limit` holders at once; the others wait in order. */
+function createGate(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active += 1;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next === undefined) active -= 1;
+      else next();
+    }
+  };
+}
 
 export function describeConnection(c: SshConnection): string {
   return `ssh://${c.user === undefined ? '' : `${c.user}@`}${c.host}${c.port === undefined ? '' : `:${c.port}`}`;
@@ -69,6 +93,22 @@ export function createSshClient(options: { readonly connection: SshConnection; r
   const commandArgs = [...base, '-o', 'ControlMaster=no', '-T', connection.host, 'sh -s'];
   let roundTrips = 0;
   let master: Promise<void> | undefined;
+  const gate = createGate(MAX_SESSIONS - LONG_LIVED_SESSIONS);
+  // Set when ssh failed: the master may be gone (the link was lost, or it persisted idle too long).
+  let suspect = false;
+  const masterAlive = async (): Promise<boolean> => {
+    const { execa } = await loadExeca();
+    const r = await execa('ssh', [...base, '-O', 'check', connection.host], { reject: false, stdin: 'ignore', timeout: 5_000, forceKillAfterDelay: false });
+    return r.exitCode === 0;
+  };
+  /** The master connection, started again when it is gone. */
+  const ensureMaster = async (): Promise<void> => {
+    if (suspect && master !== undefined) {
+      suspect = false;
+      if (!(await masterAlive())) master = undefined;
+    }
+    await startMaster();
+  };
 
   // The master is started on its own, detached from every pipe: a master forked by an ordinary
   // command would keep that command's stderr open for as long as it persists.
@@ -93,7 +133,7 @@ export function createSshClient(options: { readonly connection: SshConnection; r
     throw error;
   }));
 
-  const runOnce = async (script: string, runOptions: RunOptions): Promise<ScriptResult> => {
+  const runOnce = (script: string, runOptions: RunOptions): Promise<ScriptResult> => gate(async () => {
     const { execa } = await loadExeca();
     roundTrips += 1;
     await trace(script);
@@ -105,9 +145,13 @@ export function createSshClient(options: { readonly connection: SshConnection; r
       ...(runOptions.timeoutMs === undefined ? {} : { timeout: runOptions.timeoutMs }),
       ...(runOptions.signal === undefined ? {} : { cancelSignal: runOptions.signal }),
     });
-    if (result.timedOut) throw new HostUnreachableError(where, 'timeout', `no answer from ${where} within ${runOptions.timeoutMs ?? 0} ms`);
+    if (result.timedOut) {
+      suspect = true;
+      throw new HostUnreachableError(where, 'timeout', `no answer from ${where} within ${runOptions.timeoutMs ?? 0} ms`);
+    }
+    if ((result.exitCode ?? 255) === 255) suspect = true;
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? 255 };
-  };
+  });
 
   return {
     where,
@@ -115,7 +159,7 @@ export function createSshClient(options: { readonly connection: SshConnection; r
       return roundTrips;
     },
     async run(script, runOptions = {}) {
-      await startMaster();
+      await ensureMaster();
       let result = await runOnce(script, runOptions);
       if (result.exitCode === 255 && isMasterGone(result.stderr)) {
         // The master ended (idle, or the link was lost): connect again, once.
@@ -127,7 +171,7 @@ export function createSshClient(options: { readonly connection: SshConnection; r
       return result;
     },
     async session(script) {
-      await startMaster();
+      await ensureMaster();
       roundTrips += 1;
       await trace(script);
       const child = spawn('ssh', commandArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -146,8 +190,11 @@ export function createSshClient(options: { readonly connection: SshConnection; r
       });
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
       const ended = new Promise<ScriptResult>((resolve) => {
-        child.once('error', () => { resolve({ stdout, stderr, exitCode: 255 }); });
-        child.once('close', (code) => { resolve({ stdout, stderr, exitCode: code ?? 255 }); });
+        child.once('error', () => { suspect = true; resolve({ stdout, stderr, exitCode: 255 }); });
+        child.once('close', (code) => {
+          if ((code ?? 255) === 255) suspect = true;
+          resolve({ stdout, stderr, exitCode: code ?? 255 });
+        });
       });
       return {
         onLine: (listener) => { listeners.push(listener); },

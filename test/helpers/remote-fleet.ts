@@ -1,0 +1,95 @@
+// The example fleet, pointed at a QNX-like ssh target on loopback (ssh-target.ts): the manifests stay
+// on this machine, the guests and the state directory live on the target.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { controlDirOf } from '../../src/runtime/create-host.js';
+import { createLinuxProcessTable } from '../../src/runtime/proc-table/linux.js';
+import { copyExampleFleet, runQvmctl, type CliRun } from './cli.js';
+import type { SshTarget } from './ssh-target.js';
+import { removeDir } from './temp-dir.js';
+import { waitFor } from './wait-for.js';
+
+export interface RemoteFleet {
+  readonly manifests: string;
+  readonly root: string;
+  /** On the target. */
+  readonly stateDir: string;
+  /** This machine's directory for the connection (master socket, daemon socket). */
+  readonly controlDir: string;
+  cli(args: readonly string[]): Promise<CliRun>;
+  /** PIDs of the qvm processes of each guest on the target (from its process table). */
+  qvmPids(): Promise<Map<string, number[]>>;
+  /** Ends the ssh master connection of this fleet, as a lost link would. */
+  cutLink(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export interface RemoteFleetOptions {
+  /** Extra `spec.connection.ssh` lines (e.g. a port). */
+  readonly sshExtra?: string;
+  /** Another ssh_config instead of the target's. */
+  readonly configFile?: string;
+  readonly stateDir?: string;
+}
+
+export async function remoteFleet(target: SshTarget, options: RemoteFleetOptions = {}): Promise<RemoteFleet> {
+  const fleet = await copyExampleFleet();
+  const stateDir = options.stateDir ?? join(target.dir, 'state');
+  const hostFile = join(fleet.manifests, 'host.yaml');
+  const configFile = options.configFile ?? target.configFile;
+  const host = (await readFile(hostFile, 'utf8'))
+    .replace('  qvm:\n    simulator: true\n', `  qvm:\n    path: qvm\n  connection:\n    ssh:\n      host: ${target.alias}\n      configFile: ${configFile}\n${options.sshExtra ?? ''}`)
+    .replace(/^ {2}stateDir: .*$/m, `  stateDir: ${stateDir}`);
+  if (!host.includes('connection:')) throw new Error('the example Host manifest changed: cannot point it at the ssh target');
+  await writeFile(hostFile, host);
+  const port = /port: (\d+)/.exec(options.sshExtra ?? '')?.[1];
+  const controlDir = controlDirOf({
+    qvm: { kind: 'path', path: 'qvm' },
+    connection: { kind: 'ssh', host: target.alias, user: undefined, port: port === undefined ? undefined : Number(port), identityFile: undefined, configFile, connectTimeoutMs: 10_000 },
+    stateDir,
+  });
+  const table = createLinuxProcessTable();
+  const masters = async (): Promise<number[]> =>
+    (await table.list((argv) => argv[0] === 'ssh' && argv.includes(`ControlPath=${join(controlDir, 'ssh')}`))).map((p) => p.pid);
+  const cutLink = async (): Promise<void> => {
+    for (const pid of await masters()) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  const qvmPids = async (): Promise<Map<string, number[]>> => {
+    const prefix = `@${stateDir}/guests/`;
+    const result = new Map<string, number[]>();
+    for (const p of await table.list((argv) => argv[1] === target.qvmEntry && argv.some((a) => a.startsWith(prefix)))) {
+      const name = p.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length).split('/')[0] ?? '?';
+      result.set(name, [...(result.get(name) ?? []), p.pid]);
+    }
+    return result;
+  };
+  return {
+    manifests: fleet.manifests,
+    root: fleet.root,
+    stateDir,
+    controlDir,
+    cli: (args) => runQvmctl([...args, '-f', fleet.manifests]),
+    qvmPids,
+    cutLink,
+    async cleanup() {
+      // Whatever a test left running gets the power cut (never SIGKILL), so the next test's host is empty.
+      const left = [...(await qvmPids()).values()].flat();
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGQUIT');
+        } catch {
+          // already gone
+        }
+      }
+      await waitFor(async () => (await Promise.all(left.map((pid) => table.get(pid)))).every((p) => p === undefined || p.zombie) || undefined, { timeoutMs: 10_000, message: 'leftover guests to end' });
+      await cutLink();
+      await removeDir(fleet.root);
+    },
+  };
+}

@@ -31,6 +31,17 @@ export class GuestStartError extends Error {
   }
 }
 
+/**
+ * The shutdown fence is up: no guest starts until an operator lifts it (docs/shutdown.md). Checked
+ * under the guest's start lock, right before qvm would be launched, so no path can start one past it.
+ */
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+  constructor(readonly guest: string) {
+    super(`the shutdown fence is up: guest ${guest} was not started (lift it with \`qvmctl fence --lift\`)`);
+  }
+}
+
 /** A lock could not be taken before its deadline; `holderPid` holds it. */
 export class LockBusyError extends Error {
   override readonly name = 'LockBusyError';

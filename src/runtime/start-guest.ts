@@ -1,19 +1,21 @@
 // Start one guest: under the per-guest lock, re-check the process table, write the config, launch
 // qvm under its monitor (detached, outliving qvmctl), then record the identity of the qvm process.
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { access, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadExeca, type Execa } from './load-execa.js';
 import type { GuestSpec } from '../model/guest-spec.js';
 import type { ObservedGuest } from '../model/observed.js';
 import type { RuntimeContext } from './context.js';
 import { crashPoint } from './crash-point.js';
-import { GuestAlreadyRunningError, GuestStartError, RuntimeError } from './errors.js';
+import { FencedError, GuestAlreadyRunningError, GuestStartError, RuntimeError } from './errors.js';
 import { findAnyGuestQvm, findGuestProcess, hasArg, launchRecordPath, type LaunchRecord } from './find-guest-process.js';
 import { delay, pollUntil } from './poll.js';
 import type { ProcessEntry } from './proc-table/types.js';
 import { ensureDir, formatJson, reserveAtomicWrite, type ReservedWrite, writeFileAtomic, writeJsonAtomic } from './state/atomic-file.js';
 import { readRunExit } from './state/exit-records.js';
 import type { IdentityRecord } from './state/identity.js';
+import { FENCE_FILE } from './state/host-state.js';
 import { acquireLock } from './state/lock.js';
 
 export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<ObservedGuest> {
@@ -25,6 +27,9 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
   await ensureDir(layout.guestDir(name));
   const lock = await acquireLock({ path: layout.startLock(name), table: ctx.table, timeoutMs: ctx.tuning.lockTimeoutMs, pollMs: ctx.tuning.pollMs });
   try {
+    // The last moment before launch, under the lock: a start that loses the race with a host
+    // shutdown never launches, whichever path asked for it.
+    if (await access(join(layout.root, FENCE_FILE)).then(() => true, () => false)) throw new FencedError(name);
     const processes = await ctx.table.list(ctx.launcher.isQvm);
     const running = (await findGuestProcess(ctx, name, processes)) ?? findAnyGuestQvm(ctx, name, processes);
     if (running !== undefined) throw new GuestAlreadyRunningError(name, running.pid);

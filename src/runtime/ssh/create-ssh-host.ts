@@ -7,7 +7,7 @@ import type { QvmBinary, SshConnection } from '../../model/host-spec.js';
 import type { GuestSpec, ShutdownSpec } from '../../model/guest-spec.js';
 import type { ExitRecord, GuestHistory, ObservedGuest, UnmanagedProcess } from '../../model/observed.js';
 import { DEFAULT_TUNING, type RuntimeContext, type RuntimeEvent, type RuntimeTuning } from '../context.js';
-import { GuestAlreadyRunningError, GuestStartError, LockBusyError, RuntimeError } from '../errors.js';
+import { FencedError, GuestAlreadyRunningError, GuestStartError, LockBusyError, RuntimeError } from '../errors.js';
 import type { HostCommandRunner } from '../host-command.js';
 import { MONITOR_SCRIPT } from '../monitor-script.js';
 import type { HostPort, HostState, LockRelease, StopHooks, StopOutcome, Watcher } from '../port.js';
@@ -241,6 +241,8 @@ mkdir -p "$SD/guests" && chmod 700 "$SD" && mkdir -p "$G" || exit 10
 ${heredoc('put "$SD/.monitor.sh.$$"', MONITOR_SCRIPT)}if cmp -s "$SD/.monitor.sh.$$" "$SD/monitor.sh"; then rm -f "$SD/.monitor.sh.$$"; else chmod 700 "$SD/.monitor.sh.$$" && mv -f "$SD/.monitor.sh.$$" "$SD/monitor.sh" || exit 10; fi
 take_lock "$G/start.lock" ${lockTries} || exit 3
 trap 'drop_lock "$G/start.lock"' EXIT
+# The last moment before launch, under the lock: no start gets past a host shutdown's fence.
+[ -e "$SD/${FENCE_FILE}" ] && { echo "\${M}fenced"; exit 5; }
 # Any qvm whose config lies in this guest's directory, recorded or not (its monitor aside). Matched
 # by the shell itself: a grep would find its own command line.
 running=$(proc_args | while read -r p a; do case " $a " in *" $SD/monitor.sh "*) ;; *" @$G/"*) echo "$p"; break ;; esac; done)
@@ -283,6 +285,7 @@ echo "\${M}ended"
     const tag = (t: string): { arg: string; body: string } | undefined => sections.find((s) => s.tag === t);
     const runningPid = tag('running');
     if (runningPid !== undefined) throw new GuestAlreadyRunningError(name, Number(runningPid.arg));
+    if (tag('fenced') !== undefined) throw new FencedError(name);
     if (r.exitCode === 3) throw new LockBusyError(`${where}${dir}/start.lock`, Number(/@@busy (\d+)/.exec(r.stdout)?.[1] ?? 0) || undefined);
     if (r.exitCode === 10) throw new RuntimeError(`${where}: could not write the state directory ${sd}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
     const started = tag('started');

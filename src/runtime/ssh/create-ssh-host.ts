@@ -24,7 +24,7 @@ import { PASS_LOCK_FILE, PASS_LOCK_TIMEOUT_MS } from '../state/pass-lock.js';
 import { runStopLadder } from '../stop-ladder.js';
 import { delay } from '../poll.js';
 import { HostUnreachableError } from './errors.js';
-import { interpretSnapshot, MARK, observeScript, parseJson, parseSnapshot, type Interpreted } from './remote-observe.js';
+import { acknowledgedScript, interpretSnapshot, MARK, observeScript, parseJson, parseSnapshot, type Interpreted } from './remote-observe.js';
 import { heredoc, parseSections, prelude, shq, type RemoteOs } from './remote-sh.js';
 import { createSshClient, type SshClient } from './ssh-client.js';
 
@@ -89,7 +89,8 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
   const qvmName = qvmPath.slice(qvmPath.lastIndexOf('/') + 1);
   const isQvm = (argv: readonly string[]): boolean =>
     argv.slice(0, 2).some((a) => a.slice(a.lastIndexOf('/') + 1) === qvmName) && argv.some((a) => a.startsWith('@') && a.endsWith('.qvmconf'));
-  const client = createSshClient({ connection: options.connection, controlDir: options.controlDir });
+  // The kept-open shells get the shell functions once (remote-sh.ts), so a quick script is just its body.
+  const client = createSshClient({ connection: options.connection, controlDir: options.controlDir, shellInit: async () => prelude(await probe()) });
   const layout = createStateLayout(options.stateDir);
   const sd = layout.root;
   const tuning: RuntimeTuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -101,10 +102,10 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
     (r) => (r.stdout.trim() === 'QNX' ? 'qnx' : 'linux'),
     (error: unknown) => { os = undefined; throw error; },
   ));
-  /** Runs a script after the prelude; a non-zero exit is the script's own answer, not an error. */
-  const sh = async (body: string, runOptions: { timeoutMs?: number; signal?: AbortSignal | undefined } = {}): Promise<{ stdout: string; exitCode: number; stderr: string }> => {
-    const script = `${prelude(await probe())}${body}`;
-    return client.run(script, { timeoutMs: runOptions.timeoutMs ?? ROUND_TRIP_TIMEOUT_MS, signal: runOptions.signal });
+  /** Runs a short script in a kept-open shell; a non-zero exit is the script's own answer, not an error. */
+  const sh = async (body: string, timeoutMs = ROUND_TRIP_TIMEOUT_MS): Promise<{ stdout: string; exitCode: number; stderr: string }> => {
+    await probe();
+    return client.quick(body, { timeoutMs });
   };
   /** Runs a script that must succeed (exit 0); a failure names the host and what the script said. */
   const mustSh = async (what: string, body: string): Promise<string> => {
@@ -127,6 +128,14 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
       const snapshot = parseSnapshot(remoteOs, r.stdout);
       interpreted = interpretSnapshot({ snapshot, layout, isQvm, now: Date.now() });
       last = { at: Date.now(), interpreted, fence: snapshot.fence, orphans: snapshot.orphans };
+      const inferred = interpreted.observation.exits.filter((e) => e.unrecorded !== undefined && e.runId !== undefined);
+      if (inferred.length > 0) {
+        // An exit inferred for a lost monitor that was acknowledged before is not reported again.
+        const known = new Set((await sh(acknowledgedScript(layout, inferred.map((e) => ({ name: e.name, runId: e.runId ?? '' }))))).stdout.split('\n'));
+        const exits = interpreted.observation.exits.filter((e) => e.unrecorded === undefined || !known.has(`${e.name}/${e.runId ?? ''}`));
+        interpreted = { ...interpreted, observation: { ...interpreted.observation, exits } };
+        last = { ...last, interpreted };
+      }
     } catch (error) {
       throw new HostUnreachableError(where, 'protocol', `${where}: the observation did not complete (${error instanceof Error ? error.message : String(error)}): ${r.stderr.trim()}`);
     }
@@ -233,8 +242,14 @@ exit 0
     const argv = ctx.launcher.argv(confPath, spec.extraArgs);
     const lockTries = Math.max(1, Math.ceil(tuning.lockTimeoutMs / 50));
     const spawnTries = Math.max(1, Math.ceil(tuning.spawnTimeoutMs / 20));
-    const graceTries = Math.max(1, Math.ceil(tuning.startGraceMs / 20));
     const recordTries = Math.max(1, Math.ceil(tuning.exitRecordTimeoutMs / 20));
+    // How a run that ended at once is reported: its exit record (waited for) and its console output.
+    const END_OF_RUN = `n=0
+while [ $n -lt ${recordTries} ] && [ ! -f "$G/run-$RUN.exit.json" ]; do n=$((n + 1)); nap 0.02; done
+if [ -f "$G/run-$RUN.exit.json" ]; then echo "\${M}exit"; dump "$G/run-$RUN.exit.json"; fi
+echo "\${M}console"; tail -c +$((off + 1)) "$G/console.log" 2>/dev/null | tail -n 20
+echo "\${M}ended"
+`;
     const body = `M=${shq(MARK)}
 SD=${shq(sd)}; G=${shq(dir)}; RUN=${shq(runId)}; CONF=${shq(confPath)}
 mkdir -p "$SD/guests" && chmod 700 "$SD" && mkdir -p "$G" || exit 10
@@ -266,21 +281,11 @@ if [ -n "$start" ]; then
   printf '{"name":"%s","runId":"%s","pid":%s,"processStart":"%s","configHash":"%s","confPath":"%s","startedAt":%s,"consoleOffset":%s}\\n' \\
     ${shq(name)} "$RUN" "$pid" "$start" ${shq(spec.configHash)} "$CONF" ${startedAt} "$off" | put "$G/identity.json" || exit 10
   echo "\${M}started $off $pid $start"
-  drop_lock "$G/start.lock"; trap - EXIT
-  n=0
-  while [ $n -lt ${graceTries} ]; do
-    pstart "$pid"; [ "$PSTART" = "$start" ] || break
-    n=$((n + 1)); nap 0.02
-  done
-  [ $n -ge ${graceTries} ] && { echo "\${M}ok"; exit 0; }
+  exit 0
 fi
-n=0
-while [ $n -lt ${recordTries} ] && [ ! -f "$G/run-$RUN.exit.json" ]; do n=$((n + 1)); nap 0.02; done
-if [ -f "$G/run-$RUN.exit.json" ]; then echo "\${M}exit"; dump "$G/run-$RUN.exit.json"; fi
-echo "\${M}console"; tail -c +$((off + 1)) "$G/console.log" 2>/dev/null | tail -n 20
-echo "\${M}ended"
-`;
-    const r = await sh(body, { timeoutMs: tuning.lockTimeoutMs + tuning.spawnTimeoutMs + tuning.startGraceMs + tuning.exitRecordTimeoutMs + ROUND_TRIP_TIMEOUT_MS });
+${END_OF_RUN}`;
+    // In a kept-open shell: the script returns as soon as qvm runs; the start grace is watched from here.
+    const r = await sh(body, tuning.lockTimeoutMs + tuning.spawnTimeoutMs + tuning.exitRecordTimeoutMs + ROUND_TRIP_TIMEOUT_MS);
     const sections = parseSections(r.stdout, MARK);
     const tag = (t: string): { arg: string; body: string } | undefined => sections.find((s) => s.tag === t);
     const runningPid = tag('running');
@@ -289,16 +294,27 @@ echo "\${M}ended"
     if (r.exitCode === 3) throw new LockBusyError(`${where}${dir}/start.lock`, Number(/@@busy (\d+)/.exec(r.stdout)?.[1] ?? 0) || undefined);
     if (r.exitCode === 10) throw new RuntimeError(`${where}: could not write the state directory ${sd}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
     const started = tag('started');
-    if (started !== undefined && tag('ok') !== undefined) {
+    let ended = sections;
+    if (started !== undefined) {
       const [offset = '0', pid = '0', ...start] = started.arg.split(' ');
       const identity: IdentityRecord = { name, runId, pid: Number(pid), processStart: start.join(' '), configHash: spec.configHash, confPath, startedAt, consoleOffset: Number(offset) };
       startedHere.set(name, identity);
       log({ level: 'info', msg: 'started qvm', guest: name, pid: identity.pid });
-      return { name, pid: identity.pid, processStart: identity.processStart, configHash: spec.configHash, startedAt, ready: false, stopping: false };
+      // qvm that rejects its configuration (65) or fails before the guest starts (64) ends at once.
+      const deadline = Date.now() + tuning.startGraceMs;
+      let alive = true;
+      while (alive && Date.now() < deadline) {
+        alive = (await table.get(identity.pid))?.start === identity.processStart;
+        if (alive) await delay(Math.min(20, Math.max(0, deadline - Date.now())));
+      }
+      if (alive) return { name, pid: identity.pid, processStart: identity.processStart, configHash: spec.configHash, startedAt, ready: false, stopping: false };
+      const afterwards = await sh(`M=${shq(MARK)}\nG=${shq(dir)}; RUN=${shq(runId)}; off=${identity.consoleOffset}\n${END_OF_RUN}`);
+      ended = parseSections(afterwards.stdout, MARK);
     }
-    const raw = parseMonitorExit(parseJson(tag('exit')?.body));
+    const endTag = (t: string): { arg: string; body: string } | undefined => ended.find((x) => x.tag === t);
+    const raw = parseMonitorExit(parseJson(endTag('exit')?.body));
     const exit = raw === undefined ? undefined : toExitRecord(name, raw);
-    if (tag('ended') !== undefined) throw new GuestStartError(name, exit?.code ?? null, exit?.signal ?? null, (tag('console')?.body ?? '').trimEnd());
+    if (endTag('ended') !== undefined) throw new GuestStartError(name, exit?.code ?? null, exit?.signal ?? null, (endTag('console')?.body ?? '').trimEnd());
     throw new RuntimeError(`${where}: qvm for guest ${name} did not appear within ${tuning.spawnTimeoutMs} ms (see ${layout.consoleLog(name)} on the host)`);
   };
 
@@ -397,6 +413,8 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
         ? `[ -f ${shq(from)} ] && { mv -f ${shq(from)} ${shq(to)} || exit 10; }`
         : `[ -f ${shq(to)} ] || { emit ${shq(toMonitorJson(exit).trimEnd())} | put ${shq(to)} || exit 10; }`);
       lines.push(`mv -f ${shq(layout.pidFile(exit.name, exit.runId))} ${shq(dir)}/ 2>/dev/null`);
+      // Needed only to adopt a run that has not ended: gone with its acknowledgement, so it does not pile up.
+      lines.push(`rm -f ${shq(layout.pidFile(exit.name, exit.runId).replace(/\.pid$/, '.launch.json'))}`);
     }
     if (lines.length === 0) return;
     forget();

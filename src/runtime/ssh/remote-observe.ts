@@ -6,8 +6,8 @@
 import type { ExitRecord, GuestHistory, Observation, ObservedGuest, UnmanagedProcess } from '../../model/observed.js';
 import type { Fence } from '../../model/fence.js';
 import { isMonitorArgv, monitorRunKey, monitorRunOf } from '../monitor-process.js';
-import { parseProcStat } from '../proc-table/linux.js';
-import { mergePidinViews, parsePidinArgs } from '../proc-table/qnx.js';
+import { parseCmdline, parseProcStat } from '../proc-table/linux.js';
+import { mergePidinViews } from '../proc-table/qnx.js';
 import type { ProcessEntry } from '../proc-table/types.js';
 import { parseMonitorExit, toExitRecord } from '../state/exit-records.js';
 import { parseHistory } from '../state/history.js';
@@ -19,43 +19,40 @@ import { parseSections, shq, type RemoteOs } from './remote-sh.js';
 
 export const MARK = '@@qvmctl:';
 
-/** The script; `prelude` (remote-sh.ts) must come before it. */
+/**
+ * The script; the shell functions of remote-sh.ts must be defined. Few processes and no loop over
+ * lines: a shell's \`read\` takes a byte per system call, so tools that read in blocks (ps, grep,
+ * sed) do the reading, and every file comes through one \`grep '' /dev/null FILES…\` (with more than
+ * one file, grep names each line's file).
+ */
 export function observeScript(os: RemoteOs, stateDir: string): string {
   const table = os === 'linux'
-    ? `echo "\${M}ps"; proc_args
-echo "\${M}stat"; for d in /proc/[0-9]*; do read -r l < "$d/stat" 2>/dev/null && emit "$l"; done
-echo "\${M}boot"; while read -r k v; do [ "$k" = btime ] && emit "$v"; done < /proc/stat`
+    // Only a process whose command line names qvm can be a qvm or its monitor: their command lines
+    // (NUL-separated, as the kernel keeps them) and stat lines come through one grep.
+    ? `set -- $(grep -l qvm /proc/[0-9]*/cmdline 2>/dev/null)
+echo "\${M}procs"
+[ $# -gt 0 ] && grep -a '' /dev/null "$@" $(for f in "$@"; do echo "\${f%cmdline}stat"; done) 2>/dev/null
+echo
+echo "\${M}boot"; sed -n 's/^btime //p' /proc/stat`
     : `echo "\${M}ps"; pidin -F '%a %A'
 echo "\${M}states"; pidin -F '%a %J'
 echo "\${M}times"; pidin times`;
   return `M=${shq(MARK)}
 ${table}
-echo "\${M}now"; date +%s
 if cd ${shq(stateDir)} 2>/dev/null; then
   [ -f fence.json ] && { echo "\${M}fence"; dump fence.json; }
   [ -f orphans.json ] && { echo "\${M}orphans"; dump orphans.json; }
-  set --
-  for g in guests/*/; do
-    [ -d "$g" ] || continue
-    n=\${g#guests/}; n=\${n%/}
-    echo "\${M}guest $n"
-    for f in "$g"identity.json "$g"stop-request "$g"history.json "$g"run-*.exit.json "$g"run-*.pid; do
-      [ -f "$f" ] && set -- "$@" "$f"
-    done
-    for f in "$g"run-*.pid; do
-      r=\${f%.pid}
-      [ -f "$f" ] && [ ! -f "$r.exit.json" ] && [ -f "$r.launch.json" ] && set -- "$@" "$r.launch.json"
-    done
-    id=
-    while IFS= read -r l; do case $l in *'"runId"'*) id=\${l#*'"runId"'}; id=\${id#*'"'}; id=\${id%%'"'*} ;; esac; done < "\${g}identity.json" 2>/dev/null
-    [ -n "$id" ] && [ -f "\${g}exits/run-$id.exit.json" ] && set -- "$@" "\${g}exits/run-$id.exit.json"
-  done
-  # Every file in one process: with more than one file, grep names each line's file.
+  for g in guests/*/; do [ -d "$g" ] && echo "\${M}guest \${g#guests/}"; done
   echo "\${M}files"
-  [ $# -gt 0 ] && grep '' /dev/null "$@" 2>/dev/null
+  grep '' /dev/null guests/*/identity.json guests/*/stop-request guests/*/history.json guests/*/run-*.exit.json guests/*/run-*.pid guests/*/run-*.launch.json 2>/dev/null
 fi
 echo "\${M}end"
 `;
+}
+
+/** Which acknowledged exit records exist, for the runs an exit might be inferred for (rare: a lost monitor). */
+export function acknowledgedScript(layout: StateLayout, runs: readonly { readonly name: string; readonly runId: string }[]): string {
+  return runs.map(({ name, runId }) => `[ -f ${shq(`${layout.consumedExitsDir(name)}/run-${runId}.exit.json`)} ] && echo ${shq(`${name}/${runId}`)}`).join('\n') + '\nexit 0\n';
 }
 
 export interface GuestFiles {
@@ -66,8 +63,6 @@ export interface GuestFiles {
 export interface RemoteSnapshot {
   readonly processes: readonly ProcessEntry[];
   readonly bootTimeMs: number | undefined;
-  /** The host's clock, epoch ms (second resolution). */
-  readonly hostNowMs: number | undefined;
   readonly fence: Fence | undefined;
   readonly orphans: ReadonlyMap<string, number>;
   readonly guests: readonly GuestFiles[];
@@ -77,12 +72,14 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
   const sections = parseSections(stdout, MARK);
   if (sections.at(-1)?.tag !== 'end') throw new Error('the observation script ended early (its output is incomplete)');
   const body = (tag: string): string => sections.find((s) => s.tag === tag)?.body ?? '';
-  const processes = os === 'linux' ? linuxProcesses(body('ps'), body('stat')) : mergePidinViews(body('ps'), body('states'), body('times'));
+  const processes = os === 'linux' ? linuxProcesses(body('procs')) : mergePidinViews(body('ps'), body('states'), body('times'));
   const boot = Number(body('boot').trim());
-  const now = Number(body('now').trim());
   const fenceSection = sections.find((s) => s.tag === 'fence');
   const guests = new Map<string, Map<string, string>>();
-  for (const section of sections) if (section.tag === 'guest' && isGuestName(section.arg)) guests.set(section.arg, new Map());
+  for (const section of sections) {
+    const name = section.arg.endsWith('/') ? section.arg.slice(0, -1) : section.arg;
+    if (section.tag === 'guest' && isGuestName(name)) guests.set(name, new Map());
+  }
   // `guests/<name>/<file>:<line>`: names and files hold no ':', so the first one ends the path.
   const lines = new Map<string, string[]>();
   for (const line of body('files').split('\n')) {
@@ -98,24 +95,29 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
   return {
     processes: processes.filter((p) => !p.zombie && p.argv.length > 0),
     bootTimeMs: Number.isFinite(boot) && boot > 0 ? boot * 1000 : undefined,
-    hostNowMs: Number.isFinite(now) && now > 0 ? now * 1000 : undefined,
     fence: fenceSection === undefined ? undefined : parseFence(fenceSection.body),
     orphans: parseOrphans(parseJson(sections.find((s) => s.tag === 'orphans')?.body)),
     guests: [...guests].map(([name, files]) => ({ name, files })),
   };
 }
 
-// `ps -A -o pid=,args=` joins arguments with spaces, as pidin does: paths with spaces cannot be told
-// apart (docs/remote.md). Start times come from /proc/PID/stat.
-function linuxProcesses(ps: string, stat: string): ProcessEntry[] {
-  const argv = parsePidinArgs(ps);
+// \`/proc/PID/cmdline:<argv, NUL-separated>\` and \`/proc/PID/stat:<stat>\` lines, as grep names them.
+// Unlike ps or pidin, the command line keeps its arguments apart.
+function linuxProcesses(text: string): ProcessEntry[] {
+  const argvByPid = new Map<number, string[]>();
+  const statByPid = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    const match = /^\/proc\/([0-9]+)\/(cmdline|stat):(.*)$/s.exec(line);
+    if (match === null) continue;
+    const pid = Number(match[1]);
+    if (match[2] === 'cmdline') argvByPid.set(pid, parseCmdline(match[3] ?? ''));
+    else statByPid.set(pid, match[3] ?? '');
+  }
   const entries: ProcessEntry[] = [];
-  for (const line of stat.split('\n')) {
-    const pid = Number(line.slice(0, line.indexOf(' ')));
-    const fields = parseProcStat(line);
-    const args = argv.get(pid);
-    if (fields === undefined || args === undefined) continue;
-    entries.push({ pid, start: fields.start, zombie: fields.state === 'Z' || fields.state === 'X', argv: args });
+  for (const [pid, argv] of argvByPid) {
+    const fields = parseProcStat(statByPid.get(pid) ?? '');
+    if (fields === undefined || argv.length === 0) continue;
+    entries.push({ pid, start: fields.start, zombie: fields.state === 'Z' || fields.state === 'X', argv });
   }
   return entries;
 }
@@ -231,7 +233,8 @@ function inferLostExit(o: {
   readonly now: number;
 }): ExitRecord | undefined {
   const { recorded } = o;
-  if (o.ended.has(recorded.runId) || o.files.has(`exits/run-${recorded.runId}.exit.json`)) return undefined;
+  // Whether it was acknowledged already is asked of the host afterwards (acknowledgedScript): rare.
+  if (o.ended.has(recorded.runId)) return undefined;
   if (o.processes.some((p) => p.pid === recorded.pid && p.start === recorded.processStart)) return undefined;
   if (o.monitors.has(monitorRunKey(recorded.name, recorded.runId))) return undefined;
   const hostDown = o.bootTimeMs !== undefined && recorded.startedAt > 0 && recorded.startedAt < o.bootTimeMs;

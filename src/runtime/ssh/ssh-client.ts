@@ -22,21 +22,35 @@ export interface RunOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** A script that keeps running on the host while its session is open (locks, watches). */
+/** A script that keeps running on the host while its session is open (locks, watches, shells). */
 export interface SshSession {
   /** Each line the script prints, as it prints it. */
   onLine(listener: (line: string) => void): void;
   /** Resolves when the session ends, with ssh's exit code (255: the connection failed or was lost). */
   readonly ended: Promise<ScriptResult>;
+  /** More of the script, on its standard input. */
+  write(text: string): void;
   /** Closes the script's standard input: a script waiting on it ends. */
   end(): void;
+  /** Ends the local ssh client (a session that no longer answers); the host ends the session. */
+  kill(): void;
+  /** Whether the session keeps this process alive (it does at first): an idle kept-open shell does not. */
+  hold(held: boolean): void;
 }
 
 export interface SshClient {
   /** `ssh://user@host:port`, for messages. */
   readonly where: string;
-  /** Runs a script on the host: one round trip. Rejects with HostUnreachableError when ssh fails. */
+  /**
+   * Runs a script on the host in a new `ssh … sh -s`: one round trip plus an ssh client's start.
+   * For scripts that take long (a start, a guest command). Rejects with HostUnreachableError when ssh fails.
+   */
   run(script: string, options?: RunOptions): Promise<ScriptResult>;
+  /**
+   * Runs a short script in one of a few shells kept open on the host, after their `shellInit`: one
+   * round trip, no process started on this machine. `exit` ends only the script (it runs in a subshell).
+   */
+  quick(script: string, options?: { readonly timeoutMs?: number }): Promise<ScriptResult>;
   session(script: string): Promise<SshSession>;
   /** Round trips so far (benchmarks and tests count them). */
   readonly roundTrips: number;
@@ -53,6 +67,9 @@ const CONTROL_PERSIST_S = 300;
  */
 const MAX_SESSIONS = 10;
 const LONG_LIVED_SESSIONS = 3;
+/** Shells kept open for quick scripts; they count against MaxSessions too. */
+const SHELLS = 3;
+const QUICK_TIMEOUT_MS = 30_000;
 
 /** At most `limit` holders at once; the others wait in order. */
 function createGate(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
@@ -75,7 +92,12 @@ export function describeConnection(c: SshConnection): string {
   return `ssh://${c.user === undefined ? '' : `${c.user}@`}${c.host}${c.port === undefined ? '' : `:${c.port}`}`;
 }
 
-export function createSshClient(options: { readonly connection: SshConnection; readonly controlDir: string }): SshClient {
+export function createSshClient(options: {
+  readonly connection: SshConnection;
+  readonly controlDir: string;
+  /** Sent once to each kept-open shell (shell functions the quick scripts use). */
+  readonly shellInit?: () => Promise<string>;
+}): SshClient {
   const { connection, controlDir } = options;
   const where = describeConnection(connection);
   const controlPath = join(controlDir, 'ssh');
@@ -93,7 +115,7 @@ export function createSshClient(options: { readonly connection: SshConnection; r
   const commandArgs = [...base, '-o', 'ControlMaster=no', '-T', connection.host, 'sh -s'];
   let roundTrips = 0;
   let master: Promise<void> | undefined;
-  const gate = createGate(MAX_SESSIONS - LONG_LIVED_SESSIONS);
+  const gate = createGate(MAX_SESSIONS - LONG_LIVED_SESSIONS - SHELLS);
   // Set when ssh failed: the master may be gone (the link was lost, or it persisted idle too long).
   let suspect = false;
   const masterAlive = async (): Promise<boolean> => {
@@ -153,7 +175,68 @@ export function createSshClient(options: { readonly connection: SshConnection; r
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? 255 };
   });
 
+  const openSession = async (script: string): Promise<SshSession> => {
+    await ensureMaster();
+    roundTrips += 1;
+    await trace(script);
+    const child = spawn('ssh', commandArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => undefined);
+    child.stdin.write(script);
+    const listeners: ((line: string) => void)[] = [];
+    let pending = '';
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.length > 65_536) stdout = stdout.slice(-65_536);
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) for (const listener of listeners) listener(line);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    const ended = new Promise<ScriptResult>((resolve) => {
+      child.once('error', () => { suspect = true; resolve({ stdout, stderr, exitCode: 255 }); });
+      child.once('close', (code) => {
+        if ((code ?? 255) === 255) suspect = true;
+        resolve({ stdout, stderr, exitCode: code ?? 255 });
+      });
+    });
+    return {
+      onLine: (listener) => { listeners.push(listener); },
+      ended,
+      write: (text) => { child.stdin.write(text); },
+      end: () => { child.stdin.end(); },
+      kill: () => { child.kill('SIGTERM'); },
+      hold: (held) => {
+        // The pipes of a child process are sockets: each holds the event loop until unref'd.
+        for (const handle of [child, child.stdin, child.stdout, child.stderr] as unknown as { ref(): void; unref(): void }[]) {
+          if (held) handle.ref();
+          else handle.unref();
+        }
+      },
+    };
+  };
+
+  const shells = createShellPool({
+    size: SHELLS,
+    open: async (token) => {
+      const init = (await options.shellInit?.()) ?? '';
+      return openSession(`${init}E="\${TMPDIR:-/tmp}/.qvmctl-$$.err"
+trap 'rm -f "$E"' EXIT
+echo "${token}ready"
+`);
+    },
+    fail: (stderr) => unreachable(connection, where, stderr),
+    where,
+  });
+
   return {
+    async quick(script, quickOptions = {}) {
+      roundTrips += 1;
+      await trace(script);
+      return shells.run(script, quickOptions.timeoutMs ?? QUICK_TIMEOUT_MS);
+    },
     where,
     get roundTrips() {
       return roundTrips;
@@ -170,39 +253,9 @@ export function createSshClient(options: { readonly connection: SshConnection; r
       if (result.exitCode === 255) throw unreachable(connection, where, result.stderr);
       return result;
     },
-    async session(script) {
-      await ensureMaster();
-      roundTrips += 1;
-      await trace(script);
-      const child = spawn('ssh', commandArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
-      child.stdin.on('error', () => undefined);
-      child.stdin.write(script);
-      const listeners: ((line: string) => void)[] = [];
-      let pending = '';
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-        pending += chunk;
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) for (const listener of listeners) listener(line);
-      });
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-      const ended = new Promise<ScriptResult>((resolve) => {
-        child.once('error', () => { suspect = true; resolve({ stdout, stderr, exitCode: 255 }); });
-        child.once('close', (code) => {
-          if ((code ?? 255) === 255) suspect = true;
-          resolve({ stdout, stderr, exitCode: code ?? 255 });
-        });
-      });
-      return {
-        onLine: (listener) => { listeners.push(listener); },
-        ended,
-        end: () => { child.stdin.end(); },
-      };
-    },
+    session: openSession,
     async close() {
+      shells.close();
       if (master === undefined) return;
       master = undefined;
       const { execa } = await loadExeca();
@@ -238,4 +291,135 @@ export function unreachable(connection: SshConnection, where: string, stderr: st
         ? `${where} refused the authentication${connection.user === undefined ? '' : ` of user ${connection.user}`}: check the key (spec.connection.ssh.identityFile, or your ssh agent and config) and the host's authorized_keys. Nothing was done.`
         : `${where} is unreachable: ${last}`;
   return new HostUnreachableError(where, kind, message);
+}
+
+interface Shell {
+  exec(script: string, timeoutMs: number): Promise<ScriptResult>;
+  readonly dead: boolean;
+  close(): void;
+}
+
+/**
+ * Shells kept open on the host, one script at a time each. A script runs in a subshell with its
+ * standard input closed and its stderr kept aside; a line holding the shell's random token ends it
+ * with the script's exit status. A shell that dies or does not answer in time is dropped.
+ */
+function createShellPool(o: {
+  readonly size: number;
+  readonly open: (token: string) => Promise<SshSession>;
+  readonly fail: (stderr: string) => Error;
+  readonly where: string;
+}): { run(script: string, timeoutMs: number): Promise<ScriptResult>; close(): void } {
+  const idle: Shell[] = [];
+  const all = new Set<Shell>();
+  const waiting: (() => void)[] = [];
+  let closed = false;
+
+  const openShell = async (): Promise<Shell> => {
+    const token = `@@q${Math.random().toString(36).slice(2)}:`;
+    const session = await o.open(token);
+    let current: { out: string[]; err: string[]; inErr: boolean; done: (r: ScriptResult) => void; fail: (e: Error) => void } | undefined;
+    let dead = false;
+    let ready: (() => void) | undefined;
+    const shell: Shell = {
+      get dead() {
+        return dead;
+      },
+      exec(script, timeoutMs) {
+        return new Promise<ScriptResult>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            dead = true;
+            session.kill();
+            reject(new HostUnreachableError(o.where, 'timeout', `no answer from ${o.where} within ${timeoutMs} ms`));
+          }, timeoutMs);
+          current = {
+            out: [], err: [], inErr: false,
+            // Idle, a kept-open shell does not keep this process alive: a command ends when its work does.
+            done: (r) => { clearTimeout(timer); current = undefined; session.hold(false); resolve(r); },
+            fail: (e) => { clearTimeout(timer); current = undefined; session.hold(false); reject(e); },
+          };
+          session.hold(true);
+          session.write(`(\n${script}${script.endsWith('\n') ? '' : '\n'}) </dev/null 2>"$E"; _rc=$?; if [ -s "$E" ]; then echo; echo "${token}err"; dump "$E"; fi; echo; echo "${token}end $_rc"\n`);
+        });
+      },
+      close() {
+        dead = true;
+        session.end();
+      },
+    };
+    session.onLine((line) => {
+      const at = line.indexOf(token);
+      if (at < 0) {
+        if (current !== undefined) (current.inErr ? current.err : current.out).push(line);
+        return;
+      }
+      const marker = line.slice(at + token.length);
+      if (marker === 'ready') ready?.();
+      else if (current === undefined) return;
+      else if (marker === 'err') current.inErr = true;
+      else if (marker.startsWith('end ')) {
+        // The echo before each marker ends a last line without a newline: drop the empty line it adds.
+        const out = current.out;
+        if (out.at(-1) === '') out.pop();
+        const err = current.err;
+        if (err.at(-1) === '') err.pop();
+        current.done({ stdout: out.length === 0 ? '' : `${out.join('\n')}\n`, stderr: err.join('\n'), exitCode: Number(marker.slice(4)) });
+      }
+    });
+    const started = new Promise<void>((resolve) => { ready = resolve; });
+    void session.ended.then((r) => {
+      dead = true;
+      all.delete(shell);
+      current?.fail(o.fail(r.stderr));
+    });
+    const alive = await Promise.race([started.then(() => true), session.ended.then(() => false)]);
+    if (!alive) throw o.fail((await session.ended).stderr);
+    session.hold(false);
+    return shell;
+  };
+
+  const acquire = async (): Promise<Shell> => {
+    for (;;) {
+      const shell = idle.pop();
+      if (shell !== undefined && !shell.dead) return shell;
+      if (shell !== undefined) continue;
+      if (all.size < o.size) {
+        const placeholder: Shell = { exec: () => Promise.reject(new Error('unreachable')), dead: false, close: () => undefined };
+        all.add(placeholder);
+        try {
+          const opened = await openShell();
+          all.delete(placeholder);
+          all.add(opened);
+          return opened;
+        } catch (error) {
+          all.delete(placeholder);
+          waiting.shift()?.();
+          throw error;
+        }
+      }
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+  };
+  const release = (shell: Shell): void => {
+    if (shell.dead || closed) all.delete(shell);
+    else idle.push(shell);
+    waiting.shift()?.();
+  };
+
+  return {
+    async run(script, timeoutMs) {
+      const shell = await acquire();
+      try {
+        return await shell.exec(script, timeoutMs);
+      } finally {
+        release(shell);
+      }
+    },
+    close() {
+      closed = true;
+      for (const shell of [...all]) shell.close();
+      all.clear();
+      idle.length = 0;
+    },
+  };
 }

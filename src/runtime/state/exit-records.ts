@@ -2,7 +2,7 @@
 // until it is acknowledged (after the history that counts it is durable); acknowledging renames it
 // into `exits/`, where it stays as readable history. An inferred exit (lost-exit.ts) is written
 // there directly, created exclusively.
-import { readdir, rename } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ExitRecord, UnrecordedCause } from '../../model/observed.js';
@@ -126,4 +126,6 @@ export async function acknowledgeExit(layout: StateLayout, exit: ExitRecord): Pr
     }
   }
   await rename(layout.pidFile(exit.name, runId), join(dir, `run-${runId}.pid`)).catch(() => undefined);
+  // Needed only to adopt a run that has not ended: gone with its acknowledgement, so it does not pile up.
+  await rm(layout.pidFile(exit.name, runId).replace(/\.pid$/, '.launch.json'), { force: true });
 }

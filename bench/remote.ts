@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { runPass } from '../src/executor/reconcile-pass.js';
-import { runShutdownSequence } from '../src/executor/shutdown-sequence.js';
+import { runShutdownSequence, SHUTDOWN_TUNING } from '../src/executor/shutdown-sequence.js';
 import { loadManifests } from '../src/manifest/load.js';
 import type { DesiredState } from '../src/model/host-spec.js';
 import { createHostRuntime } from '../src/runtime/create-host-runtime.js';
@@ -119,7 +119,10 @@ export async function benchRemote(): Promise<RemoteBenchResult> {
     restartSshMs.push(await restartOnce({ target, stateDir, desired, runtime: ssh, guest: 'l4-g6' }));
     restartRoundTrips = ssh.client.roundTrips - rt0;
 
-    const [down, shutdownMakespanMs] = await timed(() => runShutdownSequence({ desired: desired as DesiredState, runtime: ssh as HostPort, mode: 'none' }));
+    // As `qvmctl shutdown` runs it: the shutdown's tuning (docs/shutdown.md), through the same connection.
+    const sshDown = createSshHost({ connection, qvm: desired.host.qvm, stateDir, controlDir: join(target.dir, 'ctl'), tuning: SHUTDOWN_TUNING });
+    const [down, shutdownMakespanMs] = await timed(() => runShutdownSequence({ desired: desired as DesiredState, runtime: sshDown, mode: 'none' }));
+    await sshDown.close();
     if (down.status !== 'completed') throw new Error(`shutdown over ssh: ${down.status} ${down.blockers.join('; ')}`);
     await ssh.state.liftFence();
     return {

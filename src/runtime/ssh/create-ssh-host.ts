@@ -117,6 +117,8 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
   // The last observation's state files: the state reads of the same pass use them instead of another
   // round trip; any write through this port forgets them.
   let last: { at: number; interpreted: Interpreted; fence: import('../../model/fence.js').Fence | undefined; orphans: ReadonlyMap<string, number> } | undefined;
+  // The identities of the last look, kept past the snapshot's reuse window: a stop needs its run id.
+  let seen: ReadonlyMap<string, IdentityRecord> = new Map();
   const fresh = (): typeof last => (last !== undefined && Date.now() - last.at < SNAPSHOT_REUSE_MS ? last : undefined);
   const forget = (): void => { last = undefined; };
 
@@ -128,6 +130,7 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
       const snapshot = parseSnapshot(remoteOs, r.stdout);
       interpreted = interpretSnapshot({ snapshot, layout, isQvm, now: Date.now() });
       last = { at: Date.now(), interpreted, fence: snapshot.fence, orphans: snapshot.orphans };
+      seen = interpreted.identities;
       const inferred = interpreted.observation.exits.filter((e) => e.unrecorded !== undefined && e.runId !== undefined);
       if (inferred.length > 0) {
         // An exit inferred for a lost monitor that was acknowledged before is not reported again.
@@ -385,8 +388,11 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
   };
 
   const stop = async (name: string, shutdown: ShutdownSpec, guest: ObservedGuest, hooks?: StopHooks): Promise<StopOutcome> => {
+    // The run id comes from what this adapter started or last saw of this very process; a look only
+    // when it knows neither (a stop is one round trip, not one look per guest).
+    const matches = (id: IdentityRecord | undefined): boolean => id?.pid === guest.pid && id.processStart === guest.processStart;
+    const identity = [startedHere.get(name), seen.get(name)].find(matches) ?? (await observe()).identities.get(name);
     forget();
-    const identity = last?.interpreted.identities.get(name) ?? (await observe()).identities.get(name);
     const runId = identity?.pid === guest.pid && identity.processStart === guest.processStart ? identity.runId : undefined;
     // Marks the coming exit as requested: the monitor reads this when qvm ends.
     await mustSh('mark the stop request', `emit ${guest.pid} | put ${shq(layout.stopRequest(name))}\n`);

@@ -54,7 +54,7 @@ export interface SshClient {
   session(script: string): Promise<SshSession>;
   /** Round trips so far (benchmarks and tests count them). */
   readonly roundTrips: number;
-  /** Ends the master connection; scripts already started on the host are not affected. */
+  /** Closes the kept-open shells; the master connection ends by itself once idle. */
   close(): Promise<void>;
 }
 
@@ -254,12 +254,11 @@ echo "${token}ready"
       return result;
     },
     session: openSession,
-    async close() {
+    // The master connection is shared by every client of this host in this process (and by the next
+    // qvmctl command): it is left to end by itself, ControlPersist after its last session.
+    close() {
       shells.close();
-      if (master === undefined) return;
-      master = undefined;
-      const { execa } = await loadExeca();
-      await execa('ssh', [...base, '-O', 'exit', connection.host], { reject: false, stdin: 'ignore', timeout: 5_000, forceKillAfterDelay: false });
+      return Promise.resolve();
     },
   };
 }
@@ -370,7 +369,7 @@ function createShellPool(o: {
     void session.ended.then((r) => {
       dead = true;
       all.delete(shell);
-      current?.fail(o.fail(r.stderr));
+      current?.fail(o.fail(r.stderr.trim() === '' ? `the session ended (exit ${r.exitCode})` : r.stderr));
     });
     const alive = await Promise.race([started.then(() => true), session.ended.then(() => false)]);
     if (!alive) throw o.fail((await session.ended).stderr);

@@ -441,6 +441,14 @@ export async function startSshTarget(options: SshTargetOptions = {}): Promise<Ss
     try {
       await stopSshd();
       await powerCutGuests((argv) => argv[1] === qvmEntry || (argv.includes(SIM_MAIN) && argv.some((a) => a.startsWith(`@${dir}/`))));
+      // ssh clients of this target that outlived their test (a master connection persists by design).
+      for (const client of await createLinuxProcessTable().list((argv) => argv[0] === 'ssh' && argv.includes(layout.sshConfig))) {
+        try {
+          process.kill(client.pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
     } finally {
       await removeDir(dir);
     }

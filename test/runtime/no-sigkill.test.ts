@@ -8,6 +8,8 @@ const SRC = resolve(import.meta.dirname, '../../src');
 const TEST = resolve(import.meta.dirname, '..');
 const MONITOR_KILLER = 'helpers/kill-monitor.ts';
 const SIGNAL_MODULE = 'runtime/signal.ts';
+// It ends its own local ssh client processes (a session that no longer answers), never a qvm.
+const SSH_CLIENT = 'runtime/ssh/ssh-client.ts';
 // The one exception: a crash point makes qvmctl kill ITSELF (a simulated power loss for tests).
 const CRASH_MODULE = 'runtime/crash-point.ts';
 const SELF_KILL = "process.kill(process.pid, 'SIGKILL')";
@@ -38,7 +40,17 @@ describe('signals (design.md, Decision 1)', () => {
       .filter((f) => /\bkill\s*\(|\.kill\b|\bkillall\b|\bpkill\b|\bslay\b/.test(f.code))
       .map((f) => f.path)
       .filter((p) => !p.startsWith('sim/'));
-    expect(senders).toEqual([SIGNAL_MODULE]);
+    expect(senders).toEqual([SIGNAL_MODULE, SSH_CLIENT]);
+  });
+
+  it('reach a remote host only through the ssh adapter\'s verified signal, and the ssh client ends only its own ssh', () => {
+    const ssh = files.filter((f) => f.path.startsWith('runtime/ssh/'));
+    // The shell's kill, once: in sendSignal, after the PID and start time verified on the host.
+    const remote = ssh.flatMap((f) => [...f.code.matchAll(/\bkill -s\b/g)].map(() => f.path));
+    expect(remote).toEqual(['runtime/ssh/create-ssh-host.ts']);
+    expect(files.find((f) => f.path === 'runtime/ssh/create-ssh-host.ts')?.code).toMatch(/pstart \$\{o\.pid\} && \[ "\$PSTART" = \$\{shq\(o\.processStart\)\} \] && kill -s/);
+    const local = files.find((f) => f.path === SSH_CLIENT)?.code ?? '';
+    expect([...local.matchAll(/\.kill\(([^)]*)\)/g)].map((m) => m[1])).toEqual(["'SIGTERM'"]);
   });
 
   it('never include SIGKILL or signal 9', () => {

@@ -520,22 +520,24 @@ exit 0
   const watchExits = (onChange: () => void, onError: (error: unknown) => void): Watcher => {
     const watch = { closed: false };
     const open = (): boolean => !watch.closed;
-    let current: { end(): void } | undefined;
+    let current: { abandon(): void } | undefined;
     const loop = async (): Promise<void> => {
       while (open()) {
         try {
           const session = await client.session(`cd ${shq(layout.guestsDir)} 2>/dev/null || cd /
-prev=
+prev=; n=0
 while :; do
   cur=
   for f in */run-*.exit.json; do [ -e "$f" ] && cur="$cur $f"; done
   [ "$cur" != "$prev" ] && [ -n "$cur" ] && echo changed
   prev=$cur
+  # A beat now and then: once the session is gone, the write fails and the loop ends on the host.
+  n=$((n + 1)); [ $((n % 5)) -eq 0 ] && echo .
   sleep ${EXIT_WATCH_INTERVAL_S} 2>/dev/null || sleep 1
 done
 `);
           current = session;
-          session.onLine(() => { onChange(); });
+          session.onLine((line) => { if (line === 'changed') onChange(); });
           const r = await session.ended;
           if (open()) onError(new HostUnreachableError(where, 'unreachable', `${where}: the exit watch ended (${r.stderr.trim() || `exit ${r.exitCode}`}); watching again`));
         } catch (error) {
@@ -550,7 +552,8 @@ done
     return {
       close: () => {
         watch.closed = true;
-        current?.end();
+        // The watch reads no input: end the local client; the host's loop ends at its next beat.
+        current?.abandon();
         return Promise.resolve();
       },
     };

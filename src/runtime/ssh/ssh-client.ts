@@ -33,7 +33,7 @@ export interface SshSession {
   /** Closes the script's standard input: a script waiting on it ends. */
   end(): void;
   /** Ends the local ssh client (a session that no longer answers); the host ends the session. */
-  kill(): void;
+  abandon(): void;
   /** Whether the session keeps this process alive (it does at first): an idle kept-open shell does not. */
   hold(held: boolean): void;
 }
@@ -207,7 +207,7 @@ export function createSshClient(options: {
       ended,
       write: (text) => { child.stdin.write(text); },
       end: () => { child.stdin.end(); },
-      kill: () => { child.kill('SIGTERM'); },
+      abandon: () => { child.kill('SIGTERM'); },
       hold: (held) => {
         // The pipes of a child process are sockets: each holds the event loop until unref'd.
         for (const handle of [child, child.stdin, child.stdout, child.stderr] as unknown as { ref(): void; unref(): void }[]) {
@@ -328,7 +328,7 @@ function createShellPool(o: {
         return new Promise<ScriptResult>((resolve, reject) => {
           const timer = setTimeout(() => {
             dead = true;
-            session.kill();
+            session.abandon();
             reject(new HostUnreachableError(o.where, 'timeout', `no answer from ${o.where} within ${timeoutMs} ms`));
           }, timeoutMs);
           current = {

@@ -63,6 +63,19 @@ export interface Daemon {
   shutdown(request: ShutdownRequest): Promise<ShutdownResult>;
 }
 
+// Waits for `promise`, or less if the signal fires first.
+async function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  let onAbort!: () => void;
+  const abort = new Promise<void>((resolve) => { onAbort = resolve; });
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.race([promise, abort]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 export function socketPathOf(stateDir: string): string {
   return join(stateDir, 'qvmctl.sock');
 }
@@ -107,7 +120,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const shutdownRunner = createShutdownRunner({ stateDir: options.stateDir, connection, logger: log, desired: () => reconciler.desired });
   const desiredHost = (): DesiredState['host'] => reconciler.desired?.host ?? HOST_DEFAULTS;
   const loop: PassLoop = createPassLoop({
-    runPass: (triggers) => reconciler.runPass(triggers),
+    // While this daemon runs a host shutdown, no pass of its own begins: the sequence has cut the
+    // one under way short and holds the pass lock (docs/daemon.md, "Lifecycle").
+    runPass: async (triggers) => {
+      if (shutdownRunner.running) await untilAborted(shutdownRunner.idle(), stopping.signal);
+      if (stopping.signal.aborted) return { requeueAt: undefined };
+      return reconciler.runPass(triggers);
+    },
     now,
     intervalMs: () => options.intervalMs ?? desiredHost().reconcile.intervalMs,
     debounceMs: () => desiredHost().reconcile.debounceMs,

@@ -1,6 +1,7 @@
 // The host shutdown as the daemon runs it (POST /shutdown, or the operator's shutdown signal): the
 // same sequence as `qvmctl shutdown`, on the daemon's last good desired state, logged step by step.
-// Single-flight: a request while one runs gets that run's result.
+// Single-flight: a request while one runs gets that run's result. The sequence raises the fence,
+// which cuts the daemon's pass under way short (docs/shutdown.md, "Shutdown preempts").
 
 import type { Logger } from 'pino';
 import { runShutdownSequence, SHUTDOWN_TUNING, type ShutdownMode, type ShutdownResult } from '../executor/shutdown-sequence.js';
@@ -36,6 +37,8 @@ export interface ShutdownRunner {
   /** Runs the sequence (or joins the one under way). Rejects with NoDesiredStateError before any manifest loaded. */
   run(request: ShutdownRequest): Promise<ShutdownResult>;
   readonly running: boolean;
+  /** Resolves once no sequence runs (at once when none does). */
+  idle(): Promise<void>;
 }
 
 export function createShutdownRunner(options: ShutdownRunnerOptions): ShutdownRunner {
@@ -55,6 +58,7 @@ export function createShutdownRunner(options: ShutdownRunnerOptions): ShutdownRu
       forceHost: request.forceHost,
       hooks: {
         onFence: (fence, resumed) => { log.info({ fence, resumed }, resumed ? 'fence already up: resuming the shutdown' : 'fence raised'); },
+        onPassLockBusy: (holderPid) => { log.warn({ holderPid }, 'a pass still holds the pass lock: stopping without waiting for it (the fence keeps it from starting anything)'); },
         onGuestStart: (step) => { log.info({ guest: step.guest, qvmPid: step.pid }, 'stopping'); },
         onLadderStep: (guest, step) => { log.info({ guest, step }, 'stop ladder step'); },
         onGuestEnd: (r) => { log[r.end === 'stopped' ? 'info' : 'error']({ guest: r.guest, end: r.end, step: r.step, exitCode: r.exitCode, elapsedMs: r.elapsedMs, blockedBy: r.blockedBy }, r.detail); },
@@ -74,6 +78,9 @@ export function createShutdownRunner(options: ShutdownRunnerOptions): ShutdownRu
     run(request) {
       current ??= start(request).finally(() => { current = undefined; });
       return current;
+    },
+    async idle() {
+      await current?.catch(() => undefined);
     },
   };
 }

@@ -1,7 +1,12 @@
 // One level-triggered pass: observe the host, fold new exits into the restart history, plan from
 // scratch, and (unless it is a dry run) execute. `plan`, `apply` and the daemon all go through here,
 // so they can never disagree about what the manifests mean.
+// The shutdown fence is obeyed twice over (docs/shutdown.md, "One fence, every path"): a plan that
+// would start a guest while the fence is up is refused before anything is done (FencedPlanError),
+// and while a plan with starts runs, the pass watches the fence and ends its starts the moment it
+// goes up; the runtime's own check right before each launch is the last line.
 
+import type { Fence } from '../model/fence.js';
 import type { ShutdownSpec } from '../model/guest-spec.js';
 import type { DesiredState } from '../model/host-spec.js';
 import type { GuestHistory, Observation } from '../model/observed.js';
@@ -12,6 +17,7 @@ import type { HostPort } from '../runtime/port.js';
 import { observeHost } from './observe-host.js';
 import { sameOrphans, trackOrphans } from './orphans.js';
 import { executePlan, type ExecutionHooks, type ExecutionResult } from './execute-plan.js';
+import { watchFence } from './fence-watch.js';
 
 /** Ladder for a guest whose manifest is gone (we no longer know its own): the power button only. */
 export const FALLBACK_SHUTDOWN: ShutdownSpec = {
@@ -28,13 +34,18 @@ export interface PassOptions {
   readonly now?: () => number;
   /** An operator's apply (manual updates, stay-stopped lifted) rather than the daemon. */
   readonly explicit: boolean;
-  /** Default: whether the state directory holds a shutdown fence (see fence.ts). */
+  /**
+   * True: plan as if fenced. A pass that acts reads the fence itself under the pass lock anyway (a
+   * fence read before the lock may be stale); a preview reads it when this is absent.
+   */
   readonly fenced?: boolean;
   /** False when the manifest directory is empty or unreadable: never prune. */
   readonly manifestsTrusted?: boolean;
 }
 
 export interface PreparedPass {
+  /** The shutdown fence, when it was up as the pass looked. */
+  readonly fence: Fence | undefined;
   readonly observation: Observation;
   readonly histories: ReadonlyMap<string, GuestHistory>;
   readonly plan: Plan;
@@ -56,22 +67,60 @@ export interface RunPassOptions extends PassOptions {
   readonly hooks?: ExecutionHooks;
   /** Picks the plan to execute from the fresh pass (e.g. a saved plan after a staleness check); may throw. */
   readonly choosePlan?: (prepared: PreparedPass) => Plan;
+  /** Ends the pass early like a fence would (nothing new begins, readiness waits end). */
+  readonly signal?: AbortSignal;
+}
+
+/** A plan that would start guests while the shutdown fence is up: refused, nothing was done. */
+export class FencedPlanError extends Error {
+  override readonly name = 'FencedPlanError';
+  constructor(readonly fence: Fence | undefined, readonly guests: readonly string[]) {
+    const since = fence === undefined || fence.since === 0 ? '' : ` since ${new Date(fence.since).toISOString()}`;
+    const why = fence === undefined ? '' : ` (${fence.reason})`;
+    super(`the shutdown fence is up${since}${why}: not starting ${guests.join(', ')}; nothing was done. Lift it with \`qvmctl fence --lift\` first`);
+  }
+}
+
+/** Guests a plan would start (a start or the start half of a restart). */
+export function startsOf(plan: Plan): string[] {
+  return plan.changes.filter((c) => c.action === 'start' || c.action === 'restart').map((c) => c.guest);
+}
+
+/**
+ * A saved plan or an operator's one-off plan is made without regard to the fence: while it is up, such
+ * a plan is refused whole rather than do its stops and not its starts. (The planner itself plans no
+ * start under a fence.) `runPass` checks the chosen plan; a caller may check earlier, e.g. before
+ * showing it.
+ */
+export function assertUnfenced(fence: Fence | undefined, plan: Plan): void {
+  const starts = startsOf(plan);
+  if (fence !== undefined && starts.length > 0) throw new FencedPlanError(fence, starts);
 }
 
 export function runPass(options: RunPassOptions): Promise<PassResult> {
   return options.runtime.withPassLock(async () => {
     const fresh = await prepare(options, true);
     const prepared = options.choosePlan === undefined ? fresh : { ...fresh, plan: options.choosePlan(fresh) };
-    const execution = await executePlan({
-      plan: prepared.plan,
-      guests: options.desired.guests,
-      running: prepared.observation.guests,
-      runtime: options.runtime,
-      concurrency: options.desired.host.concurrency,
-      fallbackShutdown: FALLBACK_SHUTDOWN,
-      ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
-    });
-    return { ...prepared, execution };
+    assertUnfenced(prepared.fence, prepared.plan);
+    const starts = startsOf(prepared.plan);
+    // Only a plan with starts has anything for the fence to stop.
+    const watch = starts.length > 0 ? watchFence(options.runtime, options.signal === undefined ? {} : { signal: options.signal }) : undefined;
+    const signal = watch?.signal ?? options.signal;
+    try {
+      const execution = await executePlan({
+        plan: prepared.plan,
+        guests: options.desired.guests,
+        running: prepared.observation.guests,
+        runtime: options.runtime,
+        concurrency: options.desired.host.concurrency,
+        fallbackShutdown: FALLBACK_SHUTDOWN,
+        ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+        ...(signal === undefined ? {} : { signal }),
+      });
+      return { ...prepared, execution };
+    } finally {
+      watch?.close();
+    }
   });
 }
 
@@ -86,7 +135,9 @@ async function prepare(options: PassOptions, persist: boolean): Promise<Prepared
   const observation: Observation = { ...observed, guests: observed.guests.map((g) => ({ ...g, stopping: false })) };
   const specs = new Map(desired.guests.map((spec) => [spec.name, spec]));
 
-  const fenced = options.fenced ?? (await runtime.state.readFence()) !== undefined;
+  // Under the pass lock the fence is read fresh: a shutdown may have raised it while this pass waited.
+  const fence = persist || options.fenced === undefined ? await runtime.state.readFence() : undefined;
+  const fenced = options.fenced === true || fence !== undefined;
   const previousOrphans = await runtime.state.loadOrphans();
   const orphans = trackOrphans(previousOrphans, observation.guests.map((g) => g.name), specs, now());
   if (persist && !sameOrphans(previousOrphans, orphans)) await runtime.state.saveOrphans(orphans);
@@ -98,5 +149,5 @@ async function prepare(options: PassOptions, persist: boolean): Promise<Prepared
     orphans,
     policy: { now: now(), explicit: options.explicit, fenced, manifestsTrusted: options.manifestsTrusted ?? true },
   });
-  return { observation, histories, plan };
+  return { fence, observation, histories, plan };
 }

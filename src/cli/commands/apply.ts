@@ -4,12 +4,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ExecutionResult } from '../../executor/execute-plan.js';
-import { runPass, type PreparedPass } from '../../executor/reconcile-pass.js';
+import { assertUnfenced, FencedPlanError, runPass, type PreparedPass } from '../../executor/reconcile-pass.js';
 import { assertPlanCurrent, fingerprintObservation, InvalidPlanFileError, parseSavedPlan, StalePlanError, type SavedPlan } from '../../executor/saved-plan.js';
 import type { Plan } from '../../model/plan.js';
 import { toPlanJson } from '../../render/plan-json.js';
 import { renderPlanText } from '../../render/plan-text.js';
-import { CliError } from '../errors.js';
+import { CliError, describeFencedSteps, FENCED_EXIT_CODE } from '../errors.js';
 import { openHost, useColor } from '../host-context.js';
 import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
@@ -34,6 +34,7 @@ export function registerApply(program: Command, io: Output, result: CommandResul
     const choosePlan = (prepared: PreparedPass): Plan => {
       if (saved !== undefined) assertPlanCurrent(saved, { manifests: host.loaded.fingerprint, observed: fingerprintObservation(prepared.observation) });
       const plan = saved?.plan ?? prepared.plan;
+      assertUnfenced(prepared.fence, plan);
       showPlan(plan);
       return plan;
     };
@@ -45,9 +46,12 @@ export function registerApply(program: Command, io: Output, result: CommandResul
         ...(text ? { hooks: createProgressHooks(io) } : {}),
       });
       report(pass.plan, pass.execution, options, io);
-      result.exitCode = pass.execution.ok ? 0 : 1;
+      const fenced = describeFencedSteps(pass.execution);
+      if (fenced !== undefined) io.err(`qvmctl: ${fenced}\n`);
+      result.exitCode = fenced !== undefined ? FENCED_EXIT_CODE : pass.execution.ok ? 0 : 1;
     } catch (error) {
       if (error instanceof StalePlanError) throw new CliError(error.message, { cause: error });
+      if (error instanceof FencedPlanError) throw new CliError(error.message, { cause: error, exitCode: FENCED_EXIT_CODE });
       throw error;
     }
   });

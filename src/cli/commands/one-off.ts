@@ -1,11 +1,12 @@
 // `qvmctl start|stop|restart NAME`: one guest, with its dependencies (start), its dependents
 // (stop) or both around it (restart), each through readiness gates and stop ladders.
+// While the shutdown fence is up, `start` and `restart` are refused whole (exit 3); `stop` is not.
 
 import type { Command } from 'commander';
-import { runPass } from '../../executor/reconcile-pass.js';
+import { assertUnfenced, FencedPlanError, runPass } from '../../executor/reconcile-pass.js';
 import { createOneOffPlan, UnknownGuestError, type OneOffAction } from '../../planner/one-off-plan.js';
 import { renderPlanText } from '../../render/plan-text.js';
-import { CliError } from '../errors.js';
+import { CliError, describeFencedSteps, FENCED_EXIT_CODE } from '../errors.js';
 import { openHost, useColor } from '../host-context.js';
 import { addManifestOption, addStateDirOption, type ManifestOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
@@ -31,14 +32,18 @@ export function registerOneOff(program: Command, io: Output, result: CommandResu
           hooks: createProgressHooks(io),
           choosePlan: (prepared) => {
             const plan = createOneOffPlan({ action, name, desired: host.desired, running: prepared.observation.guests });
+            assertUnfenced(prepared.fence, plan);
             io.out(`${renderPlanText(plan, { color: useColor() })}\n`);
             return plan;
           },
         });
         io.out(`\n${summarizeExecution(pass.plan, pass.execution)}\n`);
-        result.exitCode = pass.execution.ok ? 0 : 1;
+        const fenced = describeFencedSteps(pass.execution);
+        if (fenced !== undefined) io.err(`qvmctl: ${fenced}\n`);
+        result.exitCode = fenced !== undefined ? FENCED_EXIT_CODE : pass.execution.ok ? 0 : 1;
       } catch (error) {
         if (error instanceof UnknownGuestError) throw new CliError(error.message, { cause: error });
+        if (error instanceof FencedPlanError) throw new CliError(error.message, { cause: error, exitCode: FENCED_EXIT_CODE });
         throw error;
       }
     });

@@ -4,7 +4,7 @@
 
 import { observeHost } from '../../executor/observe-host.js';
 import { Option, type Command } from 'commander';
-import { runShutdownSequence, SHUTDOWN_TUNING, type ShutdownMode, type ShutdownResult } from '../../executor/shutdown-sequence.js';
+import { runShutdownSequence, SHUTDOWN_TUNING, shutdownWorstCase, type ShutdownMode, type ShutdownResult } from '../../executor/shutdown-sequence.js';
 import { FALLBACK_SHUTDOWN } from '../../executor/reconcile-pass.js';
 import { createShutdownPlan } from '../../planner/shutdown-plan.js';
 import { renderShutdownPlanText } from '../../render/shutdown-plan-text.js';
@@ -42,8 +42,15 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
     if (options.dryRun === true) {
       const { observation: observed } = await observeHost({ runtime, desired, persist: false });
       const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
-      io.out(json ? `${JSON.stringify(plan, null, 2)}\n` : renderShutdownPlanText(plan));
-      if (!plan.withinDeadline) io.err(`qvmctl: warning: the worst case (${plan.criticalPathMs} ms) does not fit shutdown.deadline (${plan.deadlineMs} ms)\n`);
+      // The worst case counts the wait for a pass under way as well as the ladders (docs/shutdown.md, "Dry run").
+      const worst = shutdownWorstCase(plan);
+      if (json) {
+        io.out(`${JSON.stringify({ ...plan, ...worst }, null, 2)}\n`);
+      } else {
+        io.out(renderShutdownPlanText({ ...plan, criticalPathMs: worst.worstCaseMs, withinDeadline: worst.withinDeadline }));
+        io.out(`(${seconds(worst.passLockWaitMs)} at most for a reconcile pass under way to give way, then ${seconds(plan.criticalPathMs)} of stop ladders along the slowest chain)\n`);
+      }
+      if (!worst.withinDeadline) io.err(`qvmctl: warning: the worst case (${worst.worstCaseMs} ms) does not fit shutdown.deadline (${plan.deadlineMs} ms)\n`);
       if (plan.refused.length > 0) io.err('qvmctl: warning: the shutdown would be refused: unmanaged qvm processes run (shutdown.unmanaged: refuse)\n');
       result.exitCode = 0;
       return;
@@ -54,12 +61,20 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
       if (json) io.err(`${line}\n`);
       else io.out(`${line}\n`);
     };
-    const outcome = await runShutdownSequence({
-      desired, runtime, mode, forceHost: options.forceHost === true, hooks: createProgressHooks(progress),
-    });
+    const hooks = {
+      ...createProgressHooks(progress),
+      onPassLockBusy: (pid: number | undefined) => {
+        progress(`a reconcile pass${pid === undefined ? '' : ` (pid ${pid})`} is still under way: stopping without waiting for it (the fence keeps it from starting anything)`);
+      },
+    };
+    const outcome = await runShutdownSequence({ desired, runtime, mode, forceHost: options.forceHost === true, hooks });
     io.out(json ? `${JSON.stringify(outcome, null, 2)}\n` : renderShutdownResultText(outcome));
     result.exitCode = exitCodeOf(outcome);
   });
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
 }
 
 function exitCodeOf(outcome: ShutdownResult): number {

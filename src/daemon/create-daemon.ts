@@ -2,6 +2,7 @@
 // exit-record watcher, periodic resync, hold expiry) into one pass loop, and serves the control
 // API. Nothing happens at import; `start` takes the state directory's process lock.
 
+import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostConnection } from '../model/host-spec.js';
@@ -84,6 +85,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const now = options.now ?? Date.now;
   const log = options.logger;
   const stopping = new AbortController();
+  // Each readiness wait of a pass listens to it (stoppable-runtime.ts): many at once is not a leak.
+  setMaxListeners(0, stopping.signal);
   const metrics = createDaemonMetrics({ processMetrics: options.processMetrics ?? true });
   const events = new EventLog();
   const runtimes = new Map<string, HostPort>();

@@ -3,6 +3,7 @@
 // raised in this process (the daemon's own host shutdown) is heard at once; one raised by another
 // process is noticed by a cheap look at the fence file every FENCE_POLL_MS.
 
+import { setMaxListeners } from 'node:events';
 import type { Fence } from '../model/fence.js';
 import type { HostPort } from '../runtime/port.js';
 
@@ -38,6 +39,8 @@ export interface FenceWatch {
 
 export function watchFence(host: Pick<HostPort, 'where' | 'stateDir' | 'state'>, options: { readonly pollMs?: number; readonly signal?: AbortSignal } = {}): FenceWatch {
   const controller = new AbortController();
+  // Every readiness wait of a pass listens to it: a 50-guest start-up is not a leak.
+  setMaxListeners(0, controller.signal);
   const key = hostKey(host);
   const pollMs = options.pollMs ?? FENCE_POLL_MS;
   let timer: NodeJS.Timeout | undefined;

@@ -33,7 +33,7 @@ const runningPid = async (h: DaemonHarness, name: string, not?: number): Promise
   waitFor(async () => { const g = await h.guest(name); return g?.phase === 'running' && g.pid !== not ? g.pid : undefined; }, { timeoutMs: 60_000 });
 
 async function benchSaveToAction(): Promise<{ log: number[]; boot: number[] }> {
-  const h = await createDaemonHarness({ debounce: `${DEBOUNCE_MS}ms` });
+  const h = await createDaemonHarness({ debounce: `${DEBOUNCE_MS}ms` }, { git: false });
   try {
     await h.write('seed.yaml', guestYaml('seed'));
     await h.startDaemon(['--log-level', 'debug']);
@@ -82,7 +82,7 @@ async function readJournal(simDir: string): Promise<JournalLine[]> {
 }
 
 async function benchDaemonRestart(): Promise<number[]> {
-  const h = await createDaemonHarness({ interval: '10m' });
+  const h = await createDaemonHarness({ interval: '10m' }, { git: false });
   try {
     await h.write('loop.yaml', guestYaml('loop', { knobs: 'boot-ms=50 shutdown-ms=20', spec: '  restart:\n    startLimit: { interval: 0s }\n' }));
     await h.startDaemon();
@@ -124,7 +124,7 @@ async function cpuTicks(pid: number): Promise<number> {
 }
 
 async function benchIdle(guests: number, windowMs: number, interval: string): Promise<{ cpu: number; rss: number }> {
-  const h = await createDaemonHarness({ interval });
+  const h = await createDaemonHarness({ interval }, { git: false });
   try {
     await h.write('host.yaml', (await readFile(join(h.manifestDir, 'host.yaml'), 'utf8')).replace('commands:', 'concurrency: 16\n  commands:'));
     for (let i = 0; i < guests; i++) await h.write(`g${i}.yaml`, guestYaml(`g${i}`, { knobs: 'boot-ms=50 shutdown-ms=50' }));

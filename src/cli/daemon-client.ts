@@ -1,11 +1,13 @@
-// Talks to a running daemon over its UNIX socket (`<stateDir>/qvmctl.sock`). "No daemon" is an
-// answer (undefined), not an error: commands then say so or fall back to their own view.
+// Talks to a running daemon over its UNIX socket (`<stateDir>/qvmctl.sock`, reached as the daemon
+// binds it, also when its path is longer than a socket address may be: control-server.ts). "No
+// daemon" is an answer (undefined), not an error: commands then say so or fall back to their own view.
 
 import { request } from 'node:http';
 import { join } from 'node:path';
-import type { WhyAnswer } from '../daemon/control-server.js';
+import { atSocketAddress, ControlSocketError, type WhyAnswer } from '../daemon/control-server.js';
 import type { DaemonEvent } from '../daemon/event-log.js';
 import type { DaemonStatus } from '../daemon/guest-status.js';
+import { CliError } from './errors.js';
 
 export type { DaemonStatus, DaemonEvent, WhyAnswer };
 
@@ -26,10 +28,25 @@ export async function fetchDaemonWhy(stateDir: string, guest: string): Promise<W
   return fetchDaemon<WhyAnswer>(stateDir, `/why/${encodeURIComponent(guest)}`);
 }
 
-// GET a JSON endpoint; undefined when the socket is missing or nobody listens on it.
-export function fetchDaemon<T>(stateDir: string, path: string): Promise<T | undefined> {
+// GET a JSON endpoint; undefined when the socket (or its directory) is missing or nobody listens on it.
+export async function fetchDaemon<T>(controlDir: string, path: string): Promise<T | undefined> {
+  try {
+    return await atSocketAddress(join(controlDir, 'qvmctl.sock'), (socketPath) => get<T>(socketPath, path));
+  } catch (error) {
+    if (isNoDaemon(error)) return undefined;
+    if (error instanceof ControlSocketError) throw new CliError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+function isNoDaemon(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ENOTDIR';
+}
+
+function get<T>(socketPath: string, path: string): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: join(stateDir, 'qvmctl.sock'), path, method: 'GET', timeout: REQUEST_TIMEOUT_MS }, (res) => {
+    const req = request({ socketPath, path, method: 'GET', timeout: REQUEST_TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
@@ -48,7 +65,7 @@ export function fetchDaemon<T>(stateDir: string, path: string): Promise<T | unde
     });
     req.on('timeout', () => req.destroy(new Error(`daemon did not answer ${path} within ${REQUEST_TIMEOUT_MS} ms`)));
     req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') resolve(undefined);
+      if (isNoDaemon(error)) resolve(undefined);
       else reject(error);
     });
     req.end();

@@ -1,7 +1,9 @@
 // The control API: HTTP over a UNIX socket in the state directory (mode 0600, so only the state
 // directory's owner can ask), and optionally /metrics and /healthz on a loopback TCP port.
 
-import { chmod, unlink } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { chmod, open, unlink } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { isNotFound } from '../runtime/state/atomic-file.js';
@@ -38,6 +40,37 @@ export interface ControlServerOptions {
   readonly tcp?: { readonly port: number; readonly host: string };
 }
 
+/**
+ * The longest path a UNIX socket can be bound or reached by: `sun_path` holds 108 bytes on Linux
+ * (104 elsewhere), the terminating NUL included. A longer path is silently cut short by the system.
+ */
+export const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
+
+/** The control socket cannot be bound or reached by its path (docs/daemon.md, "Control API"). */
+export class ControlSocketError extends Error {
+  override readonly name = 'ControlSocketError';
+}
+
+/**
+ * Runs `fn` with an address for the socket file at `path` that fits `sun_path`: the path itself
+ * when it fits; else, on Linux, the same file reached through `/proc/self/fd/N/` of a descriptor
+ * of its directory held open meanwhile (always short, and the file stays where it is, in the
+ * private state directory). Elsewhere a long path is an error naming the limit.
+ */
+export async function atSocketAddress<T>(path: string, fn: (address: string) => Promise<T>): Promise<T> {
+  const bytes = Buffer.byteLength(path);
+  if (bytes <= MAX_SOCKET_PATH_BYTES) return fn(path);
+  if (!existsSync('/proc/self/fd')) {
+    throw new ControlSocketError(`the control socket ${path} is ${bytes} bytes long, more than the ${MAX_SOCKET_PATH_BYTES} a UNIX socket path may have: choose a shorter --state-dir`);
+  }
+  const dir = await open(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    return await fn(`/proc/self/fd/${dir.fd}/${basename(path)}`);
+  } finally {
+    await dir.close();
+  }
+}
+
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const { api } = options;
   // A socket file left by a daemon that died (we hold the process lock, so it is not in use).
@@ -45,8 +78,16 @@ export async function startControlServer(options: ControlServerOptions): Promise
     if (!isNotFound(error)) throw error;
   });
   const unix = createServer((req, res) => { void handle(api, req, res, 'full'); });
-  await listen(unix, (s) => s.listen(options.socketPath));
-  await chmod(options.socketPath, 0o600);
+  // The daemon never runs without its socket: a socket that cannot be made is the daemon's end.
+  try {
+    await atSocketAddress(options.socketPath, (address) => listen(unix, (s) => s.listen(address)));
+    await chmod(options.socketPath, 0o600);
+  } catch (error) {
+    await closeServer(unix);
+    if (error instanceof ControlSocketError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ControlSocketError(`cannot serve the control socket ${options.socketPath} (${code}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
   let tcp: Server | undefined;
   if (options.tcp !== undefined) {
     const { port, host } = options.tcp;

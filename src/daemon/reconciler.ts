@@ -1,13 +1,20 @@
 // One daemon pass: re-read the manifests (keeping the last good desired state when they are
-// broken), run the shared reconcile pass, and turn what happened into logs, events, decisions,
-// metrics and the status view. Stateful across passes, so it is a class.
+// broken or not settled), run the shared reconcile pass, and turn what happened into logs, events,
+// decisions, metrics and the status view. Stateful across passes, so it is a class.
+//
+// Settled input only (docs/daemon.md, "Settled input"): in a git checkout the desired state is the
+// commit HEAD names, read from git, never the working tree; in a plain directory a load is used only
+// once every file it read has been unchanged for the debounce window.
 
+import { relative } from 'node:path';
 import type { Logger } from 'pino';
+import { HOST_DEFAULTS } from '../manifest/defaults.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
 import { createParseCache } from '../manifest/parse-cache.js';
+import { createSettleTracker, type SettleCheck } from '../manifest/settled.js';
 import { formatDiagnostic } from '../model/diagnostic.js';
 import type { DesiredState } from '../model/host-spec.js';
-import type { ExitRecord, GuestHistory, ObservedGuest } from '../model/observed.js';
+import type { ExitRecord, GuestHistory, Observation, ObservedGuest } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
 import { runPass, type PassResult, type PreparedPass } from '../executor/reconcile-pass.js';
 import type { StepResult } from '../executor/execute-plan.js';
@@ -15,7 +22,7 @@ import { classifyExit } from '../planner/exit-policy.js';
 import type { HostPort } from '../runtime/port.js';
 import { HostUnreachableError } from '../runtime/ssh/errors.js';
 import type { EventLog } from './event-log.js';
-import { readGitRevision, type GitRevision } from './git-revision.js';
+import { CommitCopies, lookAtCheckout, workingTreeDiffers, type GitRevision } from './git-revision.js';
 import { describeGuests } from '../render/guest-status.js';
 import { describeUnrecorded, MONITOR_LOST } from '../render/exit-meaning.js';
 import type { DaemonStatus, GuestStatus, PassSummary } from './guest-status.js';
@@ -33,8 +40,21 @@ export interface ReconcilerOptions {
   /** The host (fence reads before any manifest loaded). */
   readonly host: HostPort;
   readonly runtimeFor: (desired: DesiredState) => HostPort;
-  /** Whether to record the manifest directory's git revision. @default true */
+  /**
+   * Whether a manifest directory in a git checkout is read from git (its HEAD commit) rather than as
+   * a plain directory. @default true
+   */
   readonly gitRevision?: boolean;
+}
+
+/** How one pass read the manifests. */
+interface ManifestRead {
+  readonly loaded: LoadResult;
+  readonly source: 'git' | 'directory';
+  /** git: the commit HEAD named. */
+  readonly head?: string;
+  /** directory: what was read but has not settled within `windowMs`; the load is then not used. */
+  readonly settle?: SettleCheck & { readonly windowMs: number };
 }
 
 /** While a qvm runs without its monitor no exit record will wake the loop: look this often instead. */
@@ -47,7 +67,18 @@ export class Reconciler {
   #passes = 0;
   #lastGood: DesiredState | undefined;
   #lastLoad: LoadResult | undefined;
+  #source: ManifestRead['source'] = 'directory';
+  #head: string | undefined;
+  /** git: the commit of the last good desired state, and since when it is used. */
+  #applied: { readonly commit: string; readonly at: number } | undefined;
+  #workingTreeDiffers: boolean | undefined;
+  /** Files read by the last pass that had not settled (relative to the manifest directory). */
+  #unsettled: readonly string[] = [];
+  #reportedUnsettled: string | undefined;
+  readonly #settle = createSettleTracker();
+  readonly #copies = new CommitCopies();
   #reportedFingerprint: string | undefined;
+  #reportedHead: string | undefined;
   #lastPass: PassSummary | undefined;
   #fenced = false;
   /** Why the last pass could not reach the host; undefined once one did. */
@@ -79,27 +110,41 @@ export class Reconciler {
     let revision: GitRevision | undefined;
     let result: PassSummary['result'] = 'error';
     let changes = 0;
-    // Only logged and reported: git runs beside the pass and is awaited when the pass is summed up,
-    // so a restart after a guest exit does not wait for two git processes. It never rejects.
-    const readingRevision = this.#o.gitRevision === false ? Promise.resolve(undefined) : readGitRevision(this.#o.manifestDir);
+    // Only reported: whether the working tree differs from the applied commit is asked of git beside
+    // the pass and awaited when the pass is summed up, so a restart after a guest exit does not wait for it.
+    let readingRevision: Promise<GitRevision | undefined> = Promise.resolve(undefined);
     try {
-      const loaded = await loadManifests({ dir: this.#o.manifestDir, parseCache: this.#parseCache });
-      this.#acceptManifests(loaded, log, startedAt);
+      const read = await this.#readManifests();
+      this.#acceptManifests(read, log, startedAt);
+      const settling = (read.settle?.unsettled.length ?? 0) > 0;
+      readingRevision = this.#readRevision();
       const desired = this.#lastGood;
       this.#fenced = (await this.#o.host.state.readFence()) !== undefined;
+      const settleAt = read.settle?.settledAt;
       if (desired === undefined) {
         result = 'skipped';
         revision = await readingRevision;
         log.warn({ triggers, revision }, 'no valid manifests yet: nothing to reconcile');
-        return { requeueAt: undefined };
+        return { requeueAt: settleAt };
       }
+      // A pass plans as if no stop were under way (it holds the pass lock), but the status view keeps
+      // a guest that was asked to stop and still runs (a ladder that ran out of steps, perhaps before
+      // this daemon started) apart from a healthy one.
+      const runtime = this.#o.runtimeFor(desired);
+      let stopRequested: ReadonlySet<number> = new Set();
+      const observe = async (): Promise<Observation> => {
+        const observed = await runtime.observe();
+        stopRequested = new Set(observed.guests.filter((g) => g.stopping).map((g) => g.pid));
+        return observed;
+      };
       const pass = await runPass({
         desired,
-        runtime: this.#o.runtimeFor(desired),
+        runtime: { ...runtime, observe },
         now: this.#o.now,
         explicit: false,
         fenced: this.#fenced,
-        manifestsTrusted: loaded.status === 'ok' || loaded.status === 'invalid',
+        // Never prune on a directory that is empty, unreadable or still being written.
+        manifestsTrusted: !settling && (read.loaded.status === 'ok' || read.loaded.status === 'invalid'),
         // Between plan and execution: every decision is logged before it is acted on.
         choosePlan: (prepared) => {
           this.#recordPlan(prepared, id, log);
@@ -111,13 +156,13 @@ export class Reconciler {
           onStepEnd: (step) => { this.#recordStep(step, id, log); },
         },
       });
-      this.#recordPass(pass);
+      this.#recordPass(pass, stopRequested);
       this.#unreachable = undefined;
       changes = pass.plan.changes.length;
       result = pass.execution.ok ? 'ok' : 'failed';
       revision = await readingRevision;
       log.info({ triggers, revision, fingerprint: this.#lastLoad?.fingerprint, changes, holds: pass.plan.holds.length, result, durationMs: this.#o.now() - startedAt }, 'pass done');
-      return { requeueAt: earliest(pass.plan.requeueAt, this.#lostMonitors.size > 0 ? this.#o.now() + UNWATCHED_POLL_MS : undefined) };
+      return { requeueAt: earliest(earliest(pass.plan.requeueAt, this.#lostMonitors.size > 0 ? this.#o.now() + UNWATCHED_POLL_MS : undefined), settleAt) };
     } catch (error) {
       if (error instanceof HostUnreachableError) {
         // The guests are not gone: they are out of sight. Nothing is started or stopped until the host answers.
@@ -132,6 +177,8 @@ export class Reconciler {
       return { requeueAt: this.#o.now() + ERROR_RETRY_MS };
     } finally {
       revision ??= await readingRevision;
+      // Reported with the pass, so `status` says the same in `manifests` and in `lastPass`.
+      this.#workingTreeDiffers = revision?.dirty;
       const endedAt = this.#o.now();
       this.#lastPass = { id, startedAt, endedAt, result, revision, fingerprint: this.#lastLoad?.fingerprint, changes };
       this.#o.metrics.reconciles.inc({ result });
@@ -141,18 +188,69 @@ export class Reconciler {
     }
   }
 
-  // Invalid, empty or unreadable manifests keep the last good state; each new problem is reported once.
-  #acceptManifests(loaded: LoadResult, log: Logger, now: number): void {
+  // A git checkout: the commit HEAD names, loaded from a private copy of it. A plain directory: the
+  // files as they are, and whether they have settled. Never throws: what cannot be read is a load
+  // with status `unreadable` (the last good desired state is kept).
+  async #readManifests(): Promise<ManifestRead> {
+    const dir = this.#o.manifestDir;
+    const look = this.#o.gitRevision === false ? { kind: 'none' as const } : await lookAtCheckout(dir);
+    if (look.kind === 'error') return { loaded: unreadable(dir, look.message), source: 'git' };
+    if (look.kind === 'checkout') {
+      try {
+        const copy = await this.#copies.of(look.toplevel, look.commit);
+        return { loaded: await loadManifests({ dir, parseCache: this.#parseCache, copy }), source: 'git', head: look.commit };
+      } catch (error) {
+        return { loaded: unreadable(dir, `cannot read commit ${look.commit.slice(0, 12)} of the git checkout: ${error instanceof Error ? error.message : String(error)}`), source: 'git', head: look.commit };
+      }
+    }
+    const readAt = this.#o.now();
+    const loaded = await loadManifests({ dir, parseCache: this.#parseCache });
+    if (loaded.status !== 'ok' && loaded.status !== 'invalid') return { loaded, source: 'directory' };
+    // The window is the debounce of the state being loaded (else of the one in use).
+    const windowMs = (loaded.desired?.host ?? this.#lastGood?.host ?? HOST_DEFAULTS).reconcile.debounceMs;
+    const settle = await this.#settle.check(loaded.sources, { windowMs, now: this.#o.now(), readAt });
+    return { loaded, source: 'directory', settle: { ...settle, windowMs } };
+  }
+
+  async #readRevision(): Promise<GitRevision | undefined> {
+    const applied = this.#applied;
+    if (this.#source !== 'git' || applied === undefined) return undefined;
+    return { commit: applied.commit, dirty: await workingTreeDiffers(this.#o.manifestDir, applied.commit) };
+  }
+
+  // Invalid, empty, unreadable or unsettled manifests keep the last good state; each new problem is
+  // reported once.
+  #acceptManifests(read: ManifestRead, log: Logger, now: number): void {
+    const { loaded } = read;
+    if (read.source !== this.#source) this.#applied = undefined;
+    this.#source = read.source;
+    this.#head = read.head;
+    const unsettled = (read.settle?.unsettled ?? []).map((p) => relative(this.#o.manifestDir, p) || '.');
+    this.#unsettled = unsettled;
+    if (unsettled.length > 0) {
+      // Not read yet, as far as the daemon is concerned: no error is reported for a half-written file.
+      const key = `${loaded.fingerprint}:${unsettled.join(',')}`;
+      if (key !== this.#reportedUnsettled) {
+        const keeping = this.#lastGood === undefined ? 'nothing is started until then' : 'keeping the last good desired state';
+        log.info({ unsettled, settledAt: read.settle?.settledAt }, `manifests changed less than ${read.settle?.windowMs ?? 0} ms ago: waiting for them to settle (${unsettled.join(', ')}); ${keeping}`);
+      }
+      this.#reportedUnsettled = key;
+      return;
+    }
+    this.#reportedUnsettled = undefined;
     this.#lastLoad = loaded;
-    const fresh = loaded.fingerprint !== this.#reportedFingerprint;
+    const fresh = loaded.fingerprint !== this.#reportedFingerprint || (read.head !== undefined && read.head !== this.#reportedHead);
     this.#reportedFingerprint = loaded.fingerprint;
+    this.#reportedHead = read.head;
+    const at = read.head === undefined ? '' : ` at commit ${read.head.slice(0, 12)}`;
     this.#o.metrics.manifestValid.set(loaded.status === 'ok' ? 1 : 0);
     if (loaded.status === 'ok' && loaded.desired !== undefined) {
       if (fresh) {
-        log.info({ fingerprint: loaded.fingerprint, guests: loaded.desired.guests.length }, 'manifests loaded');
-        this.#o.events.record({ time: now, guest: undefined, type: 'Normal', reason: 'ManifestsLoaded', message: `${loaded.desired.guests.length} guests` });
+        log.info({ fingerprint: loaded.fingerprint, guests: loaded.desired.guests.length, commit: read.head }, `manifests loaded${at}`);
+        this.#o.events.record({ time: now, guest: undefined, type: 'Normal', reason: 'ManifestsLoaded', message: `${loaded.desired.guests.length} guests${at}` });
       }
       this.#lastGood = loaded.desired;
+      if (read.head !== undefined && this.#applied?.commit !== read.head) this.#applied = { commit: read.head, at: now };
       return;
     }
     if (!fresh) return;
@@ -161,8 +259,8 @@ export class Reconciler {
     const keeping = this.#lastGood === undefined ? 'no last good state: nothing will be started' : 'keeping the last good desired state';
     const first = errors[0] === undefined ? loaded.status : formatDiagnostic(errors[0]);
     const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
-    log.warn({ status: loaded.status, diagnostics: errors.map(formatDiagnostic) }, `manifests ${loaded.status}: ${keeping}`);
-    this.#o.events.record({ time: now, guest: undefined, type: 'Warning', reason: 'ManifestInvalid', message: `${first}${more}; ${keeping}` });
+    log.warn({ status: loaded.status, diagnostics: errors.map(formatDiagnostic), commit: read.head }, `manifests ${loaded.status}${at}: ${keeping}`);
+    this.#o.events.record({ time: now, guest: undefined, type: 'Warning', reason: 'ManifestInvalid', message: `${first}${more}${at}; ${keeping}` });
   }
 
   #recordStep(step: StepResult, pass: number, log: Logger): void {
@@ -207,8 +305,8 @@ export class Reconciler {
   }
 
   // The status view: what the pass observed, updated with what its steps did.
-  #recordPass(pass: PassResult): void {
-    const running = new Map(pass.observation.guests.map((g) => [g.name, g]));
+  #recordPass(pass: PassResult, stopRequested: ReadonlySet<number>): void {
+    const running = new Map(pass.observation.guests.map((g) => [g.name, stopRequested.has(g.pid) ? { ...g, stopping: true } : g]));
     for (const step of pass.execution.steps) {
       if (step.kind === 'stop' && step.status === 'done') running.delete(step.guest);
       if (step.kind === 'start' && step.started !== undefined) running.set(step.guest, { ...step.started, ready: step.status === 'done' });
@@ -267,6 +365,7 @@ export class Reconciler {
 
   status(): DaemonStatus {
     const load = this.#lastLoad;
+    const git = this.#source === 'git';
     return {
       pid: process.pid,
       stateDir: this.#o.stateDir,
@@ -274,7 +373,12 @@ export class Reconciler {
       manifests: {
         status: load?.status ?? 'none',
         errors: load?.diagnostics.filter((d) => d.severity === 'error').length ?? 0,
-        usingLastGood: load !== undefined && load.status !== 'ok' && this.#lastGood !== undefined,
+        usingLastGood: this.#lastGood !== undefined && ((load !== undefined && load.status !== 'ok') || this.#unsettled.length > 0),
+        source: this.#source,
+        ...(git && this.#head !== undefined ? { head: this.#head } : {}),
+        ...(git && this.#applied !== undefined ? { commit: this.#applied.commit, appliedAt: this.#applied.at } : {}),
+        ...(git && this.#workingTreeDiffers !== undefined ? { workingTreeDiffers: this.#workingTreeDiffers } : {}),
+        ...(git ? {} : { unsettled: this.#unsettled }),
       },
       host: { where: this.#o.host.where, reachable: this.#unreachable === undefined, ...(this.#unreachable === undefined ? {} : { error: this.#unreachable }) },
       fenced: this.#fenced,
@@ -283,6 +387,11 @@ export class Reconciler {
       guests: this.#guestStatuses(this.#o.now()),
     };
   }
+}
+
+/** A load that read nothing: the last good desired state is kept, nothing pruned. */
+function unreadable(dir: string, message: string): LoadResult {
+  return { status: 'unreadable', desired: undefined, diagnostics: [{ severity: 'error', code: 'git', file: dir, message }], fingerprint: message, files: [], hostFile: undefined, sources: [dir] };
 }
 
 function earliest(a: number | undefined, b: number | undefined): number | undefined {

@@ -2,12 +2,14 @@
 
 import { createHash } from 'node:crypto';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { hasErrors, type Diagnostic } from '../model/diagnostic.js';
 import type { DesiredState, HostSpec } from '../model/host-spec.js';
 import { checkAcrossGuests, type GuestRef } from './cross-checks.js';
 import { classifyDocument } from './classify.js';
-import { normalizeGuest } from './normalize-guest.js';
+import type { GuestInput } from './manifest-types.js';
+import { guestInCheckoutTerms, inCheckoutTerms, type ManifestCopy } from './manifest-copy.js';
+import { normalizeGuest, type NormalizedGuest } from './normalize-guest.js';
 import { normalizeHost } from './normalize-host.js';
 import type { ParseCache } from './parse-cache.js';
 import { parseYamlFile, type SourceDocument } from './source-document.js';
@@ -24,6 +26,12 @@ export interface LoadResult {
   readonly files: readonly string[];
   /** The file of the Host manifest, when there is one (absent Host = all defaults). */
   readonly hostFile: string | undefined;
+  /**
+   * Every file and directory the result was read from, as paths in the manifest directory: the
+   * directory, each manifest, each `configFile` and `@file` and the directories holding them
+   * (what must have settled before a daemon uses the result: docs/daemon.md, "Settled input").
+   */
+  readonly sources: readonly string[];
 }
 
 export interface LoadOptions {
@@ -33,13 +41,22 @@ export interface LoadOptions {
   readonly hostDefaults?: Partial<HostSpec>;
   /** Keeps parses between loads (the daemon): only files whose bytes changed are parsed again. */
   readonly parseCache?: ParseCache;
+  /**
+   * Read the bytes from this copy of the checkout (a git commit) instead of the working tree; every
+   * name stays the working tree's (manifest-copy.ts).
+   */
+  readonly copy?: ManifestCopy;
 }
 
 export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
-  const { dir } = options;
-  const listed = await listManifestFiles(dir);
+  const { dir, copy } = options;
+  // Where the bytes come from: the directory itself, or its copy at a commit.
+  const readDir = copy === undefined ? dir : await copiedDir(copy, dir);
+  const readPath = (file: string): string => (copy === undefined ? file : join(readDir, relative(dir, file)));
+  const named = (d: Diagnostic): Diagnostic => (copy === undefined ? d : inCheckoutTerms(copy, d));
+  const listed = await listManifestFiles(readDir, dir, copy?.commit);
   if (listed.status !== 'ok') {
-    return { status: listed.status, desired: undefined, diagnostics: [listed.diagnostic], fingerprint: hashInputs([]), files: [], hostFile: undefined };
+    return { status: listed.status, desired: undefined, diagnostics: [listed.diagnostic], fingerprint: hashInputs([]), files: [], hostFile: undefined, sources: [dir] };
   }
   const diagnostics: Diagnostic[] = [];
   const hash: string[] = [];
@@ -47,10 +64,10 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   const hostDocs: SourceDocument[] = [];
   const refs: GuestRef[] = [];
   // Checked and read in parallel (the thread pool does the waiting), then handled in name order.
-  const realDir = await realpath(dir).catch(() => resolve(dir));
-  const refusals = await Promise.all(listed.files.map((file) => checkManifestFile(file, realDir)));
+  const realDir = await realpath(readDir).catch(() => resolve(readDir));
+  const refusals = await Promise.all(listed.files.map((file) => checkManifestFile(readPath(file), realDir).then((d) => (d === undefined ? undefined : named({ ...d, file })))));
   const contents = await Promise.all(listed.files.map((file, i) =>
-    refusals[i] === undefined ? readFile(file).catch((error: unknown) => error as NodeJS.ErrnoException) : Promise.resolve(undefined)));
+    refusals[i] === undefined ? readFile(readPath(file)).catch((error: unknown) => error as NodeJS.ErrnoException) : Promise.resolve(undefined)));
   for (const [i, file] of listed.files.entries()) {
     const refused = refusals[i];
     if (refused !== undefined) {
@@ -78,35 +95,69 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   diagnostics.push(...checkSingleHost(hostDocs));
   const { host, diagnostics: hostProblems } = normalizeHost({ doc: hostDocs[0], dir, ...(options.hostDefaults === undefined ? {} : { hostDefaults: options.hostDefaults }) });
   diagnostics.push(...hostProblems);
-  const allowedRoots = await realRoots([resolve(dir), ...(host.configRoots ?? [])]);
-  const results = await Promise.all(guestDocs.map((doc) => normalizeGuest({ doc, manifestPath: resolve(doc.file), host, allowedRoots })));
-  const guests = results.flatMap((r) => (r.guest === undefined ? [] : [r.guest]));
-  for (const r of results) diagnostics.push(...r.diagnostics);
+  // A configRoots entry inside the checkout is read at the commit too.
+  const configRoots = copy === undefined ? (host.configRoots ?? []) : await Promise.all((host.configRoots ?? []).map((root) => copiedDir(copy, root)));
+  const allowedRoots = await realRoots([resolve(readDir), ...configRoots]);
+  const results = await Promise.all(guestDocs.map((doc) => normalizeGuest({ doc, manifestPath: resolve(readPath(doc.file)), host, allowedRoots })));
+  const guests: NormalizedGuest[] = [];
+  for (const r of results) {
+    diagnostics.push(...r.diagnostics.map(named));
+    if (r.guest === undefined) continue;
+    if (copy === undefined) {
+      guests.push(r.guest);
+      continue;
+    }
+    const renamed = await guestInCheckoutTerms(copy, r.guest);
+    guests.push(renamed.guest);
+    diagnostics.push(...renamed.diagnostics);
+  }
   for (const g of guests) hash.push(...g.inputs);
   diagnostics.push(...checkAcrossGuests({ refs, guests }));
   const sorted = sortDiagnostics(diagnostics);
   const fingerprint = hashInputs(hash);
   const hostFile = hostDocs[0]?.file;
+  const sources = sourcesOf(dir, listed.files, guestDocs, guests);
   if (hasErrors(sorted) || guests.length !== guestDocs.length) {
-    return { status: 'invalid', desired: undefined, diagnostics: sorted, fingerprint, files: listed.files, hostFile };
+    return { status: 'invalid', desired: undefined, diagnostics: sorted, fingerprint, files: listed.files, hostFile, sources };
   }
   const ordered = [...guests].map((g) => g.spec).sort((a, b) => a.name.localeCompare(b.name));
-  return { status: 'ok', desired: { guests: ordered, host }, diagnostics: sorted, fingerprint, files: listed.files, hostFile };
+  return { status: 'ok', desired: { guests: ordered, host }, diagnostics: sorted, fingerprint, files: listed.files, hostFile, sources };
+}
+
+// Where the copy holds a directory of the checkout (by its real path); one outside the checkout is itself.
+async function copiedDir(copy: ManifestCopy, dir: string): Promise<string> {
+  return copy.include(await realpath(dir).catch(() => resolve(dir)));
+}
+
+// The directory, its manifests, and each configFile and @file (with the directories holding them).
+function sourcesOf(dir: string, files: readonly string[], docs: readonly SourceDocument[], guests: readonly NormalizedGuest[]): string[] {
+  const named = new Set<string>();
+  for (const doc of docs) {
+    const configFile = (doc.data as GuestInput).spec?.qvm?.configFile;
+    if (typeof configFile === 'string') named.add(resolve(dirname(doc.file), configFile));
+  }
+  for (const g of guests) for (const arg of g.spec.extraArgs) if (arg.startsWith('@')) named.add(arg.slice(1));
+  const dirs = new Set([dir, ...[...named].map((f) => dirname(f))]);
+  return [...dirs, ...files, ...named];
 }
 
 type Listing = { status: 'ok'; files: string[] } | { status: 'empty' | 'unreadable'; diagnostic: Diagnostic };
 
-async function listManifestFiles(dir: string): Promise<Listing> {
+// Lists `readDir` and names what it finds in `dir` (they differ when reading a copy at `commit`).
+async function listManifestFiles(readDir: string, dir: string, commit: string | undefined): Promise<Listing> {
+  const atCommit = commit === undefined ? '' : ` at commit ${commit.slice(0, 12)} (only committed manifests are read)`;
+  const empty: Listing = { status: 'empty', diagnostic: { severity: 'error', code: 'empty-directory', file: dir, message: `no manifests (*.yaml, *.yml) in this directory${atCommit}` } };
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = await readdir(readDir, { withFileTypes: true });
     const files = entries
       .filter((e) => !e.isDirectory() && !e.name.startsWith('.') && /\.ya?ml$/.test(e.name))
       .map((e) => join(dir, e.name))
       .sort();
-    if (files.length > 0) return { status: 'ok', files };
-    return { status: 'empty', diagnostic: { severity: 'error', code: 'empty-directory', file: dir, message: 'no manifests (*.yaml, *.yml) in this directory' } };
+    return files.length > 0 ? { status: 'ok', files } : empty;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    // A directory the commit does not hold has no committed manifests.
+    if (commit !== undefined && code === 'ENOENT') return empty;
     return { status: 'unreadable', diagnostic: { severity: 'error', code: 'unreadable-directory', file: dir, message: `cannot read manifest directory (${code})` } };
   }
 }

@@ -6,7 +6,7 @@ import type { GuestHistory, ObservedGuest, UnrecordedCause } from '../model/obse
 import type { Hold, Plan } from '../model/plan.js';
 import { classifyExit, type ExitClass } from '../planner/exit-policy.js';
 
-export type GuestPhase = 'running' | 'stopped' | 'pending' | 'backoff' | 'held' | 'failed' | 'stuck' | 'orphaned';
+export type GuestPhase = 'running' | 'stopping' | 'stopped' | 'pending' | 'backoff' | 'held' | 'failed' | 'stuck' | 'orphaned';
 
 export interface GuestExitStatus {
   readonly code: number | null;
@@ -26,7 +26,14 @@ export interface GuestStatus {
   readonly pid: number | undefined;
   readonly startedAt: number | undefined;
   readonly uptimeMs: number | undefined;
+  /** Its readiness check passed, and no stop was asked of it since. */
   readonly ready: boolean;
+  /**
+   * A stop was asked of this qvm process (its stop-request marker names its pid) and it still runs:
+   * a stop ladder is under way, or one ran out of steps and left it running (stuck). Phase `stopping`
+   * (or `stuck` where the daemon saw its ladder end so).
+   */
+  readonly stopRequested: boolean;
   /** qvm runs but its monitor is gone: its exit will not be recorded (it is inferred instead). */
   readonly monitorLost: boolean;
   readonly restarts: number;
@@ -63,7 +70,9 @@ export function describeGuests(view: GuestView, now: number): GuestStatus[] {
       pid: running?.pid,
       startedAt: running?.startedAt,
       uptimeMs: running === undefined ? undefined : Math.max(0, now - running.startedAt),
-      ready: running?.ready ?? false,
+      // A guest asked to stop is not serving, whatever its readiness said before.
+      ready: running !== undefined && running.ready && !running.stopping,
+      stopRequested: running?.stopping === true,
       monitorLost: running?.monitorLost === true,
       restarts: history?.restarts ?? 0,
       failures: history?.failures.length ?? 0,
@@ -84,6 +93,8 @@ function phaseOf(g: {
 }): GuestPhase {
   if (g.running !== undefined) {
     if (g.stuck) return 'stuck';
+    // Asked to stop and still there: never shown as a healthy `running` guest.
+    if (g.running.stopping) return 'stopping';
     if (!g.hasSpec) return 'orphaned';
     // Readiness is reported separately (`ready`): an adopted guest runs before anyone re-checked it.
     return 'running';

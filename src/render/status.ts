@@ -22,7 +22,10 @@ export function renderStatusText(guests: readonly GuestStatus[], unmanaged: read
     ...g.holds.map((h) => `  ${g.name}: ${h.reason}${h.detail === '' ? '' : ` (${h.detail})`}`),
     ...(g.lastError === undefined ? [] : [`  ${g.name}: last step failed: ${g.lastError}`]),
   ]);
-  const unwatched = guests.filter((g) => g.monitorLost).map((g) => `  ${g.name}: ${MONITOR_LOST}`);
+  const unwatched = [
+    ...guests.filter((g) => g.phase === 'stopping').map((g) => `  ${g.name}: ${describeStopRequested(g)}`),
+    ...guests.filter((g) => g.monitorLost).map((g) => `  ${g.name}: ${MONITOR_LOST}`),
+  ];
   const strays = unmanaged.map((p) => `  pid ${p.pid}: ${p.argv.join(' ')}`);
   return [
     formatTable(header, rows).trimEnd(),
@@ -30,6 +33,11 @@ export function renderStatusText(guests: readonly GuestStatus[], unmanaged: read
     ...(unwatched.length > 0 ? ['', 'Warnings:', ...unwatched] : []),
     ...(strays.length > 0 ? ['', 'qvm processes no manifest explains:', ...strays] : []),
   ].join('\n') + '\n';
+}
+
+/** What phase `stopping` means: the guest is not healthy, and may be stuck. */
+export function describeStopRequested(g: Pick<GuestStatus, 'name' | 'pid'>): string {
+  return `a stop was asked of qvm (pid ${g.pid ?? '?'}) and it still runs: either a stop is under way, or it ran out of steps and left it running (stuck: every step of the stop ladder timed out); \`qvmctl stop ${g.name}\` tries again, else act on the host`;
 }
 
 /** `3s`, `4m12s`, `2h05m`, `3d4h`: compact and readable at a glance. */

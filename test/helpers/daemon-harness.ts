@@ -1,6 +1,6 @@
 // End-to-end daemon tests: a git repository of manifests, a state directory, `qvmctl run` as a real
 // process (built dist/), the simulator's journal, and cleanup that ends every guest without SIGKILL.
-import { mkdtemp, readFile, rm, writeFile, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -93,15 +93,23 @@ export interface DaemonHarness {
   cleanup(): Promise<void>;
 }
 
-export async function createDaemonHarness(host: HostOptions = {}): Promise<DaemonHarness> {
+export interface HarnessOptions {
+  /** The manifest directory is a git repository. @default true */
+  readonly git?: boolean;
+  /** The state directory, relative to the harness's temp directory. @default state */
+  readonly stateDir?: string;
+}
+
+export async function createDaemonHarness(host: HostOptions = {}, options: HarnessOptions = {}): Promise<DaemonHarness> {
   const root = await mkdtemp(join(tmpdir(), 'qvmctl-daemon-'));
   const manifestDir = join(root, 'manifests');
-  const stateDir = join(root, 'state');
+  const stateDir = join(root, options.stateDir ?? 'state');
   const logFile = join(root, 'daemon.log');
   const simEnv = { QVM_SIM_DIR: join(stateDir, 'sim') };
   const git = async (...args: string[]): Promise<string> =>
     (await execa('git', ['-C', manifestDir, '-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args])).stdout;
-  await execa('git', ['init', '-q', manifestDir]);
+  if (options.git === false) await mkdir(manifestDir, { recursive: true });
+  else await execa('git', ['init', '-q', manifestDir]);
   await writeFile(join(manifestDir, 'host.yaml'), hostYaml(stateDir, host));
   let daemon: DaemonProcess | undefined;
   const api = async <T>(path: string): Promise<T> => {
@@ -185,8 +193,9 @@ export async function createDaemonHarness(host: HostOptions = {}): Promise<Daemo
 
 async function fetchMetrics(stateDir: string): Promise<string | undefined> {
   const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: join(stateDir, 'qvmctl.sock'), path: '/metrics' }, (res) => {
+  const { atSocketAddress } = await import('../../src/daemon/control-server.js');
+  return atSocketAddress(join(stateDir, 'qvmctl.sock'), (socketPath) => new Promise((resolve, reject) => {
+    const req = request({ socketPath, path: '/metrics' }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -194,7 +203,7 @@ async function fetchMetrics(stateDir: string): Promise<string | undefined> {
     });
     req.on('error', reject);
     req.end();
-  });
+  }));
 }
 
 /** The value of a counter/gauge sample in Prometheus text, 0 when absent. */

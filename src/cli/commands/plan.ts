@@ -1,6 +1,9 @@
 // `qvmctl plan`: what apply would do and why (a dry run); optionally saved for a later apply.
+// Like `apply`, it reads the working tree, also in a git checkout (the daemon reads the commit:
+// docs/daemon.md, "Settled input"); it says so when the two differ.
 
 import type { Command } from 'commander';
+import { readGitRevision } from '../../daemon/git-revision.js';
 import { previewPass } from '../../executor/reconcile-pass.js';
 import { fingerprintObservation, SAVED_PLAN_FORMAT, type SavedPlan } from '../../executor/saved-plan.js';
 import { writeFileAtomic } from '../../runtime/state/atomic-file.js';
@@ -25,7 +28,10 @@ export function registerPlan(program: Command, io: Output, result: CommandResult
   addOutputOption(command);
   command.action(async (options: PlanOptions) => {
     const host = await openHost(options, io);
-    const prepared = await previewPass({ ...host.target, explicit: true });
+    const [prepared, revision] = await Promise.all([previewPass({ ...host.target, explicit: true }), readGitRevision(options.manifests)]);
+    if (revision?.dirty === true) {
+      io.err(`note: this plan is of the working tree of ${options.manifests}, which differs from its HEAD commit ${revision.commit.slice(0, 12)}; \`qvmctl run\` applies commits only: commit the change for a daemon to apply it\n`);
+    }
     const { plan } = prepared;
     if (options.out !== undefined) {
       const saved: SavedPlan = {

@@ -48,6 +48,7 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
     const logger = await createLogger({ level: options.logLevel, pretty: (options.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' });
     // The daemon's modules (chokidar, prom-client, pino) load only for this command.
     const { createDaemon } = await import('../../daemon/create-daemon.js');
+    const { ControlSocketError } = await import('../../daemon/control-server.js');
     const daemon = createDaemon({
       manifestDir: resolve(options.manifests),
       stateDir: target.stateDir,
@@ -61,6 +62,9 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
       await daemon.start();
     } catch (error) {
       if (error instanceof DaemonAlreadyRunningError) throw new CliError(error.message, { exitCode: 1, cause: error });
+      // Nothing may keep running half-started (a socket, the lock): the daemon never runs without its socket.
+      await daemon.stop().catch(() => undefined);
+      if (error instanceof ControlSocketError) throw new CliError(error.message, { exitCode: 1, cause: error });
       throw error;
     }
     // The operator's shutdown signal (e.g. from a UPS daemon) runs the host shutdown sequence; the

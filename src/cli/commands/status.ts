@@ -4,7 +4,8 @@
 
 import type { Command } from 'commander';
 import { previewPass } from '../../executor/reconcile-pass.js';
-import type { UnmanagedProcess } from '../../model/observed.js';
+import type { Observation, UnmanagedProcess } from '../../model/observed.js';
+import type { HostPort } from '../../runtime/port.js';
 import { describeGuests, type GuestStatus } from '../../render/guest-status.js';
 import { formatDuration, renderStatusText } from '../../render/status.js';
 import { fetchDaemonStatus, type DaemonStatus } from '../daemon-client.js';
@@ -33,14 +34,19 @@ export function registerStatus(program: Command, io: Output, result: CommandResu
   });
 }
 
-// The daemon's point of view (explicit: false): the holds it would honour show as phases.
+// The daemon's point of view (explicit: false): the holds it would honour show as phases. The
+// guests as observed, though: a pass plans as if no stop were under way (it holds the pass lock),
+// but a look must show a guest that was asked to stop and still runs as such, not as healthy.
 async function observeLocally(options: StatusOptions, io: Output, now: number): Promise<{ guests: GuestStatus[]; unmanaged: readonly UnmanagedProcess[] }> {
   const host = await openHost(options, io);
-  const prepared = await previewPass({ ...host.target, explicit: false });
+  let observed: Observation | undefined;
+  const runtime: HostPort = { ...host.runtime, observe: async () => (observed = await host.runtime.observe()) };
+  const prepared = await previewPass({ desired: host.desired, runtime, explicit: false });
+  const stopping = new Set((observed?.guests ?? []).filter((g) => g.stopping).map((g) => g.pid));
   const guests = describeGuests({
     desired: host.desired,
     plan: prepared.plan,
-    running: new Map(prepared.observation.guests.map((g) => [g.name, g])),
+    running: new Map(prepared.observation.guests.map((g) => [g.name, { ...g, stopping: g.stopping || stopping.has(g.pid) }])),
     histories: prepared.histories,
     errors: new Map(),
   }, now);
@@ -49,8 +55,23 @@ async function observeLocally(options: StatusOptions, io: Output, now: number): 
 
 function daemonLine(d: DaemonStatus, now: number): string {
   const pass = d.lastPass === undefined ? 'no pass yet' : `last pass ${formatDuration(now - d.lastPass.endedAt)} ago (${d.lastPass.result})`;
-  const revision = d.lastPass?.revision === undefined ? '' : `, revision ${d.lastPass.revision.commit.slice(0, 12)}${d.lastPass.revision.dirty ? ' (dirty)' : ''}`;
-  const manifests = d.manifests.usingLastGood ? `, manifests ${d.manifests.status}: using the last good ones` : '';
+  const manifests = d.manifests.usingLastGood && d.manifests.status !== 'ok' ? `, manifests ${d.manifests.status}: using the last good ones` : '';
   const unreachable = d.host.reachable ? '' : `\nHOST UNREACHABLE (the guests below are as last seen; nothing is started or stopped until it answers): ${d.host.error ?? ''}`;
-  return `daemon pid ${d.pid}: ${pass}${revision}${manifests}${d.fenced ? ', FENCED (host shutdown)' : ''}${unreachable}`;
+  return `daemon pid ${d.pid}: ${pass}${sourceOf(d)}${manifests}${d.fenced ? ', FENCED (host shutdown)' : ''}${unreachable}`;
+}
+
+// Which commit is applied, and whether HEAD or the working tree say something else; or the files
+// still being written (docs/daemon.md, "Settled input").
+function sourceOf(d: DaemonStatus): string {
+  const m = d.manifests;
+  const short = (commit: string): string => commit.slice(0, 12);
+  if (m.source === 'directory') {
+    const unsettled = m.unsettled ?? [];
+    return unsettled.length === 0 ? '' : `, waiting for ${unsettled.join(', ')} to settle (not used yet)`;
+  }
+  const commit = m.commit ?? d.lastPass?.revision?.commit;
+  const applied = commit === undefined ? ', no commit applied yet' : `, commit ${short(commit)} applied`;
+  const head = m.head !== undefined && m.head !== commit ? ` (HEAD ${short(m.head)} is not: ${m.status})` : '';
+  const differs = m.workingTreeDiffers === true ? '; the working tree differs from it (uncommitted changes are not applied)' : '';
+  return `${applied}${head}${differs}`;
 }

@@ -187,7 +187,8 @@ exit 0
         starts.set(Number(section.arg.slice(0, space)), section.arg.slice(space + 1));
       } else if (section.tag === 'log') {
         const space = section.arg.indexOf(' ');
-        grown.set(section.arg.slice(space + 1), { size: Number(section.arg.slice(0, space)), text: section.body.endsWith('\n') ? section.body.slice(0, -1) : section.body });
+        // The echo after the bytes ends the section's last line: the body is exactly what the log gained.
+        grown.set(section.arg.slice(space + 1), { size: Number(section.arg.slice(0, space)), text: section.body });
       }
     }
     return requests.map((req) => ({ start: starts.get(req.pid), ...(req.log === undefined ? {} : { log: grown.get(req.log.path) }) }));

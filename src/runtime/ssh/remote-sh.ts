@@ -111,7 +111,10 @@ export interface Section {
 export function parseSections(stdout: string, mark: string): Section[] {
   const sections: Section[] = [];
   let current: { tag: string; arg: string; lines: string[] } | undefined;
-  for (const line of stdout.split('\n')) {
+  const lines = stdout.split('\n');
+  // The output's last newline ends its last line; it does not begin another.
+  if (lines.at(-1) === '') lines.pop();
+  for (const line of lines) {
     if (line.startsWith(mark)) {
       if (current !== undefined) sections.push({ tag: current.tag, arg: current.arg, body: current.lines.join('\n') });
       const rest = line.slice(mark.length);

@@ -15,7 +15,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': ['error', {
         selector: "Property[key.name='shell'][value.value=true]",
-        message: 'Commands never run through a shell (design.md, Decision 9).',
+        message: 'Commands never run through a shell (docs/runtime.md).',
       }],
     },
   },

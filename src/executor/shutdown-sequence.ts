@@ -1,4 +1,4 @@
-// The hypervisor host shutdown (design.md, "The hypervisor shutdown sequence"): fence, stop every
+// The hypervisor host shutdown (docs/shutdown.md): fence, stop every
 // qvm in reverse dependency order, confirm none is alive, and only then run the host command. The
 // fence is a file, so a qvmctl that dies mid-sequence leaves no guest starting again, and a rerun
 // simply resumes: guests already gone count as stopped.

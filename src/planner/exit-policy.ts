@@ -1,4 +1,4 @@
-// What a qvm exit means (qnx-facts.md, exit codes) and the restart bookkeeping it updates.
+// What a qvm exit means (docs/planner.md, "Exit policy") and the restart bookkeeping it updates.
 // Pure: the daemon calls recordExit on every exit record and stores the result.
 
 import type { GuestSpec } from '../model/guest-spec.js';

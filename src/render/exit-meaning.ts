@@ -1,4 +1,4 @@
-// What a qvm exit code means, in words (qnx-facts.md, "Exit codes").
+// What a qvm exit code means, in words (docs/planner.md, "Exit policy").
 
 import type { UnrecordedCause } from '../model/observed.js';
 import type { ExitClass } from '../planner/exit-policy.js';

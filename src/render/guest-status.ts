@@ -12,7 +12,7 @@ export interface GuestExitStatus {
   readonly code: number | null;
   readonly signal: string | null;
   readonly at: number;
-  /** What the exit means to the restart policy (qnx-facts.md). */
+  /** What the exit means to the restart policy (docs/planner.md, "Exit policy"). */
   readonly meaning: ExitClass;
   /** Inferred, not recorded: the guest's monitor was lost before qvm ended. */
   readonly unrecorded?: UnrecordedCause;

@@ -1,4 +1,4 @@
-// The per-guest monitor (design.md, Decision 5): a POSIX sh script that runs qvm in the foreground,
+// The per-guest monitor (docs/runtime.md, "How qvm is run"): a POSIX sh script that runs qvm in the foreground,
 // records its PID and, when it ends, its exit status and time. It never sends or forwards a signal.
 // qvm runs in the FOREGROUND on purpose: a non-interactive sh starts background (`&`) commands with
 // SIGINT and SIGQUIT ignored, which would make qvm deaf to the power cut. The inner `sh -c` writes

@@ -1,4 +1,4 @@
-// The ONE place in qvmctl that sends signals. Its type admits no SIGKILL (design.md, Decision 1),
+// The ONE place in qvmctl that sends signals. Its type admits no SIGKILL (docs/runtime.md, "Signals"),
 // and it re-verifies the target's identity (PID + start time) right before every signal.
 import type { ProcessTable } from './proc-table/types.js';
 import { isSameProcess } from './proc-table/types.js';

@@ -83,7 +83,7 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
   }
 }
 
-// Detached, no pipes, not killed with qvmctl, never force-killed (design.md, Known traps).
+// Detached, no pipes, not killed with qvmctl, never force-killed (docs/runtime.md, "How qvm is run").
 function launchMonitor(options: { ctx: RuntimeContext; execa: Execa; name: string; runId: string; qvmArgv: readonly string[] }): void {
   const { ctx, execa, name, runId, qvmArgv } = options;
   const child = execa('/bin/sh', [ctx.layout.monitorScript, ctx.layout.guestDir(name), runId, ...qvmArgv], {

@@ -1,4 +1,4 @@
-// The stop ladder (design.md, Decision 2): guest command → SIGTERM (power button) → SIGQUIT (power
+// The stop ladder (docs/runtime.md, "Stop ladder"): guest command → SIGTERM (power button) → SIGQUIT (power
 // cut, only where allowed) → `stuck`. Every signal goes through sendSignal, which re-verifies the
 // PID and start time first; a process that no longer verifies has ended.
 import type { ShutdownSpec } from '../model/guest-spec.js';

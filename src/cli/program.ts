@@ -13,6 +13,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerWhy } from './commands/why.js';
 import { HostUnreachableError } from '../runtime/ssh/errors.js';
 import { StateDirError } from '../runtime/state/state-dir-error.js';
+import { StateDirTrustError } from '../runtime/state/trust.js';
 import { CliError, describeStateDirError } from './errors.js';
 import { processOutput, type CommandResult, type Output } from './output.js';
 
@@ -45,6 +46,11 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
     }
     if (error instanceof StateDirError) {
       io.err(`qvmctl: ${describeStateDirError(error)}\n`);
+      return 1;
+    }
+    if (error instanceof StateDirTrustError) {
+      // Refused before anything was read or changed: the line names the path and the fix.
+      io.err(`qvmctl: ${error.message}\n`);
       return 1;
     }
     if (error instanceof HostUnreachableError) {

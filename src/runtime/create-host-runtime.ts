@@ -11,7 +11,7 @@ import { crashPoint } from './crash-point.js';
 import { monitorScriptUpToDate } from './install-monitor.js';
 import { MONITOR_SCRIPT } from './monitor-script.js';
 import { observeGuests } from './observe-guests.js';
-import type { HostPort, StopHooks, StopOutcome } from './port.js';
+import type { HostPort, HostState, StopHooks, StopOutcome } from './port.js';
 import { runHostCommand } from './host-command.js';
 import { acknowledgeExit } from './state/exit-records.js';
 import { createLocalHostState } from './state/host-state.js';
@@ -27,6 +27,7 @@ import { readRunExit } from './state/exit-records.js';
 import { readIdentity } from './state/identity.js';
 import { createStateLayout } from './state/layout.js';
 import { guardStateDir } from './state/state-dir-error.js';
+import { checkStateDirTrust, refuseSymlink, withStateDir } from './state/trust.js';
 import { runCommand } from './run-command.js';
 import { sendSignal } from './signal.js';
 import { runStopLadder } from './stop-ladder.js';
@@ -62,25 +63,39 @@ export function createHostRuntime(options: HostRuntimeOptions): HostPort {
   let prepared: Promise<void> | undefined;
   // A failed preparation (e.g. a full disk) is tried again on the next call.
   const prepare = (): Promise<void> => (prepared ??= prepareStateDir(ctx).catch((error: unknown) => { prepared = undefined; throw error; }));
-  // A full, read-only or blocked state directory is reported as such (StateDirError).
-  const guarded = <T>(fn: () => Promise<T>): Promise<T> => guardStateDir(layout.root, fn);
+  // A full, read-only or blocked state directory is reported as such (StateDirError); one that is
+  // not safe to use (StateDirTrustError) is refused before anything reads or writes it.
+  const guarded = <T>(fn: () => Promise<T>): Promise<T> => guardStateDir(layout.root, async () => {
+    try {
+      await checkStateDirTrust(layout.root);
+      return await fn();
+    } catch (error) {
+      throw withStateDir(error, layout.root);
+    }
+  });
 
   return {
     where: 'local',
     stateDir: layout.root,
-    state: createLocalHostState(layout.root),
+    state: guardedState(createLocalHostState(layout.root), guarded),
     // A look writes nothing, so it needs no prepared state directory (which may not exist yet).
     observe: () => guarded(() => observeGuests(ctx)),
     acknowledgeExits: (exits) => guarded(async () => {
       await Promise.all(exits.map((exit) => acknowledgeExit(layout, exit)));
     }),
-    withPassLock: (fn, lockOptions) => withLocalPassLock({ stateDir: layout.root, table: ctx.table, timeoutMs: lockOptions?.timeoutMs }, fn),
-    lockDaemon: () => acquireProcessLock({ stateDir: layout.root, table: ctx.table }),
+    withPassLock: async (fn, lockOptions) => {
+      await guarded(() => Promise.resolve());
+      return withLocalPassLock({ stateDir: layout.root, table: ctx.table, timeoutMs: lockOptions?.timeoutMs }, fn);
+    },
+    lockDaemon: () => guarded(() => acquireProcessLock({ stateDir: layout.root, table: ctx.table })),
     watchExits: (onChange, onError) => watchLocalExitRecords({ stateDir: layout.root, onChange, onError }),
     runHostCommand,
     close: () => Promise.resolve(),
     start: (spec: GuestSpec) => guarded(async () => {
       await prepare();
+      // The monitor appends qvm's output to console.log: never through a link placed there.
+      await refuseSymlink(layout.guestDir(spec.name));
+      await refuseSymlink(layout.consoleLog(spec.name));
       return startGuest(ctx, spec);
     }),
     waitReady: (spec: GuestSpec, guest: ObservedGuest, signal?: AbortSignal) => guarded(async () => {
@@ -115,13 +130,30 @@ export function createHostRuntime(options: HostRuntimeOptions): HostPort {
   };
 }
 
+// Only for a port call that acts (never for a look): the trust check has passed for whatever
+// exists; a state directory created here is checked again before it is made private.
 async function prepareStateDir(ctx: RuntimeContext): Promise<void> {
   const { layout } = ctx;
   await ensureDir(layout.root);
+  await checkStateDirTrust(layout.root);
   await chmod(layout.root, 0o700);
   await ensureDir(layout.guestsDir);
   if (ctx.launcher.env.QVM_SIM_DIR !== undefined) await ensureDir(layout.simDir);
   if (!(await monitorScriptUpToDate(layout.monitorScript))) await writeFileAtomic(layout.monitorScript, MONITOR_SCRIPT, 0o700);
+}
+
+/** Every read and write of the host state goes through the same trust check as the port's calls. */
+function guardedState(state: HostState, guarded: <T>(fn: () => Promise<T>) => Promise<T>): HostState {
+  return {
+    readFence: () => guarded(() => state.readFence()),
+    raiseFence: (fence) => guarded(() => state.raiseFence(fence)),
+    liftFence: () => guarded(() => state.liftFence()),
+    loadOrphans: () => guarded(() => state.loadOrphans()),
+    saveOrphans: (orphans) => guarded(() => state.saveOrphans(orphans)),
+    loadHistories: (names) => guarded(() => state.loadHistories(names)),
+    saveHistories: (histories) => guarded(() => state.saveHistories(histories)),
+    writeShutdownRecord: (record) => guarded(() => state.writeShutdownRecord(record)),
+  };
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {

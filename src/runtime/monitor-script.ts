@@ -6,6 +6,9 @@
 // Signals sent to the monitor itself are caught and ignored (handlers, not SIG_IGN, so qvm does not
 // inherit them), so the exit record is written even if the monitor is hit by a host-wide SIGTERM.
 // umask 077: the PID file, exit record and console log (and what qvm writes) are private to the owner.
+// It never writes through a symbolic link: a guest directory, console log, PID file or exit record
+// that is one makes it end (70) before qvm runs, and a temp file that is one is removed first
+// (docs/runtime.md, "Whose state directory").
 
 export const MONITOR_SCRIPT = `#!/bin/sh
 # qvmctl guest monitor. usage: monitor.sh <guest-dir> <run-id> <qvm argv...>
@@ -21,6 +24,12 @@ now_ms() {
   esac
   echo "$t"
 }
+for f in "$dir" "$dir/console.log" "$dir/run-$run.pid" "$dir/run-$run.pid.tmp" "$dir/run-$run.exit.json" "$dir/run-$run.exit.json.tmp"; do
+  if [ -L "$f" ]; then
+    echo "qvmctl monitor: $f is a symbolic link; not running qvm" >&2
+    exit 70
+  fi
+done
 started=$(now_ms)
 /bin/sh -c 'echo "$$" > "$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"' "$dir/run-$run.pid" "$@" >>"$dir/console.log" 2>&1 </dev/null
 status=$?
@@ -33,6 +42,7 @@ requested=false
 if [ -f "$dir/stop-request" ] && [ "$(cat "$dir/stop-request" 2>/dev/null)" = "$pid" ]; then
   requested=true
 fi
+rm -f "$dir/run-$run.exit.json.tmp"
 printf '{"runId":"%s","pid":%s,"status":%s,"startedAt":%s,"at":%s,"requested":%s}\\n' \\
   "$run" "$pid" "$status" "$started" "$at" "$requested" > "$dir/run-$run.exit.json.tmp"
 mv -f "$dir/run-$run.exit.json.tmp" "$dir/run-$run.exit.json"

@@ -1,13 +1,22 @@
 // Atomic, durable file writes: write a temp file in the same directory, fsync, rename, fsync the dir.
 // A reader sees either the old or the new content, never half of it, even after a crash.
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { refuseSymlink } from './trust.js';
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
 
+/** Opens never follow a symbolic link at the final name (docs/runtime.md, "Whose state directory"). */
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const REWRITE = constants.O_RDWR | constants.O_NOFOLLOW;
+
+// A directory that is a symbolic link is refused (StateDirTrustError): what is written in it
+// would land wherever the link points.
 export async function ensureDir(path: string): Promise<void> {
+  await refuseSymlink(path);
   await mkdir(path, { recursive: true, mode: DIR_MODE });
 }
 
@@ -18,7 +27,7 @@ export async function ensureDir(path: string): Promise<void> {
 export async function writeTempBeside(path: string, data: string, mode = FILE_MODE): Promise<string> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const handle = await open(tmp, 'wx', mode);
+    const handle = await open(tmp, CREATE_NEW, mode);
     try {
       await handle.writeFile(data);
       await handle.sync();
@@ -77,7 +86,7 @@ export async function reserveAtomicWrite(path: string, bytes = 4096, mode = FILE
     async commit(data) {
       try {
         if (Buffer.byteLength(data) > bytes) throw new RangeError(`Expected at most ${bytes} bytes for ${path}, got ${Buffer.byteLength(data)}`);
-        const handle = await open(tmp, 'r+');
+        const handle = await open(tmp, REWRITE);
         try {
           await handle.write(data, 0);
           await handle.truncate(Buffer.byteLength(data));

@@ -21,10 +21,11 @@ import { FENCE_FILE, formatOrphans, ORPHANS_FILE, SHUTDOWN_RECORD_FILE } from '.
 import type { IdentityRecord } from '../state/identity.js';
 import { createStateLayout, isRunId } from '../state/layout.js';
 import { PASS_LOCK_FILE, PASS_LOCK_TIMEOUT_MS } from '../state/pass-lock.js';
+import { StateDirTrustError } from '../state/trust.js';
 import { runStopLadder } from '../stop-ladder.js';
 import { delay } from '../poll.js';
 import { HostUnreachableError } from './errors.js';
-import { acknowledgedScript, interpretSnapshot, MARK, observeScript, parseJson, parseSnapshot, type Interpreted } from './remote-observe.js';
+import { acknowledgedScript, configHeadsScript, interpretSnapshot, MARK, observeScript, parseConfigHeads, parseJson, parseSnapshot, unexplainedConfigFiles, type Interpreted } from './remote-observe.js';
 import { heredoc, parseSections, prelude, shq, type RemoteOs } from './remote-sh.js';
 import { createSshClient, type SshClient } from './ssh-client.js';
 
@@ -107,9 +108,24 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
     await probe();
     return client.quick(body, { timeoutMs });
   };
+  // Every script that reads or writes the state directory checks first that it may be trusted
+  // (trust_sd, remote-sh.ts; docs/remote.md): exit 11 with the reason on stderr when not.
+  const TRUST = `trust_sd ${shq(sd)} || exit 11\n`;
+  const refuseUntrusted = (r: { exitCode: number; stderr: string }): void => {
+    if (r.exitCode !== 11) return;
+    const line = r.stderr.split('\n').find((l) => l.startsWith('@@untrusted\t'));
+    if (line === undefined) return;
+    const [, path = sd, problem = 'is not trusted', fix = `chmod 700 ${sd}`] = line.split('\t');
+    throw new StateDirTrustError(path, problem, fix, `${sd} on ${where}`);
+  };
+  const trustedSh = async (body: string, timeoutMs?: number): Promise<{ stdout: string; exitCode: number; stderr: string }> => {
+    const r = await sh(`${TRUST}${body}`, timeoutMs);
+    refuseUntrusted(r);
+    return r;
+  };
   /** Runs a script that must succeed (exit 0); a failure names the host and what the script said. */
   const mustSh = async (what: string, body: string): Promise<string> => {
-    const r = await sh(body);
+    const r = await trustedSh(body);
     if (r.exitCode !== 0) throw new RuntimeError(`${where}: could not ${what} in ${sd}: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`);
     return r.stdout;
   };
@@ -124,11 +140,18 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
 
   const observe = async (): Promise<Interpreted> => {
     const remoteOs = await probe();
-    const r = await sh(observeScript(remoteOs, sd));
+    const r = await trustedSh(observeScript(remoteOs, sd));
     let interpreted: Interpreted;
     try {
       const snapshot = parseSnapshot(remoteOs, r.stdout);
       interpreted = interpretSnapshot({ snapshot, layout, isQvm, now: Date.now() });
+      // A qvm that qvmctl did not start: the system it runs is in the configuration files it names,
+      // read in a second round trip only when there is such a qvm (docs/runtime.md).
+      const configFiles = unexplainedConfigFiles(interpreted.observation);
+      if (configFiles.length > 0) {
+        const configs = parseConfigHeads((await sh(configHeadsScript(configFiles))).stdout);
+        interpreted = interpretSnapshot({ snapshot, layout, isQvm, now: Date.now(), configs });
+      }
       last = { at: Date.now(), interpreted, fence: snapshot.fence, orphans: snapshot.orphans };
       seen = interpreted.identities;
       const inferred = interpreted.observation.exits.filter((e) => e.unrecorded !== undefined && e.runId !== undefined);
@@ -257,6 +280,7 @@ echo "\${M}ended"
     const body = `M=${shq(MARK)}
 SD=${shq(sd)}; G=${shq(dir)}; RUN=${shq(runId)}; CONF=${shq(confPath)}
 mkdir -p "$SD/guests" && chmod 700 "$SD" && mkdir -p "$G" || exit 10
+for f in "$G" "$G/console.log"; do [ -L "$f" ] && { untrusted "$f" 'is a symbolic link, which qvmctl never writes through' "rm $f"; exit 11; }; done
 ${heredoc('put "$SD/.monitor.sh.$$"', MONITOR_SCRIPT)}if cmp -s "$SD/.monitor.sh.$$" "$SD/monitor.sh"; then rm -f "$SD/.monitor.sh.$$"; else chmod 700 "$SD/.monitor.sh.$$" && mv -f "$SD/.monitor.sh.$$" "$SD/monitor.sh" || exit 10; fi
 take_lock "$G/start.lock" ${lockTries} || exit 3
 trap 'drop_lock "$G/start.lock"' EXIT
@@ -289,7 +313,7 @@ if [ -n "$start" ]; then
 fi
 ${END_OF_RUN}`;
     // In a kept-open shell: the script returns as soon as qvm runs; the start grace is watched from here.
-    const r = await sh(body, tuning.lockTimeoutMs + tuning.spawnTimeoutMs + tuning.exitRecordTimeoutMs + ROUND_TRIP_TIMEOUT_MS);
+    const r = await trustedSh(body, tuning.lockTimeoutMs + tuning.spawnTimeoutMs + tuning.exitRecordTimeoutMs + ROUND_TRIP_TIMEOUT_MS);
     const sections = parseSections(r.stdout, MARK);
     const tag = (t: string): { arg: string; body: string } | undefined => sections.find((s) => s.tag === t);
     const runningPid = tag('running');
@@ -396,7 +420,7 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
     forget();
     const runId = identity?.pid === guest.pid && identity.processStart === guest.processStart ? identity.runId : undefined;
     // Marks the coming exit as requested: the monitor reads this when qvm ends.
-    await mustSh('mark the stop request', `emit ${guest.pid} | put ${shq(layout.stopRequest(name))}\n`);
+    await mustSh('mark the stop request', `mkdir -p ${shq(layout.guestDir(name))} && emit ${guest.pid} | put ${shq(layout.stopRequest(name))}\n`);
     return runStopLadder(ctx, {
       pid: guest.pid,
       processStart: guest.processStart,
@@ -435,7 +459,7 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
     async readFence() {
       const snap = fresh();
       if (snap !== undefined) return snap.fence;
-      const r = await sh(`[ -f ${shq(`${sd}/${FENCE_FILE}`)} ] && { echo present; dump ${shq(`${sd}/${FENCE_FILE}`)}; }\nexit 0\n`);
+      const r = await trustedSh(`[ -f ${shq(`${sd}/${FENCE_FILE}`)} ] && { echo present; dump ${shq(`${sd}/${FENCE_FILE}`)}; }\nexit 0\n`);
       if (!r.stdout.startsWith('present')) return undefined;
       const { parseFence } = await import('../state/host-state.js');
       return parseFence(r.stdout.slice('present\n'.length));
@@ -451,7 +475,7 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
     async loadOrphans() {
       const snap = fresh();
       if (snap !== undefined) return snap.orphans;
-      const r = await sh(`[ -f ${shq(`${sd}/${ORPHANS_FILE}`)} ] && dump ${shq(`${sd}/${ORPHANS_FILE}`)}\nexit 0\n`);
+      const r = await trustedSh(`[ -f ${shq(`${sd}/${ORPHANS_FILE}`)} ] && dump ${shq(`${sd}/${ORPHANS_FILE}`)}\nexit 0\n`);
       const { parseOrphans } = await import('../state/host-state.js');
       return parseOrphans(parseJson(r.stdout));
     },
@@ -471,7 +495,7 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
         else missing.push(name);
       }
       if (missing.length > 0) {
-        const r = await sh(`M=${shq(MARK)}\n${missing.map((n) => `echo "\${M}h ${n}"; [ -f ${shq(layout.historyFile(n))} ] && dump ${shq(layout.historyFile(n))}`).join('\n')}\nexit 0\n`);
+        const r = await trustedSh(`M=${shq(MARK)}\n${missing.map((n) => `echo "\${M}h ${n}"; [ -f ${shq(layout.historyFile(n))} ] && dump ${shq(layout.historyFile(n))}`).join('\n')}\nexit 0\n`);
         for (const s of parseSections(r.stdout, MARK)) result.set(s.arg, parseHistory(s.arg, parseJson(s.body)));
         for (const n of missing) if (!result.has(n)) result.set(n, parseHistory(n, undefined));
       }
@@ -493,7 +517,7 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
   const holdLock = async (file: string, timeoutMs: number): Promise<LockRelease> => {
     const path = `${sd}/${file}`;
     const tries = Math.max(1, Math.ceil(timeoutMs / 50));
-    const session = await client.session(`${prelude(await probe())}mkdir -p ${shq(sd)} && chmod 700 ${shq(sd)} || exit 10
+    const session = await client.session(`${prelude(await probe())}${TRUST}mkdir -p ${shq(sd)} && chmod 700 ${shq(sd)} || exit 10
 take_lock ${shq(path)} ${tries} || exit 3
 trap 'drop_lock ${shq(path)}' EXIT HUP TERM
 echo "${MARK}locked"
@@ -506,6 +530,7 @@ exit 0
     });
     if (!locked) {
       const r = await session.ended;
+      refuseUntrusted(r);
       if (r.exitCode === 3) throw new LockBusyError(`${where}${path}`, Number(/busy (\d+)/.exec(r.stdout)?.[1] ?? 0) || undefined);
       if (r.exitCode === 255) throw (await import('./ssh-client.js')).unreachable(options.connection, where, r.stderr);
       throw new RuntimeError(`${where}: could not take ${path}: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`);

@@ -84,6 +84,51 @@ const PUT = `put() {
   cat > "$1.tmp.$$" && mv -f "$1.tmp.$$" "$1"
 }`;
 
+/**
+ * `trust_sd DIR` fails, with one line `@@untrusted<TAB>path<TAB>problem<TAB>fix` on stderr, unless
+ * the state directory may be trusted as OpenSSH's StrictModes trusts ~/.ssh (docs/remote.md): DIR
+ * is no symbolic link, is the login user's and not writable by group or others (when it exists),
+ * and every existing directory above it, as written and as it resolves, is root's or the login
+ * user's and not writable by group or others unless it is root's and sticky (like /tmp). It only
+ * looks (\`ls -ldn\`: toybox, busybox and QNX's ls all have it).
+ */
+const TRUST = `untrusted() {
+  emit "@@untrusted\t$1\t$2\t$3" >&2
+  return 1
+}
+trust_up() {
+  _tp=$1
+  while [ "$_tp" != / ]; do
+    _tp=\${_tp%/*}; [ -n "$_tp" ] || _tp=/
+    [ -d "$_tp" ] || continue
+    set -- $(ls -ldn "$_tp/." 2>/dev/null)
+    _tw=
+    case $3 in 0|"$_tu") ;; *) _tw="is owned by uid $3, neither root nor the login user" ;; esac
+    case $1 in ?????????[tT]*) [ "$3" = 0 ] || case $1 in ?????w*|????????w*) _tw="\${_tw:+$_tw and }is writable by group or others without the sticky bit ($1)" ;; esac ;;
+      ?????w*|????????w*) _tw="\${_tw:+$_tw and }is writable by group or others without the sticky bit ($1)" ;; esac
+    [ -z "$_tw" ] || { untrusted "$_tp" "(above the state directory) $_tw" "chown root $_tp && chmod go-w $_tp"; return 1; }
+  done
+  return 0
+}
+trust_sd() {
+  _ts=$1; _tu=$(id -u)
+  [ -L "$_ts" ] && { untrusted "$_ts" 'is a symbolic link (the state directory must be a real directory)' "rm $_ts && mkdir -m 700 $_ts"; return 1; }
+  if [ -d "$_ts" ]; then
+    set -- $(ls -ldn "$_ts" 2>/dev/null)
+    _tw=
+    [ "$3" = "$_tu" ] || _tw="is owned by uid $3, not by the login user (uid $_tu)"
+    case $1 in ?????w*|????????w*) _tw="\${_tw:+$_tw and }is writable by group or others ($1)" ;; esac
+    [ -z "$_tw" ] || { untrusted "$_ts" "$_tw" "chown $(id -un) $_ts && chmod 700 $_ts"; return 1; }
+    [ -L "$_ts/guests" ] && { untrusted "$_ts/guests" 'is a symbolic link, which qvmctl never writes through' "rm $_ts/guests"; return 1; }
+  fi
+  trust_up "$_ts" || return 1
+  # The nearest existing directory above it, resolved: its real parents are checked too.
+  _tr=\${_ts%/*}
+  while [ -n "$_tr" ] && [ ! -d "$_tr" ]; do _tr=\${_tr%/*}; done
+  _tr=$(cd "\${_tr:-/}" 2>/dev/null && pwd -P)
+  [ -z "$_tr" ] || [ "$_tr" = "\${_ts%/*}" ] || trust_up "$_tr/."
+}`;
+
 /** `emit LINE` prints a line as it is; `dump FILE` prints a file, with the shell's builtins only. */
 const EMIT = `if [ -n "\${KSH_VERSION:-}" ]; then emit() { print -r -- "$1"; }; else emit() { printf '%s\\n' "$1"; }; fi
 dump() {
@@ -91,7 +136,7 @@ dump() {
 }`;
 
 export function prelude(os: RemoteOs): string {
-  return ['umask 077', EMIT, PROC_START[os], PRINT_START, PROC_ARGS[os], NAP, LOCK, PUT, ''].join('\n');
+  return ['umask 077', EMIT, PROC_START[os], PRINT_START, PROC_ARGS[os], NAP, LOCK, PUT, TRUST, ''].join('\n');
 }
 
 /** A here-document that carries `text` unchanged (the marker cannot occur in it). */

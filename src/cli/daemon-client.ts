@@ -5,6 +5,7 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { atSocketAddress, ControlSocketError, type WhyAnswer } from '../daemon/control-server.js';
+import { checkStateDirTrust } from '../runtime/state/trust.js';
 import type { DaemonEvent } from '../daemon/event-log.js';
 import type { DaemonStatus } from '../daemon/guest-status.js';
 import { CliError } from './errors.js';
@@ -29,7 +30,10 @@ export async function fetchDaemonWhy(stateDir: string, guest: string): Promise<W
 }
 
 // GET a JSON endpoint; undefined when the socket (or its directory) is missing or nobody listens on it.
+// A socket in a directory another user could change may be theirs, not the daemon's: the directory
+// is trusted first, as the state directory is (docs/runtime.md, "Whose state directory").
 export async function fetchDaemon<T>(controlDir: string, path: string): Promise<T | undefined> {
+  await checkStateDirTrust(controlDir);
   try {
     return await atSocketAddress(join(controlDir, 'qvmctl.sock'), (socketPath) => get<T>(socketPath, path));
   } catch (error) {

@@ -2,6 +2,7 @@
 // one that someone else could change, or that leads elsewhere through a link, is refused with one
 // line before anything reads or writes it, and the refusal changes nothing on disk.
 import { chmod, chown, lstat, mkdir, readdir, readFile, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,9 +44,17 @@ describe.skipIf(!asRoot)('a state directory is trusted like ~/.ssh', () => {
     const sd = f.stateDir;
     await mkdir(join(sd, 'guests'), { recursive: true });
     await writeFile(join(sd, 'monitor.sh'), '#!/bin/sh\necho replaced by nobody\n', { mode: 0o755 });
+    // A "daemon" socket someone else put there: status must not ask it.
+    let asked = 0;
+    const fake = createServer((c) => { asked += 1; c.destroy(); });
+    await new Promise<void>((resolve) => fake.listen(join(sd, 'qvmctl.sock'), resolve));
     await chown(sd, NOBODY, NOBODY);
     await chmod(sd, 0o777);
-    restore = async () => { await chown(sd, 0, 0); await chmod(sd, 0o700); };
+    restore = async () => {
+      await new Promise((resolve) => fake.close(resolve));
+      await chown(sd, 0, 0);
+      await chmod(sd, 0o700);
+    };
     const before = await snapshot(sd);
     for (const args of [['apply'], ['plan'], ['status'], ['shutdown', '--dry-run'], ['start', 'base']]) {
       const r = await cli(f, args, sd);
@@ -56,6 +65,9 @@ describe.skipIf(!asRoot)('a state directory is trusted like ~/.ssh', () => {
       expect(await snapshot(sd), what).toEqual(before);
     }
     expect(await f.journal()).toEqual([]);
+    expect(asked).toBe(0);
+    await new Promise((resolve) => fake.close(resolve));
+    restore = undefined;
     // The fix it names makes it usable.
     await execa('sh', ['-c', `chown root ${sd} && chmod 700 ${sd}`]);
     const ok = await cli(f, ['apply'], sd);

@@ -299,7 +299,7 @@ export class Reconciler {
       this.#o.events.decide(hold.guest, decision);
       if (before?.kind === 'hold' && before.what === hold.reason && before.detail === hold.detail) continue;
       log.child({ guest: hold.guest }).info({ hold: hold.reason, until: hold.until }, `hold (${hold.reason}): ${hold.detail}`);
-      const warn = hold.reason === 'failed' || hold.reason === 'backoff' || hold.reason === 'config-error' || hold.reason === 'prune-guard';
+      const warn = hold.reason === 'failed' || hold.reason === 'backoff' || hold.reason === 'config-error' || hold.reason === 'prune-guard' || hold.reason === 'system-in-use';
       this.#o.events.record({ time: now, guest: hold.guest, type: warn ? 'Warning' : 'Normal', reason: holdEventReason(hold.reason), message: hold.detail });
     }
   }

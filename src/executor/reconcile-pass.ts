@@ -147,6 +147,7 @@ async function prepare(options: PassOptions, persist: boolean): Promise<Prepared
     running: observation.guests,
     histories,
     orphans,
+    unmanaged: observation.unmanaged,
     policy: { now: now(), explicit: options.explicit, fenced, manifestsTrusted: options.manifestsTrusted ?? true },
   });
   return { fence, observation, histories, plan };

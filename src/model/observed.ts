@@ -23,6 +23,11 @@ export interface UnmanagedProcess {
   readonly pid: number;
   readonly processStart: string;
   readonly argv: readonly string[];
+  /**
+   * The qvm `system` name it runs, as its command line and the configuration files it names tell
+   * (docs/runtime.md, "One qvm per system name"); undefined when they do not say.
+   */
+  readonly system?: string;
 }
 
 /**

@@ -23,6 +23,8 @@ export type Reason =
   | 'prune-guard'
   | 'dependency-not-running'
   | 'fenced'
+  /** A qvm that qvmctl did not start runs the guest's system name: a second one is never started. */
+  | 'system-in-use'
   /** An operator's one-off `qvmctl start|stop|restart NAME`. */
   | 'operator';
 

@@ -3,7 +3,7 @@
 
 import type { GuestSpec } from '../model/guest-spec.js';
 import type { DesiredState } from '../model/host-spec.js';
-import type { GuestHistory, ObservedGuest } from '../model/observed.js';
+import type { GuestHistory, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { Action, Change, Hold, Plan } from '../model/plan.js';
 import { compareNames, createGraph, groupWaves, orderTopologically } from './graph.js';
 import { decideGuest, type Decision } from './guest-decision.js';
@@ -17,6 +17,8 @@ export interface PlanInput {
   readonly histories: ReadonlyMap<string, GuestHistory>;
   /** Running guests with no manifest → epoch ms first seen missing (for the prune grace). */
   readonly orphans: ReadonlyMap<string, number>;
+  /** qvm processes no guest explains: a guest whose system name one of them runs is not started. */
+  readonly unmanaged?: readonly UnmanagedProcess[];
   readonly policy: PlanPolicy;
 }
 
@@ -76,12 +78,14 @@ export function createPlan(input: PlanInput): Plan {
     decisions.set(name, prune.kind === 'stop' ? { kind: 'change', action: 'stop', reason: 'removed', detail: prune.detail } : prune);
   }
 
+  const systemsInUse = systemsOf(input.unmanaged ?? []);
   for (const name of orderTopologically(graph)) {
     const spec = specs.get(name);
     if (spec === undefined) continue;
     decisions.set(name, decideGuest({
       spec,
       observed: running.get(name),
+      systemInUse: systemsInUse.get(spec.system),
       history: input.histories.get(name),
       dependencies: [...new Set(spec.dependsOn)].sort(compareNames),
       actionOf,
@@ -94,6 +98,15 @@ export function createPlan(input: PlanInput): Plan {
   }
 
   return assemblePlan({ decisions, actionOf, dependencies: graph.dependencies, dependents: graph.dependents });
+}
+
+/** The unmanaged qvm that runs each system name (the lowest PID where several do). */
+export function systemsOf(unmanaged: readonly UnmanagedProcess[]): Map<string, UnmanagedProcess> {
+  const bySystem = new Map<string, UnmanagedProcess>();
+  for (const process of [...unmanaged].sort((a, b) => a.pid - b.pid)) {
+    if (process.system !== undefined && !bySystem.has(process.system)) bySystem.set(process.system, process);
+  }
+  return bySystem;
 }
 
 export interface AssembleInput {

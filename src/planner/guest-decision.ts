@@ -3,7 +3,7 @@
 
 import type { GuestSpec } from '../model/guest-spec.js';
 import type { MaintenanceWindow } from '../model/host-spec.js';
-import type { GuestHistory, ObservedGuest } from '../model/observed.js';
+import type { GuestHistory, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { Action, Reason } from '../model/plan.js';
 import { decideStart } from './start-decision.js';
 import { checkUpdate } from './update-gate.js';
@@ -16,6 +16,8 @@ export type Decision =
 export interface GuestDecisionInput {
   readonly spec: GuestSpec;
   readonly observed: ObservedGuest | undefined;
+  /** A qvm qvmctl did not start that runs this guest's system name. */
+  readonly systemInUse?: UnmanagedProcess | undefined;
   readonly history: GuestHistory | undefined;
   /** Dependencies by name (sorted); unknown names count as not running. */
   readonly dependencies: readonly string[];
@@ -67,6 +69,7 @@ function decideRunning(input: GuestDecisionInput, observed: ObservedGuest): Deci
     else return hold(gate.reason, `${gate.detail} (${hashes})`, gate.until);
   }
   if (input.fenced) return hold('fenced', `restart (${reason}) refused: host shutdown under way`);
+  if (input.systemInUse !== undefined) return hold('system-in-use', `restart (${reason}) refused: ${systemInUseDetail(spec.system, input.systemInUse)}`);
   const missing = dependencies.filter((dep) => !input.willRun(dep));
   if (missing.length === 0) return change('restart', reason, detail);
   // A dependency restarts under it but it could not start again: stop it rather than leave it running.
@@ -80,7 +83,13 @@ function decideStopped(input: GuestDecisionInput): Decision {
   const start = decideStart({ spec, history: input.history, now: input.now, explicit: input.explicit });
   if (start.kind === 'hold') return hold(start.reason, start.detail, start.until);
   if (input.fenced) return hold('fenced', 'start refused: host shutdown under way');
+  if (input.systemInUse !== undefined) return hold('system-in-use', `start refused: ${systemInUseDetail(spec.system, input.systemInUse)}`);
   const missing = input.dependencies.filter((dep) => !input.willRun(dep));
   if (missing.length > 0) return hold('dependency-not-running', `waits for ${missing.join(', ')} (not running)`);
   return change('start', start.reason, start.detail);
+}
+
+/** Two qvm with one system name would share its pass-through devices (docs/planner.md). */
+export function systemInUseDetail(system: string, process: UnmanagedProcess): string {
+  return `qvm pid ${process.pid}, not started by qvmctl, runs system ${system}; stop it (or let \`qvmctl shutdown\` stop it) and the guest starts`;
 }

@@ -4,11 +4,11 @@
 // first; `restart` restarts running dependents around the guest.
 
 import type { DesiredState } from '../model/host-spec.js';
-import type { ObservedGuest } from '../model/observed.js';
+import type { ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { Action, Plan } from '../model/plan.js';
-import { assemblePlan } from './create-plan.js';
+import { assemblePlan, systemsOf } from './create-plan.js';
 import { collectDependencies, collectDependents, createGraph, type DependencyGraph } from './graph.js';
-import type { Decision } from './guest-decision.js';
+import { systemInUseDetail, type Decision } from './guest-decision.js';
 
 export type OneOffAction = 'start' | 'stop' | 'restart';
 
@@ -17,6 +17,8 @@ export interface OneOffInput {
   readonly name: string;
   readonly desired: DesiredState;
   readonly running: readonly ObservedGuest[];
+  /** qvm processes no guest explains: a guest whose system name one of them runs is not started. */
+  readonly unmanaged?: readonly UnmanagedProcess[];
 }
 
 export class UnknownGuestError extends Error {
@@ -48,7 +50,30 @@ export function createOneOffPlan(input: OneOffInput): Plan {
     for (const dep of collectDependencies(graph, name)) if (!running.has(dep)) change(dep, 'start', 'not-running', `needed by ${name}`);
   }
 
+  holdSystemsInUse(decisions, input, graph);
   return assemblePlan(planEdges(decisions, graph));
+}
+
+/**
+ * An operator's start is refused as a pass's is while another qvm runs the guest's system name;
+ * what needs a guest so held is held too (it would start without its dependency).
+ */
+function holdSystemsInUse(decisions: Map<string, Decision>, input: OneOffInput, graph: DependencyGraph): void {
+  const inUse = systemsOf(input.unmanaged ?? []);
+  if (inUse.size === 0) return;
+  const held = new Set<string>();
+  for (const spec of input.desired.guests) {
+    const decision = decisions.get(spec.name);
+    const process = inUse.get(spec.system);
+    if (decision?.kind !== 'change' || decision.action === 'stop' || process === undefined) continue;
+    decisions.set(spec.name, { kind: 'hold', reason: 'system-in-use', detail: `${decision.action} refused: ${systemInUseDetail(spec.system, process)}`, until: undefined });
+    held.add(spec.name);
+  }
+  for (const [name, decision] of decisions) {
+    if (decision.kind !== 'change' || decision.action === 'stop') continue;
+    const blocked = collectDependencies(graph, name).filter((dep) => held.has(dep)).sort();
+    if (blocked.length > 0) decisions.set(name, { kind: 'hold', reason: 'dependency-not-running', detail: `waits for ${blocked.join(', ')} (not running)`, until: undefined });
+  }
 }
 
 function planEdges(decisions: ReadonlyMap<string, Decision>, graph: DependencyGraph): Parameters<typeof assemblePlan>[0] {

@@ -106,7 +106,9 @@ export function createHostRuntime(options: HostRuntimeOptions): HostPort {
       await prepare();
       const identity = await readIdentity(layout, name);
       const runId = identity?.pid === guest.pid && identity.processStart === guest.processStart ? identity.runId : undefined;
-      // Marks the coming exit as requested: the monitor reads this when qvm ends.
+      // Marks the coming exit as requested: the monitor reads this when qvm ends. The guest's
+      // directory may be gone with its identity (a qvm identified again by its config path).
+      await ensureDir(layout.guestDir(name));
       await writeFileAtomic(layout.stopRequest(name), `${guest.pid}\n`);
       crashPoint('stop:after-request-marker');
       return runStopLadder(

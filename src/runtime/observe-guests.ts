@@ -1,7 +1,8 @@
 // Observe: the qvm processes that run, matched to guests by verified identity; the qvm processes
 // no guest explains (unmanaged); the exits the monitors recorded that are not acknowledged yet; and,
 // for a qvm whose monitor was lost, that it runs unwatched, then, once it has ended, its exit.
-import { readdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, readFile } from 'node:fs/promises';
 import type { ExitRecord, Observation, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { RuntimeContext } from './context.js';
 import { findGuestProcess } from './find-guest-process.js';
@@ -13,6 +14,8 @@ import { readPendingExits } from './state/exit-records.js';
 import { readIdentity } from './state/identity.js';
 import { isGuestName } from './state/layout.js';
 import { toObservedGuest } from './start-guest.js';
+import { configFilesOf, systemOfQvm } from './qvm-system.js';
+import { guestNamesOfQvm, reidentify } from './reidentify.js';
 
 export async function observeGuests(ctx: RuntimeContext): Promise<Observation> {
   // One scan for qvm and monitors alike; monitors are never qvm (their argv starts with the script).
@@ -33,12 +36,53 @@ export async function observeGuests(ctx: RuntimeContext): Promise<Observation> {
     }
     exits.push(...one.exits);
   }
-  const unmanaged: UnmanagedProcess[] = processes
-    .filter((p) => !explained.has(p.pid))
-    .map((p) => ({ pid: p.pid, processStart: p.start, argv: p.argv }));
+  // A qvm whose identity is gone is told by the config path it was launched with (reidentify.ts).
+  const found = new Set(guests.map((g) => g.name));
+  const monitorArgvs = scanned.filter((p) => isMonitorArgv(ctx.layout, p.argv)).map((p) => p.argv);
+  for (const name of [...new Set([...names, ...guestNamesOfQvm(ctx.layout, processes)])].sort()) {
+    if (found.has(name)) continue;
+    const again = reidentify({ layout: ctx.layout, name, qvms: processes, monitorArgvs, explained, now: Date.now() });
+    if (again === undefined) continue;
+    ctx.log({ level: 'debug', msg: 'qvm identified by its config path: its identity record is missing or unreadable', guest: name, pid: again.guest.pid });
+    explained.add(again.guest.pid);
+    guests.push(again.guest);
+  }
+  const unmanaged = await withSystems(processes.filter((p) => !explained.has(p.pid)));
   exits.sort((a, b) => a.at - b.at);
   return { guests, unmanaged, exits };
 }
+
+/** Unmanaged qvm with the system name each runs (its configuration files read where they can be). */
+async function withSystems(processes: readonly ProcessEntry[]): Promise<UnmanagedProcess[]> {
+  const files = [...new Set(processes.flatMap((p) => configFilesOf(p.argv)))];
+  const texts = await Promise.all(files.map((f) => readConfigHead(f)));
+  const configs = new Map(files.flatMap((f, i) => (texts[i] === undefined ? [] : [[f, texts[i]] as const])));
+  return processes.map((p) => {
+    const system = systemOfQvm(p.argv, configs);
+    return { pid: p.pid, processStart: p.start, argv: p.argv, ...(system === undefined ? {} : { system }) };
+  });
+}
+
+/**
+ * The first 64 KiB of a regular file (`system` is a configuration's first entry), or undefined.
+ * The path comes from a command line qvmctl did not write: a FIFO or a device is never read.
+ */
+async function readConfigHead(path: string): Promise<string | undefined> {
+  const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
+  if (file === undefined) return undefined;
+  try {
+    if (!(await file.stat()).isFile()) return undefined;
+    const buffer = Buffer.alloc(CONFIG_HEAD_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, CONFIG_HEAD_BYTES, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } catch {
+    return undefined;
+  } finally {
+    await file.close();
+  }
+}
+
+const CONFIG_HEAD_BYTES = 64 * 1024;
 
 async function observeGuest(options: {
   readonly ctx: RuntimeContext;

@@ -1,28 +1,16 @@
 // Unmanaged qvm processes under each `shutdown.unmanaged` policy, and the fence as a pass sees it.
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 
 import { previewPass } from '../../src/executor/reconcile-pass.js';
 import { runShutdownSequence } from '../../src/executor/shutdown-sequence.js';
-import { SIMULATOR_ENTRY, SIMULATOR_NODE_FLAGS } from '../../src/runtime/qvm-command.js';
-import { guestSpec, signalsIn, useHarness } from '../helpers/runtime-harness.js';
+import { guestSpec, signalsIn, startQvmByHand, useHarness } from '../helpers/runtime-harness.js';
 import { desiredFleet, readHostLog, testHost } from '../helpers/shutdown-fleet.js';
-import { waitFor } from '../helpers/wait-for.js';
 
 const h = useHarness();
 
 // A qvm someone started by hand: its configuration lies in this state directory (this simulated host).
-async function startStray(knobs = 'boot-ms=50 shutdown-ms=50'): Promise<{ pid: number; exitCode: () => Promise<number | undefined> }> {
-  const conf = join(h.stateDir, 'stray.qvmconf');
-  await writeFile(conf, guestSpec('stray', { knobs }).qvmconf);
-  const stray = execa(process.execPath, [...SIMULATOR_NODE_FLAGS, SIMULATOR_ENTRY, `@${conf}`], {
-    detached: true, cleanup: false, forceKillAfterDelay: false, stdio: 'ignore', reject: false,
-    env: { QVM_SIM_DIR: join(h.stateDir, 'sim') },
-  });
-  await waitFor(async () => (await h.journal()).some((l) => l.system === 'stray' && l.event === 'running'), { timeoutMs: 20_000 });
-  return { pid: stray.pid ?? 0, exitCode: async () => (await stray).exitCode };
+function startStray(): Promise<{ pid: number; exitCode: () => Promise<number | undefined> }> {
+  return startQvmByHand(h.stateDir, 'stray.qvmconf', guestSpec('stray').qvmconf);
 }
 
 const svc = guestSpec('svc', { shutdown: { guestTimeoutMs: 2_000 } });

@@ -2,7 +2,8 @@
 // simulator knobs, the simulator's journal, and cleanup that ends leftover guests without SIGKILL.
 import { afterEach, beforeEach, expect } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GuestSpec, Readiness, ShutdownSpec } from '../../src/model/guest-spec.js';
@@ -10,6 +11,7 @@ import type { QvmBinary } from '../../src/model/host-spec.js';
 import { createHostRuntime, type HostRuntimeOptions } from '../../src/runtime/create-host-runtime.js';
 import type { ObservedGuest } from '../../src/model/observed.js';
 import type { HostPort } from '../../src/runtime/port.js';
+import { SIMULATOR_ENTRY, SIMULATOR_NODE_FLAGS } from '../../src/runtime/qvm-command.js';
 import { readSimJournal, type SimJournalLine } from './sim-guest.js';
 import { guest } from '../planner/fixtures.js';
 import { waitFor } from './wait-for.js';
@@ -84,6 +86,22 @@ export async function createHarness(options: { readonly stateDir?: string } = {}
       await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A qvm someone started by hand on the simulated host of `stateDir`: from its own configuration
+ * file there (`file`, with `qvmconf`), not through qvmctl. Resolves once it runs.
+ */
+export async function startQvmByHand(stateDir: string, file: string, qvmconf: string): Promise<{ pid: number; exitCode: () => Promise<number | undefined> }> {
+  const conf = join(stateDir, file);
+  await writeFile(conf, qvmconf);
+  const qvm = execa(process.execPath, [...SIMULATOR_NODE_FLAGS, SIMULATOR_ENTRY, `@${conf}`], {
+    detached: true, cleanup: false, forceKillAfterDelay: false, stdio: 'ignore', reject: false,
+    env: { QVM_SIM_DIR: join(stateDir, 'sim') },
+  });
+  const pid = qvm.pid ?? 0;
+  await waitFor(() => readSimJournal(join(stateDir, 'sim')).some((l) => l.event === 'running' && l.pid === pid), { timeoutMs: 20_000 });
+  return { pid, exitCode: async () => (await qvm).exitCode };
 }
 
 /** The journal must never show a SIGKILL or hardware damage (design.md, Decision 1). */

@@ -31,7 +31,7 @@ export function registerOneOff(program: Command, io: Output, result: CommandResu
           explicit: true,
           hooks: createProgressHooks(io),
           choosePlan: (prepared) => {
-            const plan = createOneOffPlan({ action, name, desired: host.desired, running: prepared.observation.guests });
+            const plan = createOneOffPlan({ action, name, desired: host.desired, running: prepared.observation.guests, unmanaged: prepared.observation.unmanaged });
             assertUnfenced(prepared.fence, plan);
             io.out(`${renderPlanText(plan, { color: useColor() })}\n`);
             return plan;
@@ -40,7 +40,9 @@ export function registerOneOff(program: Command, io: Output, result: CommandResu
         io.out(`\n${summarizeExecution(pass.plan, pass.execution)}\n`);
         const fenced = describeFencedSteps(pass.execution);
         if (fenced !== undefined) io.err(`qvmctl: ${fenced}\n`);
-        result.exitCode = fenced !== undefined ? FENCED_EXIT_CODE : pass.execution.ok ? 0 : 1;
+        const refused = pass.plan.holds.filter((h) => h.reason === 'system-in-use');
+        for (const hold of refused) io.err(`qvmctl: ${hold.guest}: ${hold.detail}\n`);
+        result.exitCode = fenced !== undefined ? FENCED_EXIT_CODE : pass.execution.ok && refused.length === 0 ? 0 : 1;
       } catch (error) {
         if (error instanceof UnknownGuestError) throw new CliError(error.message, { cause: error });
         if (error instanceof FencedPlanError) throw new CliError(error.message, { cause: error, exitCode: FENCED_EXIT_CODE });

@@ -8,6 +8,8 @@ import type { Fence } from '../../model/fence.js';
 import { isMonitorArgv, monitorRunKey, monitorRunOf } from '../monitor-process.js';
 import { parseCmdline, parseProcStat } from '../proc-table/linux.js';
 import { mergePidinViews } from '../proc-table/qnx.js';
+import { configFilesOf, systemOfQvm } from '../qvm-system.js';
+import { guestNamesOfQvm, reidentify } from '../reidentify.js';
 import type { ProcessEntry } from '../proc-table/types.js';
 import { parseMonitorExit, toExitRecord } from '../state/exit-records.js';
 import { parseHistory } from '../state/history.js';
@@ -145,6 +147,8 @@ export function interpretSnapshot(options: {
   readonly layout: StateLayout;
   readonly isQvm: (argv: readonly string[]) => boolean;
   readonly now: number;
+  /** Texts of configuration files that unmanaged qvm name (read on the host where they were). */
+  readonly configs?: ReadonlyMap<string, string>;
 }): Interpreted {
   const { snapshot, layout } = options;
   const monitors = new Set(snapshot.processes.map((p) => monitorRunOf(layout, p.argv)).filter((k): k is string => k !== undefined));
@@ -189,7 +193,20 @@ export function interpretSnapshot(options: {
       if (lost !== undefined) exits.push(lost);
     }
   }
-  const unmanaged: UnmanagedProcess[] = qvms.filter((p) => !explained.has(p.pid)).map((p) => ({ pid: p.pid, processStart: p.start, argv: p.argv }));
+  // A qvm whose identity is gone is told by the config path it was launched with (reidentify.ts).
+  const found = new Set(guests.map((g) => g.name));
+  const monitorArgvs = snapshot.processes.filter((p) => isMonitorArgv(layout, p.argv)).map((p) => p.argv);
+  for (const name of [...new Set([...snapshot.guests.map((g) => g.name), ...guestNamesOfQvm(layout, qvms)])].sort()) {
+    if (found.has(name)) continue;
+    const again = reidentify({ layout, name, qvms, monitorArgvs, explained, now: options.now });
+    if (again === undefined) continue;
+    explained.add(again.guest.pid);
+    guests.push(again.guest);
+  }
+  const unmanaged: UnmanagedProcess[] = qvms.filter((p) => !explained.has(p.pid)).map((p) => {
+    const system = systemOfQvm(p.argv, options.configs ?? new Map());
+    return { pid: p.pid, processStart: p.start, argv: p.argv, ...(system === undefined ? {} : { system }) };
+  });
   exits.sort((a, b) => a.at - b.at);
   return { observation: { guests, unmanaged, exits }, identities, adopted, histories };
 }
@@ -248,4 +265,29 @@ function inferLostExit(o: {
     requested: hostDown || stopRequest === String(recorded.pid),
     unrecorded: hostDown ? 'host-down' : 'monitor-lost',
   });
+}
+
+/**
+ * The first 64 KiB of each regular file among `files` (the configuration files that unmanaged qvm
+ * name): their `system` entry says which system each runs (docs/runtime.md). A FIFO or a device
+ * is not a regular file and is never read.
+ */
+export function configHeadsScript(files: readonly string[]): string {
+  return `M=${shq(MARK)}
+for f in ${files.map(shq).join(' ')}; do
+  [ -f "$f" ] && [ -r "$f" ] && { emit "\${M}conf $f"; dd if="$f" bs=65536 count=1 2>/dev/null; echo; }
+done
+echo "\${M}end"
+`;
+}
+
+export function parseConfigHeads(stdout: string): Map<string, string> {
+  const sections = parseSections(stdout, MARK);
+  if (sections.at(-1)?.tag !== 'end') throw new Error('the configuration read ended early (its output is incomplete)');
+  return new Map(sections.filter((s) => s.tag === 'conf').map((s) => [s.arg, s.body]));
+}
+
+/** The configuration files that unmanaged qvm without a known system name name on their command line. */
+export function unexplainedConfigFiles(observation: Observation): string[] {
+  return [...new Set(observation.unmanaged.filter((p) => p.system === undefined).flatMap((p) => configFilesOf(p.argv)))].sort();
 }

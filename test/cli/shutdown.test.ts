@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadManifests } from '../../src/manifest/load.js';
-import { createHarness, journalViolations, type Harness } from '../helpers/runtime-harness.js';
+import { createHarness, guestSpec, journalViolations, startQvmByHand, type Harness } from '../helpers/runtime-harness.js';
 import { hostCommand, readHostLog } from '../helpers/shutdown-fleet.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
@@ -128,5 +128,23 @@ describe('qvmctl shutdown', () => {
     expect(result.host).toMatchObject({ ran: false, reason: 'qvm still alive: app, svc' });
     expect(r.stderr).toContain('app: the power button (SIGTERM)');
     expect(await readHostLog(h.stateDir)).toEqual([]);
+  });
+
+  it('a power-loss trigger passes --unmanaged stop: a qvm started by hand gets the power button instead of a refusal', async () => {
+    await writeFleet();
+    await startFleet();
+    const byHand = await startQvmByHand(h.stateDir, 'by-hand.qvmconf', guestSpec('spare').qvmconf);
+    const refused = await qvmctl(['shutdown', '-f', dir]);
+    expect(refused.exitCode).toBe(3);
+    expect(refused.stdout).toContain(`unmanaged qvm process ${byHand.pid} (shutdown.unmanaged: refuse)`);
+    const r = await qvmctl(['shutdown', '-f', dir, '--unmanaged', 'stop', '-o', 'json']);
+    expect(r.exitCode, r.stdout).toBe(0);
+    const result = JSON.parse(r.stdout) as { status: string; guests: { guest: string; kind: string; end: string; step: string }[] };
+    expect(result.guests).toContainEqual(expect.objectContaining({ guest: `pid:${byHand.pid}`, kind: 'unmanaged', end: 'stopped', step: 'power-button' }));
+    expect(await byHand.exitCode()).toBe(0);
+    expect((await readHostLog(h.stateDir)).map((l) => l.args)).toEqual(['poweroff']);
+    const bad = await qvmctl(['shutdown', '-f', dir, '--unmanaged', 'kill']);
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toContain("Allowed choices are stop, leave, refuse");
   });
 });

@@ -8,6 +8,7 @@ import { runShutdownSequence, SHUTDOWN_TUNING, shutdownWorstCase, type ShutdownM
 import { FALLBACK_SHUTDOWN } from '../../executor/reconcile-pass.js';
 import { createShutdownPlan } from '../../planner/shutdown-plan.js';
 import { renderShutdownPlanText } from '../../render/shutdown-plan-text.js';
+import type { DesiredState, UnmanagedPolicy } from '../../model/host-spec.js';
 import { CliError } from '../errors.js';
 import { openHost } from '../host-context.js';
 import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
@@ -21,6 +22,7 @@ interface ShutdownOptions extends ManifestOptions, OutputOptions {
   readonly host: boolean;
   readonly forceHost?: boolean;
   readonly dryRun?: boolean;
+  readonly unmanaged?: UnmanagedPolicy;
 }
 
 export function registerShutdown(program: Command, io: Output, result: CommandResult): void {
@@ -33,10 +35,14 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
     .option('--reboot', 'run the Host\'s shutdown.rebootCommand instead of shutdown.command')
     .option('--no-host', 'stop the guests but do not run any host command')
     .option('--force-host', 'run the host command even when a guest is stuck or a qvm still lives')
-    .option('--dry-run', 'print the waves, each guest\'s budget and the worst case against shutdown.deadline');
+    .option('--dry-run', 'print the waves, each guest\'s budget and the worst case against shutdown.deadline')
+    // A power-loss trigger (a UPS daemon) passes `stop`: the host goes down anyway (docs/shutdown.md).
+    .addOption(new Option('--unmanaged <policy>', 'qvm processes no manifest explains, for this run: stop (the power button), leave or refuse (default: Host shutdown.unmanaged)').choices(['stop', 'leave', 'refuse']));
   command.action(async (options: ShutdownOptions) => {
     if (options.reboot === true && !options.host) throw new CliError('Expected at most one of `--reboot` and `--no-host`');
-    const { desired, runtime } = await openHost(options, io, SHUTDOWN_TUNING);
+    const opened = await openHost(options, io, SHUTDOWN_TUNING);
+    const { runtime } = opened;
+    const desired = withUnmanagedPolicy(opened.desired, options.unmanaged);
     const json = options.output === 'json';
 
     if (options.dryRun === true) {
@@ -71,6 +77,11 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
     io.out(json ? `${JSON.stringify(outcome, null, 2)}\n` : renderShutdownResultText(outcome));
     result.exitCode = exitCodeOf(outcome);
   });
+}
+
+function withUnmanagedPolicy(desired: DesiredState, policy: UnmanagedPolicy | undefined): DesiredState {
+  if (policy === undefined) return desired;
+  return { ...desired, host: { ...desired.host, shutdown: { ...desired.host.shutdown, unmanaged: policy } } };
 }
 
 function seconds(ms: number): string {

@@ -128,6 +128,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
     runPass: async (triggers) => {
       if (shutdownRunner.running) await untilAborted(shutdownRunner.idle(), stopping.signal);
       if (stopping.signal.aborted) return { requeueAt: undefined };
+      // One daemon per host, even when the state directory was deleted under this one: its lock is
+      // taken again at each pass, and a daemon that finds another holding it acts no more.
+      if (lock?.renew !== undefined && !(await lock.renew())) {
+        if (!lockLost) log.error({ stateDir: options.stateDir }, 'another qvmctl daemon holds this host\'s daemon lock now: this one starts and stops nothing more (guests keep running); stop it');
+        lockLost = true;
+        return { requeueAt: undefined };
+      }
+      lockLost = false;
       return reconciler.runPass(triggers);
     },
     now,
@@ -142,6 +150,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   };
 
   let lock: LockRelease | undefined;
+  let lockLost = false;
   let server: ControlServer | undefined;
   let watchers: Watcher[] = [];
   const socketPath = socketPathOf(options.controlDir ?? options.stateDir);
@@ -172,7 +181,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
           why: (guest) => ({ guest, status: reconciler.status().guests.find((g) => g.name === guest), decisions: events.decisions(guest) }),
           registry: metrics.registry,
           shutdown: (request) => shutdownRunner.run(request),
-          healthy: () => !stopping.signal.aborted,
+          healthy: () => !stopping.signal.aborted && !lockLost,
         },
       });
       const onError = (error: unknown): void => { log.warn({ err: error }, 'file watcher error'); };

@@ -65,6 +65,11 @@ export interface Watcher {
 
 export interface LockRelease {
   release(): Promise<void>;
+  /**
+   * Still held? A lock whose file was deleted is taken again; false when another process holds it
+   * now. Adapters whose lock cannot be lost this way (held by a session on the host) omit it.
+   */
+  renew?(): Promise<boolean>;
 }
 
 export interface HostPort extends RuntimePort {

@@ -15,6 +15,11 @@ export interface LockHolder {
 export interface LockHandle {
   readonly path: string;
   release(): Promise<void>;
+  /**
+   * Still ours? A lock file that is gone (its directory deleted and made again, say) is taken
+   * again; false when another live process holds it now.
+   */
+  renew(): Promise<boolean>;
 }
 
 export interface AcquireLockOptions {
@@ -41,7 +46,7 @@ export async function acquireLock(options: AcquireLockOptions): Promise<LockHand
   const me = await ownLockHolder(table);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await tryCreate(path, me)) return { path, release: () => releaseLock(path, me) };
+    if (await tryCreate(path, me)) return { path, release: () => releaseLock(path, me), renew: () => renewLock(path, me, table) };
     const holder = await readHolder(path);
     if (await isStale(path, holder, table)) {
       await breakStale(path, table);
@@ -72,6 +77,17 @@ async function tryCreate(path: string, me: LockHolder): Promise<boolean> {
   }
   await handle.close();
   return true;
+}
+
+async function renewLock(path: string, me: LockHolder, table: ProcessTable): Promise<boolean> {
+  for (let tries = 0; tries < 3; tries += 1) {
+    const holder = await readHolder(path);
+    if (holder?.pid === me.pid && holder.processStart === me.processStart) return true;
+    if (holder === undefined && (await tryCreate(path, me))) return true;
+    if (!(await isStale(path, holder, table))) return false;
+    await breakStale(path, table);
+  }
+  return false;
 }
 
 // Removes the lock only while it is still ours.

@@ -16,6 +16,9 @@ export async function acquireProcessLock(options: ProcessLockOptions): Promise<L
   const layout = createStateLayout(options.stateDir);
   return guardStateDir(options.stateDir, async () => {
     await ensureDir(layout.root);
-    return acquireLock({ path: layout.processLock, table: options.table, timeoutMs: options.timeoutMs ?? 0 });
+    const handle = await acquireLock({ path: layout.processLock, table: options.table, timeoutMs: options.timeoutMs ?? 0 });
+    // The state directory may be deleted under a running daemon: its lock is made again with it,
+    // so that no second daemon takes the host (docs/daemon.md).
+    return { ...handle, renew: () => guardStateDir(options.stateDir, async () => { await ensureDir(layout.root); return handle.renew(); }) };
   });
 }

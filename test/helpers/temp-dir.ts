@@ -1,5 +1,5 @@
 // Per-test temporary directories, removed afterwards, so test files can run in parallel.
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,4 +16,16 @@ export async function copyFixture(name: string): Promise<string> {
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Every path under dir with its mode, owner and (for files) content: "nothing changed" compares two. */
+export async function snapshotTree(dir: string): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  const walk = async (p: string): Promise<void> => {
+    const info = await lstat(p);
+    result[p] = `${(info.mode & 0o7777).toString(8)} ${info.uid}${info.isFile() ? ` ${await readFile(p, 'utf8')}` : ''}`;
+    if (info.isDirectory()) for (const e of await readdir(p)) await walk(join(p, e));
+  };
+  await walk(dir);
+  return result;
 }

@@ -1,7 +1,7 @@
 // A state directory is trusted the way OpenSSH's StrictModes trusts ~/.ssh (issue 13, case 3):
 // one that someone else could change, or that leads elsewhere through a link, is refused with one
 // line before anything reads or writes it, and the refusal changes nothing on disk.
-import { chmod, chown, lstat, mkdir, readdir, readFile, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MONITOR_SCRIPT } from '../../src/runtime/monitor-script.js';
 import { runQvmctl } from '../helpers/cli.js';
 import { createCrashFleet, type CrashFleet } from '../helpers/crash-fleet.js';
+import { snapshotTree as snapshot } from '../helpers/temp-dir.js';
 
 const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;
@@ -22,17 +23,6 @@ afterEach(async () => {
   fleet = undefined;
 });
 
-/** Every path under dir with its mode and owner, for "nothing changed". */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const result: Record<string, string> = {};
-  const walk = async (p: string): Promise<void> => {
-    const info = await lstat(p);
-    result[p] = `${(info.mode & 0o7777).toString(8)} ${info.uid}${info.isFile() ? ` ${await readFile(p, 'utf8')}` : ''}`;
-    if (info.isDirectory()) for (const e of await readdir(p)) await walk(join(p, e));
-  };
-  await walk(dir);
-  return result;
-}
 
 const cli = (f: CrashFleet, args: readonly string[], stateDir: string): ReturnType<typeof runQvmctl> =>
   runQvmctl([...args, '-f', f.manifests, '--state-dir', stateDir]);

@@ -1,11 +1,12 @@
 // The ssh adapter trusts the host's state directory as the local one does (issue 13, case 3;
 // docs/remote.md): trust_sd runs in mksh with toybox on the target before any script reads or
 // writes the state directory, and a refusal changes nothing there.
-import { chmod, chown, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteFleet, type RemoteFleet } from '../helpers/remote-fleet.js';
 import { startSshTarget, type SshTarget } from '../helpers/ssh-target.js';
+import { snapshotTree as snapshot } from '../helpers/temp-dir.js';
 
 const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;
@@ -22,16 +23,6 @@ afterAll(async () => {
   if (asRoot) await target.stop();
 });
 
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const result: Record<string, string> = {};
-  const walk = async (p: string): Promise<void> => {
-    const info = await lstat(p);
-    result[p] = `${(info.mode & 0o7777).toString(8)} ${info.uid}${info.isFile() ? ` ${await readFile(p, 'utf8')}` : ''}`;
-    if (info.isDirectory()) for (const e of await readdir(p)) await walk(join(p, e));
-  };
-  await walk(dir);
-  return result;
-}
 
 describe.skipIf(!asRoot)('a state directory on an ssh host is trusted like ~/.ssh', () => {
   it('refuses one owned by nobody with mode 0777, and one below a world-writable parent, changing nothing; accepts it once fixed', async () => {

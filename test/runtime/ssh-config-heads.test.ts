@@ -1,5 +1,5 @@
 // The ssh adapter reads the configuration files that a qvm it did not start names, with the shell
-// tools of the host (mksh, toybox dd): regular files only, their first 64 KiB.
+// tools of the host (mksh, toybox head): regular files only, their first 64 KiB.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';

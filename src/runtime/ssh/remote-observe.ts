@@ -275,7 +275,7 @@ function inferLostExit(o: {
 export function configHeadsScript(files: readonly string[]): string {
   return `M=${shq(MARK)}
 for f in ${files.map(shq).join(' ')}; do
-  [ -f "$f" ] && [ -r "$f" ] && { emit "\${M}conf $f"; dd if="$f" bs=65536 count=1 2>/dev/null; echo; }
+  [ -f "$f" ] && [ -r "$f" ] && { emit "\${M}conf $f"; head -c 65536 "$f"; echo; }
 done
 echo "\${M}end"
 `;

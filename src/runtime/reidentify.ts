@@ -3,7 +3,7 @@
 // file, `@<stateDir>/guests/<name>/<config hash>.qvmconf`, and that path, with the process start
 // time of the table, identifies it again (docs/runtime.md, "Lost state"). Pure: both adapters use it.
 import type { ObservedGuest } from '../model/observed.js';
-import { monitorRunKey, monitorRunOf } from './monitor-process.js';
+import { monitorRunOf } from './monitor-process.js';
 import type { ProcessEntry } from './proc-table/types.js';
 import { isGuestName, type StateLayout } from './state/layout.js';
 
@@ -61,7 +61,7 @@ export function reidentify(options: {
     startedAt: options.now,
     ready: false,
     stopping: false,
-    ...(runId === undefined || !runs.some((m) => m.key === monitorRunKey(name, runId)) ? { monitorLost: true } : {}),
+    ...(run === undefined ? { monitorLost: true } : {}),
   };
   return { guest, runId };
 }

@@ -135,16 +135,29 @@ async function handle(api: ControlApi, req: IncomingMessage, res: ServerResponse
   }
 }
 
-// Body: {"mode": "poweroff" | "reboot" | "none", "forceHost": boolean}, both optional. Answers when the sequence ends.
+// Body: {"mode": "poweroff" | "reboot" | "none", "forceHost": boolean, "unmanaged": "stop" | "leave" | "refuse"},
+// all optional. Answers when the sequence ends.
 async function handleShutdown(api: ControlApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (api.shutdown === undefined) { send(res, 404, { error: 'shutdown is not offered' }); return; }
   let text = '';
   for await (const chunk of req) text += String(chunk);
-  const body = (text.trim() === '' ? {} : JSON.parse(text)) as { mode?: unknown; forceHost?: unknown };
+  let parsed: unknown;
+  try {
+    parsed = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    send(res, 400, { error: 'Expected a JSON object body, e.g. {"mode": "poweroff"}' });
+    return;
+  }
+  const body = parsed as { mode?: unknown; forceHost?: unknown; unmanaged?: unknown };
   const mode = body.mode ?? 'poweroff';
   if (mode !== 'poweroff' && mode !== 'reboot' && mode !== 'none') { send(res, 400, { error: `Expected \`mode\` to be poweroff, reboot or none, got \`${JSON.stringify(mode)}\`` }); return; }
+  const unmanaged = body.unmanaged;
+  if (unmanaged !== undefined && unmanaged !== 'stop' && unmanaged !== 'leave' && unmanaged !== 'refuse') { send(res, 400, { error: `Expected \`unmanaged\` to be stop, leave or refuse, got \`${JSON.stringify(unmanaged)}\`` }); return; }
   try {
-    send(res, 200, await api.shutdown({ mode, forceHost: body.forceHost === true }));
+    send(res, 200, await api.shutdown({ mode, forceHost: body.forceHost === true, ...(unmanaged === undefined ? {} : { unmanaged }) }));
   } catch (error) {
     if (error instanceof NoDesiredStateError) { send(res, 409, { error: error.message }); return; }
     throw error;

@@ -4,8 +4,8 @@
 // which cuts the daemon's pass under way short (docs/shutdown.md, "Shutdown preempts").
 
 import type { Logger } from 'pino';
-import { runShutdownSequence, SHUTDOWN_TUNING, type ShutdownMode, type ShutdownResult } from '../executor/shutdown-sequence.js';
-import type { DesiredState } from '../model/host-spec.js';
+import { runShutdownSequence, SHUTDOWN_TUNING, withUnmanagedPolicy, type ShutdownMode, type ShutdownResult } from '../executor/shutdown-sequence.js';
+import type { DesiredState, UnmanagedPolicy } from '../model/host-spec.js';
 import type { HostConnection } from '../model/host-spec.js';
 import { createHost } from '../runtime/create-host.js';
 import type { HostPort } from '../runtime/port.js';
@@ -13,6 +13,8 @@ import type { HostPort } from '../runtime/port.js';
 export interface ShutdownRequest {
   readonly mode: ShutdownMode;
   readonly forceHost: boolean;
+  /** `shutdown.unmanaged` for this run (a UPS trigger passes `stop`: docs/shutdown.md). */
+  readonly unmanaged?: UnmanagedPolicy;
 }
 
 export class NoDesiredStateError extends Error {
@@ -50,9 +52,9 @@ export function createShutdownRunner(options: ShutdownRunnerOptions): ShutdownRu
   const start = async (request: ShutdownRequest): Promise<ShutdownResult> => {
     const desired = options.desired();
     if (desired === undefined) throw new NoDesiredStateError();
-    log.warn({ mode: request.mode, forceHost: request.forceHost }, 'host shutdown requested');
+    log.warn({ mode: request.mode, forceHost: request.forceHost, unmanaged: request.unmanaged }, 'host shutdown requested');
     const result = await runShutdownSequence({
-      desired: { ...desired, host: { ...desired.host, stateDir: options.stateDir } },
+      desired: withUnmanagedPolicy({ ...desired, host: { ...desired.host, stateDir: options.stateDir } }, request.unmanaged),
       runtime: runtimeFor(desired),
       mode: request.mode,
       forceHost: request.forceHost,

@@ -6,7 +6,7 @@
 // pass under way, and the sequence waits at most PASS_LOCK_PREEMPT_MS for that pass's lock.
 
 import { observeHost } from './observe-host.js';
-import type { DesiredState } from '../model/host-spec.js';
+import type { DesiredState, UnmanagedPolicy } from '../model/host-spec.js';
 import type { ShutdownPlan } from '../planner/shutdown-plan.js';
 import { createShutdownPlan } from '../planner/shutdown-plan.js';
 import type { HostCommandResult, HostCommandRunner } from '../runtime/host-command.js';
@@ -99,6 +99,12 @@ export interface ShutdownSequenceOptions {
   /** @default Infinity */
   readonly concurrency?: number;
   readonly now?: () => number;
+}
+
+/** The desired state with `shutdown.unmanaged` set for one run (`--unmanaged`, a UPS trigger: docs/shutdown.md). */
+export function withUnmanagedPolicy(desired: DesiredState, policy: UnmanagedPolicy | undefined): DesiredState {
+  if (policy === undefined) return desired;
+  return { ...desired, host: { ...desired.host, shutdown: { ...desired.host.shutdown, unmanaged: policy } } };
 }
 
 export async function runShutdownSequence(options: ShutdownSequenceOptions): Promise<ShutdownResult> {

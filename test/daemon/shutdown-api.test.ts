@@ -15,7 +15,7 @@ function postShutdown(stateDir: string, body: unknown): Promise<{ status: number
       res.on('end', () => { resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }); });
     });
     req.on('error', reject);
-    req.end(JSON.stringify(body));
+    req.end(typeof body === 'string' ? body : JSON.stringify(body));
   });
 }
 
@@ -40,6 +40,10 @@ describe('qvmctl run: host shutdown', () => {
 
     const bad = await postShutdown(h.stateDir, { mode: 'off' });
     expect(bad.status).toBe(400);
+    const badPolicy = await postShutdown(h.stateDir, { unmanaged: 'kill' });
+    expect(badPolicy.status).toBe(400);
+    expect(badPolicy.json).toEqual({ error: 'Expected `unmanaged` to be stop, leave or refuse, got `"kill"`' });
+    for (const text of ['{"mode": ', 'null', '[]']) expect((await postShutdown(h.stateDir, text)).status).toBe(400);
 
     h.daemon?.kill('SIGPWR');
     const log = await waitFor(async () => { const l = await readHostLog(h?.stateDir ?? ''); return l.length > 0 ? l : undefined; }, { timeoutMs: 20_000 });
@@ -49,7 +53,7 @@ describe('qvmctl run: host shutdown', () => {
     expect(exit?.code).toBe(0);
     expect(log[0]?.at).toBeGreaterThanOrEqual(exit?.time ?? Infinity);
 
-    const again = await postShutdown(h.stateDir, { mode: 'none' });
+    const again = await postShutdown(h.stateDir, { mode: 'none', unmanaged: 'stop' });
     expect(again.status).toBe(200);
     // Either it joined the run under way (single-flight) or it resumed under the fence: nothing ran twice.
     expect(again.json).toMatchObject({ status: 'completed' });

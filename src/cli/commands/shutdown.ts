@@ -4,11 +4,11 @@
 
 import { observeHost } from '../../executor/observe-host.js';
 import { Option, type Command } from 'commander';
-import { runShutdownSequence, SHUTDOWN_TUNING, shutdownWorstCase, type ShutdownMode, type ShutdownResult } from '../../executor/shutdown-sequence.js';
+import { runShutdownSequence, SHUTDOWN_TUNING, shutdownWorstCase, withUnmanagedPolicy, type ShutdownMode, type ShutdownResult } from '../../executor/shutdown-sequence.js';
 import { FALLBACK_SHUTDOWN } from '../../executor/reconcile-pass.js';
 import { createShutdownPlan } from '../../planner/shutdown-plan.js';
 import { renderShutdownPlanText } from '../../render/shutdown-plan-text.js';
-import type { DesiredState, UnmanagedPolicy } from '../../model/host-spec.js';
+import type { UnmanagedPolicy } from '../../model/host-spec.js';
 import { CliError } from '../errors.js';
 import { openHost } from '../host-context.js';
 import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
@@ -77,11 +77,6 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
     io.out(json ? `${JSON.stringify(outcome, null, 2)}\n` : renderShutdownResultText(outcome));
     result.exitCode = exitCodeOf(outcome);
   });
-}
-
-function withUnmanagedPolicy(desired: DesiredState, policy: UnmanagedPolicy | undefined): DesiredState {
-  if (policy === undefined) return desired;
-  return { ...desired, host: { ...desired.host, shutdown: { ...desired.host.shutdown, unmanaged: policy } } };
 }
 
 function seconds(ms: number): string {

@@ -88,6 +88,9 @@ export async function remoteFleet(target: SshTarget, options: RemoteFleetOptions
         }
       }
       await waitFor(async () => (await Promise.all(left.map((pid) => table.get(pid)))).every((p) => p === undefined || p.zombie) || undefined, { timeoutMs: 10_000, message: 'leftover guests to end' });
+      // Their monitors write exit records once qvm has ended: the target's directory is removed only after.
+      const monitor = join(stateDir, 'monitor.sh');
+      await waitFor(async () => (await table.list((argv) => argv[1] === monitor)).length === 0 || undefined, { timeoutMs: 10_000, message: 'the monitors of leftover guests to end' });
       await cutLink();
       await removeDir(fleet.root);
     },

@@ -12,6 +12,7 @@ import { createHostRuntime, type HostRuntimeOptions } from '../../src/runtime/cr
 import type { ObservedGuest } from '../../src/model/observed.js';
 import type { HostPort } from '../../src/runtime/port.js';
 import { SIMULATOR_ENTRY, SIMULATOR_NODE_FLAGS } from '../../src/runtime/qvm-command.js';
+import { createLinuxProcessTable } from '../../src/runtime/proc-table/linux.js';
 import { readSimJournal, type SimJournalLine } from './sim-guest.js';
 import { guest } from '../planner/fixtures.js';
 import { waitFor } from './wait-for.js';
@@ -83,6 +84,10 @@ export async function createHarness(options: { readonly stateDir?: string } = {}
         ...observed.guests.map((g) => runtime.stop(g.name, cut, g)),
         ...observed.unmanaged.filter((p) => p.argv.some((a) => a.startsWith(`@${stateDir}/`))).map((p) => runtime.stopUnmanaged(p, cut)),
       ]);
+      // A monitor writes its exit record after qvm has ended (a stop of a qvm known only by its
+      // config path does not wait for it): the directory is removed once no monitor of it runs.
+      const monitor = join(stateDir, 'monitor.sh');
+      await waitFor(async () => (await createLinuxProcessTable().list((argv) => argv[1] === monitor)).length === 0, { timeoutMs: 10_000, message: 'the monitors of the stopped guests to end' });
       await rm(stateDir, { recursive: true, force: true });
     },
   };

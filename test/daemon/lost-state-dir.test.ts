@@ -24,7 +24,7 @@ describe('qvmctl run: the state directory deleted under it', () => {
 
     // Everything qvmctl keeps, gone; the simulator's own directory (the "hardware") stays.
     const stateDir = h.stateDir;
-    for (const entry of await readdir(stateDir)) if (entry !== 'sim') await rm(join(stateDir, entry), { recursive: true, force: true });
+    for (const entry of await readdir(stateDir)) if (entry !== 'sim') await rm(join(stateDir, entry), { recursive: true, force: true, maxRetries: 20 });
     await waitFor(() => existsSync(join(stateDir, 'qvmctl.lock')), { timeoutMs: 20_000 });
 
     const second = await execa('node', [CLI, 'run', '-f', h.manifestDir, '--state-dir', stateDir], { reject: false, timeout: 20_000 });

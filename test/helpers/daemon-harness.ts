@@ -9,7 +9,7 @@ import { fetchDaemon } from '../../src/cli/daemon-client.js';
 import type { DaemonStatus, GuestStatus } from '../../src/daemon/guest-status.js';
 import type { DaemonEvent } from '../../src/daemon/event-log.js';
 import { createHostRuntime } from '../../src/runtime/create-host-runtime.js';
-import type { JournalLine } from './runtime-harness.js';
+import { monitorsEnded, type JournalLine } from './runtime-harness.js';
 import { waitFor } from './wait-for.js';
 
 export const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
@@ -185,6 +185,7 @@ export async function createDaemonHarness(host: HostOptions = {}, options: Harne
         ...observed.guests.map((g) => runtime.stop(g.name, cut, g)),
         ...observed.unmanaged.filter((p) => p.argv.some((a) => a.startsWith(`@${stateDir}/`))).map((p) => runtime.stopUnmanaged(p, cut)),
       ]);
+      await monitorsEnded(stateDir);
       await rm(root, { recursive: true, force: true });
     },
   };

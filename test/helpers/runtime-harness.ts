@@ -84,13 +84,19 @@ export async function createHarness(options: { readonly stateDir?: string } = {}
         ...observed.guests.map((g) => runtime.stop(g.name, cut, g)),
         ...observed.unmanaged.filter((p) => p.argv.some((a) => a.startsWith(`@${stateDir}/`))).map((p) => runtime.stopUnmanaged(p, cut)),
       ]);
-      // A monitor writes its exit record after qvm has ended (a stop of a qvm known only by its
-      // config path does not wait for it): the directory is removed once no monitor of it runs.
-      const monitor = join(stateDir, 'monitor.sh');
-      await waitFor(async () => (await createLinuxProcessTable().list((argv) => argv[1] === monitor)).length === 0, { timeoutMs: 10_000, message: 'the monitors of the stopped guests to end' });
+      await monitorsEnded(stateDir);
       await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A monitor writes its exit record after qvm has ended (a stop of a qvm known only by its config
+ * path does not wait for it): a state directory is removed once no monitor of it runs.
+ */
+export async function monitorsEnded(stateDir: string): Promise<void> {
+  const monitor = join(stateDir, 'monitor.sh');
+  await waitFor(async () => (await createLinuxProcessTable().list((argv) => argv[1] === monitor)).length === 0, { timeoutMs: 10_000, message: 'the monitors of the stopped guests to end' });
 }
 
 /**

@@ -25,7 +25,7 @@ async function applied(): Promise<Map<string, number>> {
 
 /** Everything qvmctl keeps in the state directory, gone (the simulator's own directory stays: it is the "hardware"). */
 async function deleteQvmctlState(): Promise<void> {
-  for (const entry of await readdir(h.stateDir)) if (entry !== 'sim') await rm(join(h.stateDir, entry), { recursive: true, force: true });
+  for (const entry of await readdir(h.stateDir)) if (entry !== 'sim') await rm(join(h.stateDir, entry), { recursive: true, force: true, maxRetries: 20 });
 }
 
 describe('lost or corrupt state', () => {

@@ -15,7 +15,7 @@ import { readIdentity } from './state/identity.js';
 import { isGuestName } from './state/layout.js';
 import { toObservedGuest } from './start-guest.js';
 import { configFilesOf, systemOfQvm } from './qvm-system.js';
-import { guestNamesOfQvm, reidentify } from './reidentify.js';
+import { reidentifyMissing } from './reidentify.js';
 
 export async function observeGuests(ctx: RuntimeContext): Promise<Observation> {
   // One scan for qvm and monitors alike; monitors are never qvm (their argv starts with the script).
@@ -37,15 +37,10 @@ export async function observeGuests(ctx: RuntimeContext): Promise<Observation> {
     exits.push(...one.exits);
   }
   // A qvm whose identity is gone is told by the config path it was launched with (reidentify.ts).
-  const found = new Set(guests.map((g) => g.name));
-  const monitorArgvs = scanned.filter((p) => isMonitorArgv(ctx.layout, p.argv)).map((p) => p.argv);
-  for (const name of [...new Set([...names, ...guestNamesOfQvm(ctx.layout, processes)])].sort()) {
-    if (found.has(name)) continue;
-    const again = reidentify({ layout: ctx.layout, name, qvms: processes, monitorArgvs, explained, now: Date.now() });
-    if (again === undefined) continue;
-    ctx.log({ level: 'debug', msg: 'qvm identified by its config path: its identity record is missing or unreadable', guest: name, pid: again.guest.pid });
-    explained.add(again.guest.pid);
-    guests.push(again.guest);
+  for (const guest of reidentifyMissing({ layout: ctx.layout, guestDirs: names, qvms: processes, processes: scanned, found: guests, explained, now: Date.now() })) {
+    ctx.log({ level: 'debug', msg: 'qvm identified by its config path: its identity record is missing or unreadable', guest: guest.name, pid: guest.pid });
+    explained.add(guest.pid);
+    guests.push(guest);
   }
   const unmanaged = await withSystems(processes.filter((p) => !explained.has(p.pid)));
   exits.sort((a, b) => a.at - b.at);

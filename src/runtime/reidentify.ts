@@ -3,7 +3,7 @@
 // file, `@<stateDir>/guests/<name>/<config hash>.qvmconf`, and that path, with the process start
 // time of the table, identifies it again (docs/runtime.md, "Lost state"). Pure: both adapters use it.
 import type { ObservedGuest } from '../model/observed.js';
-import { monitorRunOf } from './monitor-process.js';
+import { isMonitorArgv, monitorRunOf } from './monitor-process.js';
 import type { ProcessEntry } from './proc-table/types.js';
 import { isGuestName, type StateLayout } from './state/layout.js';
 
@@ -64,6 +64,35 @@ export function reidentify(options: {
     ...(run === undefined ? { monitorLost: true } : {}),
   };
   return { guest, runId };
+}
+
+/**
+ * Every guest that a running qvm names by its config path and that no identity explained (`found`
+ * names those that did; `explained` their PIDs), identified again. `processes` is the whole scan,
+ * qvm and monitors; `guestDirs` the guest directories that are left.
+ */
+export function reidentifyMissing(options: {
+  readonly layout: StateLayout;
+  readonly guestDirs: readonly string[];
+  readonly qvms: readonly ProcessEntry[];
+  readonly processes: readonly ProcessEntry[];
+  readonly found: readonly ObservedGuest[];
+  readonly explained: ReadonlySet<number>;
+  readonly now: number;
+}): ObservedGuest[] {
+  const { layout, qvms, now } = options;
+  const found = new Set(options.found.map((g) => g.name));
+  const explained = new Set(options.explained);
+  const monitorArgvs = options.processes.filter((p) => isMonitorArgv(layout, p.argv)).map((p) => p.argv);
+  const again: ObservedGuest[] = [];
+  for (const name of [...new Set([...options.guestDirs, ...guestNamesOfQvm(layout, qvms)])].sort()) {
+    if (found.has(name)) continue;
+    const one = reidentify({ layout, name, qvms, monitorArgvs, explained, now });
+    if (one === undefined) continue;
+    explained.add(one.guest.pid);
+    again.push(one.guest);
+  }
+  return again;
 }
 
 function sameArgv(a: readonly string[], b: readonly string[]): boolean {

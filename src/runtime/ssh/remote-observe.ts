@@ -9,7 +9,7 @@ import { isMonitorArgv, monitorRunKey, monitorRunOf } from '../monitor-process.j
 import { parseCmdline, parseProcStat } from '../proc-table/linux.js';
 import { mergePidinViews } from '../proc-table/qnx.js';
 import { configFilesOf, systemOfQvm } from '../qvm-system.js';
-import { guestNamesOfQvm, reidentify } from '../reidentify.js';
+import { reidentifyMissing } from '../reidentify.js';
 import type { ProcessEntry } from '../proc-table/types.js';
 import { parseMonitorExit, toExitRecord } from '../state/exit-records.js';
 import { parseHistory } from '../state/history.js';
@@ -194,14 +194,9 @@ export function interpretSnapshot(options: {
     }
   }
   // A qvm whose identity is gone is told by the config path it was launched with (reidentify.ts).
-  const found = new Set(guests.map((g) => g.name));
-  const monitorArgvs = snapshot.processes.filter((p) => isMonitorArgv(layout, p.argv)).map((p) => p.argv);
-  for (const name of [...new Set([...snapshot.guests.map((g) => g.name), ...guestNamesOfQvm(layout, qvms)])].sort()) {
-    if (found.has(name)) continue;
-    const again = reidentify({ layout, name, qvms, monitorArgvs, explained, now: options.now });
-    if (again === undefined) continue;
-    explained.add(again.guest.pid);
-    guests.push(again.guest);
+  for (const guest of reidentifyMissing({ layout, guestDirs: snapshot.guests.map((g) => g.name), qvms, processes: snapshot.processes, found: guests, explained, now: options.now })) {
+    explained.add(guest.pid);
+    guests.push(guest);
   }
   const unmanaged: UnmanagedProcess[] = qvms.filter((p) => !explained.has(p.pid)).map((p) => {
     const system = systemOfQvm(p.argv, options.configs ?? new Map());

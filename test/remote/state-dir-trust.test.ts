@@ -1,7 +1,7 @@
 // The ssh adapter trusts the host's state directory as the local one does (issue 13, case 3;
 // docs/remote.md): trust_sd runs in mksh with toybox on the target before any script reads or
 // writes the state directory, and a refusal changes nothing there.
-import { chmod, chown, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteFleet, type RemoteFleet } from '../helpers/remote-fleet.js';
@@ -58,5 +58,18 @@ describe.skipIf(!asRoot)('a state directory on an ssh host is trusted like ~/.ss
     expect(r.stderr).toContain(`is not trusted: ${shared} (above the state directory) is writable by group or others without the sticky bit (drwxrwxrwx); run \`chown root ${shared} && chmod go-w ${shared}\``);
     expect(await readdir(shared)).toEqual([]);
     expect(await below.qvmPids()).toEqual(new Map());
+
+    // A path whose every directory as written is fine, but which resolves, through a link, below
+    // the world-writable directory.
+    const real = join(shared, 'real');
+    await mkdir(real, { mode: 0o755 });
+    const linked = join(target.dir, 'linked');
+    await symlink(real, linked);
+    const through = await remoteFleet(target, { stateDir: join(linked, 'state') });
+    fleets.push(through);
+    const t = await through.cli(['apply']);
+    expect(t.exitCode, t.stderr).toBe(1);
+    expect(t.stderr).toContain(`is not trusted: ${shared} (above the state directory) is writable by group or others without the sticky bit (drwxrwxrwx)`);
+    expect(await readdir(real)).toEqual([]);
   });
 });

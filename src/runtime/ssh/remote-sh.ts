@@ -90,43 +90,71 @@ const PUT = `put() {
  * is no symbolic link, is the login user's and not writable by group or others (when it exists),
  * and every existing directory above it, as written and as it resolves, is root's or the login
  * user's and not writable by group or others unless it is root's and sticky (like /tmp). It only
- * looks (\`ls -ldn\`: toybox, busybox and QNX's ls all have it).
+ * looks (\`ls -ldn\`: toybox, busybox and QNX's ls all have it). It runs before every script that
+ * touches the state directory, and starting a process is the dearest thing such a script does: one
+ * \`ls\` lists every directory at once (the name is a line's last word: paths hold no spaces) and
+ * the rest is the shell's builtins; \`id -u\` runs once per shell.
  */
 const TRUST = `untrusted() {
   emit "@@untrusted\t$1\t$2\t$3" >&2
   return 1
 }
-trust_up() {
-  _tp=$1
-  while [ "$_tp" != / ]; do
-    _tp=\${_tp%/*}; [ -n "$_tp" ] || _tp=/
-    [ -d "$_tp" ] || continue
-    set -- $(ls -ldn "$_tp/." 2>/dev/null)
-    _tw=
-    case $3 in 0|"$_tu") ;; *) _tw="is owned by uid $3, neither root nor the login user" ;; esac
-    case $1 in ?????????[tT]*) [ "$3" = 0 ] || case $1 in ?????w*|????????w*) _tw="\${_tw:+$_tw and }is writable by group or others without the sticky bit ($1)" ;; esac ;;
-      ?????w*|????????w*) _tw="\${_tw:+$_tw and }is writable by group or others without the sticky bit ($1)" ;; esac
-    [ -z "$_tw" ] || { untrusted "$_tp" "(above the state directory) $_tw" "chown root $_tp && chmod go-w $_tp"; return 1; }
+trust_above() {
+  # Adds to _tl every existing directory above $1, as DIR/. (a link is followed to what it names).
+  _ta=$1
+  while [ "$_ta" != / ] && [ -n "$_ta" ]; do
+    _ta=\${_ta%/*}; [ -n "$_ta" ] || _ta=/
+    [ -d "$_ta" ] && _tl="$_tl \${_ta%/}/."
   done
   return 0
 }
 trust_sd() {
-  _ts=$1; _tu=$(id -u)
+  _ts=$1; : "\${_tu:=$(id -u)}"
   [ -L "$_ts" ] && { untrusted "$_ts" 'is a symbolic link (the state directory must be a real directory)' "rm $_ts && mkdir -m 700 $_ts"; return 1; }
+  _tl=
   if [ -d "$_ts" ]; then
-    set -- $(ls -ldn "$_ts" 2>/dev/null)
-    _tw=
-    [ "$3" = "$_tu" ] || _tw="is owned by uid $3, not by the login user (uid $_tu)"
-    case $1 in ?????w*|????????w*) _tw="\${_tw:+$_tw and }is writable by group or others ($1)" ;; esac
-    [ -z "$_tw" ] || { untrusted "$_ts" "$_tw" "chown $(id -un) $_ts && chmod 700 $_ts"; return 1; }
     [ -L "$_ts/guests" ] && { untrusted "$_ts/guests" 'is a symbolic link, which qvmctl never writes through' "rm $_ts/guests"; return 1; }
+    _tl=$_ts
   fi
-  trust_up "$_ts" || return 1
-  # The nearest existing directory above it, resolved: its real parents are checked too.
+  trust_above "$_ts"
+  # The nearest existing directory above it, resolved by the shell's own cd: its real parents too.
   _tr=\${_ts%/*}
   while [ -n "$_tr" ] && [ ! -d "$_tr" ]; do _tr=\${_tr%/*}; done
-  _tr=$(cd "\${_tr:-/}" 2>/dev/null && pwd -P)
-  [ -z "$_tr" ] || [ "$_tr" = "\${_ts%/*}" ] || trust_up "$_tr/."
+  _tr=\${_tr:-/}; _tc=$PWD
+  if cd -P "$_tr" 2>/dev/null; then
+    _tr=$PWD; cd "$_tc" 2>/dev/null
+    [ "$_tr" = "\${_ts%/*}" ] || [ "$_tr" = / ] || { _tl="$_tl $_tr/."; trust_above "$_tr"; }
+  fi
+  set -f
+  # Word splitting of _tl is meant: its paths hold no spaces.
+  _tout=$(ls -ldn $_tl 2>/dev/null)
+  _tself=; _tup=; _tupw=
+  _tifs=$IFS; IFS='
+'
+  for _tline in $_tout; do
+    IFS=$_tifs
+    set -- $_tline
+    _tm=$1; _to=$3; eval "_tn=\\\${$#}"
+    _tw=
+    if [ "$_tn" = "$_ts" ]; then
+      [ "$_to" = "$_tu" ] || _tw="is owned by uid $_to, not by the login user (uid $_tu)"
+      case $_tm in ?????w*|????????w*) _tw="\${_tw:+$_tw and }is writable by group or others ($_tm)" ;; esac
+      _tself=$_tw
+    else
+      _tp=\${_tn%/.}; [ -n "$_tp" ] || _tp=/
+      case $_to in 0|"$_tu") ;; *) _tw="is owned by uid $_to, neither root nor the login user" ;; esac
+      case $_tm in ?????????[tT]*) [ "$_to" = 0 ] || case $_tm in ?????w*|????????w*) _tw="\${_tw:+$_tw and }is writable by group or others without the sticky bit ($_tm)" ;; esac ;;
+        ?????w*|????????w*) _tw="\${_tw:+$_tw and }is writable by group or others without the sticky bit ($_tm)" ;; esac
+      # The nearest one is named: the longest path.
+      [ -n "$_tw" ] && [ \${#_tp} -gt \${#_tup} ] && { _tup=$_tp; _tupw=$_tw; }
+    fi
+    IFS='
+'
+  done
+  IFS=$_tifs; set +f
+  [ -z "$_tself" ] || { untrusted "$_ts" "$_tself" "chown $(id -un) $_ts && chmod 700 $_ts"; return 1; }
+  [ -z "$_tup" ] || { untrusted "$_tup" "(above the state directory) $_tupw" "chown root $_tup && chmod go-w $_tup"; return 1; }
+  return 0
 }`;
 
 /** `emit LINE` prints a line as it is; `dump FILE` prints a file, with the shell's builtins only. */

@@ -49,7 +49,7 @@ export async function resolveExtraArgs(options: QvmConfigOptions, base: Resolved
 // The sources in qvm's order, as the simulator reads them (src/sim/command-line.ts): the config
 // file, then consecutive inline words joined into one line, each `@file` as a file of its own.
 async function buildStream(options: QvmConfigOptions, base: ResolvedQvm, args: readonly string[]): Promise<{ parts: StreamPart[]; argv: string[]; included: string[] } | { diagnostics: Diagnostic[] }> {
-  const parts: StreamPart[] = [{ source: { text: base.qvmconf, file: CONFIG_SOURCE } }];
+  const parts: StreamPart[] = [{ source: { text: base.qvmconf, file: CONFIG_SOURCE, label: 'spec.qvm' } }];
   const argv: string[] = [];
   const included: string[] = [];
   const problems: Diagnostic[] = [];
@@ -57,7 +57,7 @@ async function buildStream(options: QvmConfigOptions, base: ResolvedQvm, args: r
   const flush = (): void => {
     if (words.length === 0) return;
     const file = `${INLINE_SOURCE}${parts.length}`;
-    parts.push({ source: { text: words.map((w) => w.text).join(' '), file }, words });
+    parts.push({ source: { text: words.map((w) => w.text).join(' '), file, label: 'spec.qvm.extraArgs' }, words });
     words = [];
   };
   for (const [index, arg] of args.entries()) {

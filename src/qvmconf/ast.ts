@@ -1,5 +1,6 @@
 // The parsed form of a qvm configuration (`*.qvmconf`): the real syntax is a token stream in which
-// `cpu` and `vdev` open a context whose options follow until the next context-opening option.
+// `cpu`, `vdev`, `pass` and `reserve` open a context whose options follow until the next
+// context-opening option; global options between them belong to the VM (docs/qvmconf.md).
 // Shared by the manifest layer (checks, round trips) and the simulator (which must accept what qvm
 // accepts and reject what it rejects).
 
@@ -17,7 +18,8 @@ export interface QvmconfOption {
 
 /**
  * A context-opening option (`cpu …`, `vdev TYPE`, `pass`, `reserve`) and the options that apply to it,
- * in order (`set` inside a context is one of them: it applies to that context).
+ * in order. A `set` is one of them when its variable applies to that vCPU or vdev; a global option
+ * written inside a context is a top-level entry, not one of its children.
  */
 export interface QvmconfContext extends QvmconfOption {
   readonly option: 'cpu' | 'vdev' | 'pass' | 'reserve';
@@ -27,7 +29,7 @@ export interface QvmconfContext extends QvmconfOption {
 export type QvmconfEntry = QvmconfOption | QvmconfContext;
 
 export interface QvmconfDocument {
-  /** Top-level entries in file order; `@file` includes are spliced in where they appear. */
+  /** Top-level entries (global options and contexts) in file order; `@file` includes are spliced in where they appear. */
   readonly entries: readonly QvmconfEntry[];
   /** Value of `system`, when present (it must be the first entry). */
   readonly system: string | undefined;

@@ -1,5 +1,8 @@
 // Parses qvm configuration sources (files and inline command-line options, in command-line order)
-// into the AST of ast.ts, collecting every error with its file, line and column.
+// into the AST of ast.ts, collecting every error with its file, line and column. The rules
+// (docs/qvmconf.md): a context-opening option (`cpu`, `vdev`, `pass`, `reserve`) ends the context
+// before it; a global option neither ends a context nor joins it; `set` applies to the implicit
+// context of its variable.
 
 import type { QvmconfContext, QvmconfEntry, QvmconfError, QvmconfOption, QvmconfParseResult } from './ast.js';
 import { parseKnobs, tokenizeQvmconf, type KnobComment, type QvmconfToken } from './tokenize.js';
@@ -8,7 +11,9 @@ import {
   BLOB_TYPES,
   CONTEXT_OPTIONS,
   GLOBAL_OPTIONS,
+  SET_VARIABLES,
   UNLISTED_VDEV_OPTION,
+  contextOptionShape,
   contextsOf,
   type GlobalOptionShape,
   type OptionShape,
@@ -19,6 +24,8 @@ import {
 export interface QvmconfSource {
   readonly text: string;
   readonly file: string;
+  /** How messages about other sources name this one (default: `file:line`), e.g. a manifest field. */
+  readonly label?: string;
 }
 
 export const COMMAND_LINE_FILE = '<command line>';
@@ -34,6 +41,7 @@ interface MutableContext {
 
 interface ParseState {
   readonly tokens: readonly QvmconfToken[];
+  readonly labels: ReadonlyMap<string, string>;
   index: number;
   readonly entries: (QvmconfEntry | MutableContext)[];
   readonly errors: QvmconfError[];
@@ -44,17 +52,23 @@ interface ParseState {
   ramSeen: boolean;
 }
 
+/** Where a parsed option goes: a top-level entry, an option of the open context, or a new context. */
+type Placement = 'global' | 'child';
+
 /** The concatenated token stream of all sources is one configuration, as qvm reads its command line. */
 export function parseQvmconf(sources: readonly QvmconfSource[]): QvmconfParseResult {
   const tokens: QvmconfToken[] = [];
   const knobComments: KnobComment[] = [];
+  const errors: QvmconfError[] = [];
   for (const source of sources) {
     const result = tokenizeQvmconf(source);
     tokens.push(...result.tokens);
     knobComments.push(...result.knobComments);
+    errors.push(...result.errors);
   }
+  const labels = new Map(sources.flatMap((s) => (s.label === undefined ? [] : [[s.file, s.label] as const])));
   const state: ParseState = {
-    tokens, index: 0, entries: [], errors: [], context: undefined,
+    tokens, labels, index: 0, entries: [], errors, context: undefined,
     system: undefined, optionsSeen: 0, memoryDefined: false, ramSeen: false,
   };
   while (state.index < tokens.length) parseOption(state);
@@ -69,9 +83,12 @@ export function parseQvmconf(sources: readonly QvmconfSource[]): QvmconfParseRes
   return { ok: true, document: { entries: state.entries, system: state.system, simKnobs: parseKnobs(knobComments) } };
 }
 
-function isKeyword(state: ParseState, text: string): boolean {
+// An option keyword where it stands: a global option, a blob type, or an option of the open context.
+function isKeyword(state: ParseState, token: QvmconfToken): boolean {
+  if (token.quoted === true) return false;
+  const { text } = token;
   if (text in GLOBAL_OPTIONS || BLOB_TYPES.has(text)) return true;
-  return state.context !== undefined && text in CONTEXT_OPTIONS[state.context.option];
+  return state.context !== undefined && contextOptionShape(state.context.option, text) !== undefined;
 }
 
 // A required argument is missing at the end of the stream, or when the next line starts with an option.
@@ -82,14 +99,11 @@ function takeArgs(state: ParseState, keyword: QvmconfToken, shape: OptionShape):
     const next = state.tokens[state.index];
     const required = args.length < shape.minArgs;
     const usable = next !== undefined && (required
-      ? !(next.line > previous.line && isKeyword(state, next.text))
-      : next.line === previous.line && !isKeyword(state, next.text));
+      ? !(next.line > previous.line && isKeyword(state, next))
+      : next.line === previous.line && !isKeyword(state, next));
     if (!usable) {
       if (!required) break;
-      state.errors.push({
-        file: keyword.file, line: keyword.line, col: keyword.col,
-        message: `missing argument for \`${keyword.text}\`: expected \`${shape.usage}\``,
-      });
+      error(state, keyword, `missing argument for \`${keyword.text}\`: expected \`${shape.usage}\``);
       return undefined;
     }
     args.push(next.text);
@@ -99,13 +113,19 @@ function takeArgs(state: ParseState, keyword: QvmconfToken, shape: OptionShape):
   return args;
 }
 
-function resolveShape(state: ParseState, name: string): { shape: OptionShape | GlobalOptionShape; child: boolean } | undefined {
-  const context = state.context;
-  const contextShape = context === undefined ? undefined : CONTEXT_OPTIONS[context.option][name];
-  if (contextShape !== undefined) return { shape: contextShape, child: true };
+function error(state: ParseState, at: { file: string; line: number; col: number }, message: string): void {
+  state.errors.push({ file: at.file, line: at.line, col: at.col, message });
+}
+
+// The shape of an option where it stands, and whether it belongs to the open context.
+function resolveShape(state: ParseState, name: string): { shape: OptionShape | GlobalOptionShape; placement: Placement } | undefined {
+  const kind = state.context?.option;
+  const own = kind === undefined ? undefined : contextOptionShape(kind, name);
+  if (own !== undefined) return { shape: own, placement: 'child' };
   const global = GLOBAL_OPTIONS[name];
-  if (global !== undefined) return { shape: global, child: name === 'set' && context !== undefined };
-  if (context?.option === 'vdev') return { shape: UNLISTED_VDEV_OPTION, child: true };
+  if (global !== undefined) return { shape: global, placement: 'global' };
+  // A vdev takes options no reference lists, but not those of another kind of context.
+  if (kind === 'vdev' && contextsOf(name).length === 0) return { shape: UNLISTED_VDEV_OPTION, placement: 'child' };
   return undefined;
 }
 
@@ -116,23 +136,26 @@ function parseOption(state: ParseState): void {
   let keyword = first;
   let blobType: string | undefined;
   const following = state.tokens[state.index];
-  if (BLOB_TYPES.has(first.text) && following !== undefined && BLOB_OPTIONS.has(following.text)) {
+  if (first.quoted !== true && BLOB_TYPES.has(first.text) && following !== undefined && following.quoted !== true && BLOB_OPTIONS.has(following.text)) {
     blobType = first.text;
     keyword = following;
     state.index += 1;
   }
-  const resolved = resolveShape(state, keyword.text);
+  const resolved = keyword.quoted === true ? undefined : resolveShape(state, keyword.text);
   if (resolved === undefined) {
-    reportUnknown(state, keyword);
+    reportMisplaced(state, keyword);
     return;
   }
   const args = takeArgs(state, keyword, resolved.shape);
   checkOrder(state, first, keyword.text, resolved.shape);
   state.optionsSeen += 1;
   if (args === undefined) return;
+  checkValues(state, keyword, args, resolved.shape);
   const position = { file: first.file, line: first.line, col: first.col };
   const option: QvmconfOption = { option: keyword.text, args, ...position, ...(blobType === undefined ? {} : { blobType }) };
-  if (resolved.child && state.context !== undefined) {
+  const placement = keyword.text === 'set' && resolved.placement === 'global' ? placeSet(state, keyword, args[0] ?? '') : resolved.placement;
+  if (placement === undefined) return;
+  if (placement === 'child' && state.context !== undefined) {
     state.context.children.push(option);
     return;
   }
@@ -147,31 +170,84 @@ function parseOption(state: ParseState): void {
   state.entries.push(option);
 }
 
+// `set VAR VALUE` applies to the implicit context of VAR: the VM, the vCPU or the vdev being configured.
+function placeSet(state: ParseState, keyword: QvmconfToken, variable: string): Placement | undefined {
+  const open = state.context;
+  const wanted = SET_VARIABLES[variable] ?? (open?.option === 'vdev' ? 'vdev' : 'global');
+  if (wanted === 'global') return 'global';
+  if (open?.option === wanted) return 'child';
+  const where = open === undefined ? 'no context is open here' : `the open context is ${describeContext(state, open, keyword)}`;
+  error(state, keyword, `\`set ${variable}\` applies to the \`${wanted}\` being configured, but ${where}`);
+  return undefined;
+}
+
 function checkOrder(state: ParseState, at: QvmconfToken, name: string, shape: OptionShape | GlobalOptionShape): void {
-  const error = (message: string): void => { state.errors.push({ file: at.file, line: at.line, col: at.col, message }); };
-  if (name === 'system' && state.optionsSeen > 0) error('`system` must be the first entry of the configuration');
+  if (name === 'system' && state.optionsSeen > 0) error(state, at, '`system` must be the first entry of the configuration');
   if (name === 'ram' || name === 'rom') state.memoryDefined = true;
   if (name === 'ram') state.ramSeen = true;
   if ('usesGuestMemory' in shape && shape.usesGuestMemory && !state.memoryDefined) {
-    error(`\`${name}\` uses guest memory: \`ram\` or \`rom\` must come before it`);
+    error(state, at, `\`${name}\` uses guest memory: \`ram\` or \`rom\` must come before it`);
   }
 }
 
-// An unknown option: report it, then skip what look like its arguments (the rest of its line, up to
-// the next known option) so one typo gives one error.
-function reportUnknown(state: ParseState, keyword: QvmconfToken): void {
-  const kinds = contextsOf(keyword.text);
-  const message = kinds.length > 0
-    ? `\`${keyword.text}\` applies to ${kinds.map((k) => `\`${k}\``).join(' or ')}, but no such context is open here`
-    : `unknown option \`${keyword.text}\`${state.context === undefined ? '' : ` (in \`${state.context.option}\` context)`}`;
-  state.errors.push({ file: keyword.file, line: keyword.line, col: keyword.col, message });
+// Arguments the reference enumerates (e.g. `unsupported register abort`) must be one of the listed values.
+function checkValues(state: ParseState, keyword: QvmconfToken, args: readonly string[], shape: OptionShape): void {
+  shape.values?.forEach((allowed, i) => {
+    const value = args[i];
+    if (allowed === undefined || value === undefined || allowed.includes(value)) return;
+    error(state, keyword, `\`${keyword.text}\`: \`${value}\` is not one of ${allowed.map((v) => `\`${v}\``).join(', ')} (expected \`${shape.usage}\`)`);
+  });
+}
+
+/** `` `vdev pl011` (line 6)``, naming the source too when the context was opened in another one. */
+function describeContext(state: ParseState, context: MutableContext, from: { file: string }): string {
+  return `\`${contextHead(context)}\` (${openedAt(state, context, from).replace(/^at /, '')})`;
+}
+
+function contextHead(context: MutableContext): string {
+  return [context.option, ...context.args].join(' ');
+}
+
+/** `at line 6`, `at a.qvmconf:6`, or `in spec.qvm` for a source with a label. */
+function openedAt(state: ParseState, context: MutableContext, from: { file: string }): string {
+  if (context.file === from.file) return `at line ${context.line}`;
+  const label = state.labels.get(context.file);
+  return label === undefined ? `at ${context.file}:${context.line}` : `in ${label}`;
+}
+
+// An option that is not valid where it stands: report it with the context that is open, then skip
+// what look like its arguments (the rest of its line, up to the next known option) so one typo
+// gives one error.
+function reportMisplaced(state: ParseState, keyword: QvmconfToken): void {
+  const open = state.context;
+  const kinds = keyword.quoted === true ? [] : contextsOf(keyword.text);
+  let message: string;
+  if (keyword.quoted === true) {
+    message = `a quoted argument (\`"${keyword.text}"\`) where an option was expected`;
+  } else if (kinds.length > 0) {
+    const where = open === undefined ? 'no context is open here' : `the open context is ${describeContext(state, open, keyword)}`;
+    message = `\`${keyword.text}\` applies to a ${joinWords(kinds, 'or')} context, but ${where}`;
+  } else if (BLOB_TYPES.has(keyword.text)) {
+    message = `\`${keyword.text}\` is a blob type: it must stand right before \`load\` or \`pass\``;
+  } else if (open === undefined) {
+    message = `unknown option \`${keyword.text}\``;
+  } else {
+    message = `unknown option \`${keyword.text}\` in the \`${contextHead(open)}\` context opened ${openedAt(state, open, keyword)}: a \`${open.option}\` takes ${joinWords(Object.keys(CONTEXT_OPTIONS[open.option]), 'or')} (global options may appear anywhere)`;
+  }
+  error(state, keyword, message);
   state.optionsSeen += 1;
   let previous = keyword;
   for (let next = state.tokens[state.index]; next !== undefined; next = state.tokens[state.index]) {
-    if (next.line !== previous.line || isKeyword(state, next.text) || contextsOf(next.text).length > 0) break;
+    if (next.line !== previous.line || isKeyword(state, next) || (next.quoted !== true && contextsOf(next.text).length > 0)) break;
     previous = next;
     state.index += 1;
   }
+}
+
+/** ['a', 'b', 'c'] → `` `a`, `b` or `c` ``. */
+function joinWords(items: readonly string[], conjunction: 'and' | 'or'): string {
+  const quoted = items.map((i) => `\`${i}\``);
+  return quoted.length <= 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} ${conjunction} ${quoted.at(-1) ?? ''}`;
 }
 
 /** Reads the options of one context kind, e.g. every `vdev` with its type in `args[0]`. */

@@ -1,5 +1,6 @@
 // Renders qvm options as `.qvmconf` text in the real syntax: one option per line, context options
-// indented under their `cpu`/`vdev`/`pass`, simulator knobs in a comment the real qvm ignores.
+// indented under their `cpu`/`vdev`/`pass`/`reserve`, an argument with spaces in double quotes,
+// simulator knobs in a comment the real qvm ignores.
 
 export interface RenderOption {
   readonly option: string;
@@ -62,6 +63,18 @@ export function renderQvmconfWithOrigins(input: RenderInput): RenderResult {
 }
 
 function formatOption(option: RenderOption, indent: string): string {
-  const words = [...(option.blobType === undefined ? [] : [option.blobType]), option.option, ...option.args];
+  const words = [...(option.blobType === undefined ? [] : [option.blobType]), option.option, ...option.args.map(quoteArgument)];
   return indent + words.join(' ');
+}
+
+/** An argument as qvmconf text: in double quotes when it is empty, holds whitespace or starts with `#`. */
+export function quoteArgument(arg: string): string {
+  return arg === '' || /\s/.test(arg) || arg.startsWith('#') ? `"${arg}"` : arg;
+}
+
+/** Why an argument cannot be written in qvmconf text (a double quote or a line break), or undefined. */
+export function unrenderableArgument(arg: string): string | undefined {
+  if (arg.includes('"')) return 'a qvm argument cannot contain a double quote (`"`)';
+  if (/[\r\n]/.test(arg)) return 'a qvm argument cannot contain a line break';
+  return undefined;
 }

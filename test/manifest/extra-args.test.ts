@@ -55,7 +55,7 @@ describe('extraArgs', () => {
   it('reads an @file inside the allowed roots, checks it at its own lines, and hands qvm its real path', async () => {
     await writeFile(join(manifests, 'guests', 'more.qvmconf'), 'set a b\nbogus 1\n');
     await writeFile(join(manifests, 'g.yaml'), guest('g', ['@guests/more.qvmconf']));
-    expect(await lines()).toEqual(['manifests/guests/more.qvmconf:2:1: error: qvm: unknown option `bogus` (in `cpu` context) (spec.qvm.extraArgs[0])']);
+    expect(await lines()).toEqual(['manifests/guests/more.qvmconf:2:1: error: qvm: unknown option `bogus` in the `cpu` context opened in spec.qvm: a `cpu` takes `partition`, `runmask`, `sched` or `cluster` (global options may appear anywhere) (spec.qvm.extraArgs[0])']);
     await writeFile(join(manifests, 'guests', 'more.qvmconf'), 'set a b\n');
     const before = await load();
     expect(before.status).toBe('ok');
@@ -70,7 +70,7 @@ describe('extraArgs', () => {
   it('checks inline words with the qvmconf parser, at the item that holds them', async () => {
     await writeFile(join(manifests, 'g.yaml'), guest('g', ['set', 'fdt-dump-file', '/tmp/x', 'frobnicate', '7', 'system']));
     expect(await lines()).toEqual([
-      'manifests/g.yaml:15:9: error: qvm: unknown option `frobnicate` (in `cpu` context) (spec.qvm.extraArgs[3])',
+      'manifests/g.yaml:15:9: error: qvm: unknown option `frobnicate` in the `cpu` context opened in spec.qvm: a `cpu` takes `partition`, `runmask`, `sched` or `cluster` (global options may appear anywhere) (spec.qvm.extraArgs[3])',
       'manifests/g.yaml:17:9: error: qvm: missing argument for `system`: expected `system name` (spec.qvm.extraArgs[5])',
       'manifests/g.yaml:17:9: error: qvm: `system` must be the first entry of the configuration (spec.qvm.extraArgs[5])',
     ]);

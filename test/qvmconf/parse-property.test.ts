@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseQvmconf } from '../../src/qvmconf/parse.js';
 
 const NUM_RUNS = 1000;
-const WORDS = ['system', 'ram', 'rom', 'cpu', 'vdev', 'pass', 'load', 'initrd', 'set', 'loc', 'intr', 'sched', 'runmask', 'cluster', 'logger', 'dump', 'dryrun', 'hostdev', 'gic', 'pl011', '0x80000000,64M', '128M', '#', '# qvm-sim: boot-ms=x', '\n', ' ', '\t', '>-', 'a,b', '@', '..', '/'];
+const WORDS = ['system', 'ram', 'rom', 'cpu', 'vdev', 'pass', 'load', 'initrd', 'set', 'loc', 'intr', 'sched', 'runmask', 'cluster', 'logger', 'dump', 'dryrun', 'hostdev', 'gic', 'pl011', '0x80000000,64M', '128M', '#', '# qvm-sim: boot-ms=x', '\n', ' ', '\t', '>-', 'a,b', '@', '..', '/', '"', '"a b', 'c"', '\\', 'cmdline', 'reserve', 'unsupported', 'legacy-free'];
 
 function check(text: string): void {
   const result = parseQvmconf([{ text, file: 'fuzz.qvmconf' }]);

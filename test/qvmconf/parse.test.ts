@@ -63,10 +63,11 @@ describe('parseQvmconf', () => {
       'initrd load 0x90000000,/boot/initrd.img', 'fdt load /boot/guest.dtb', 'load /boot/kernel',
       'pass loc mem:0x2000,0x1000,rw=0x1000 intr gic:40', 'reserve loc 0x1000,0x8 intr 39',
       'logger error,fatal stderr', 'dump /var/dump', 'set fdt-dump-file /tmp/x.dtb', 'debug', 'gdb paused 1234',
-      'unsupported register abort', 'intrmap 5', 'tolerance 10', 'suppress gdb', 'generate fdt', 'user 100:100',
+      'unsupported register abort', 'tolerance 10', 'suppress gdb', 'generate fdt', 'user 100:100', 'safety warn',
+      'cmdline "console=ttyAMA0 loglevel=9"',
       'vdev virtio-blk hostdev </dev/hd0 legacy delayed 5 name disk0 set debug off',
       'vdev virtio-net peer /dev/vdevpeer/net0 mac 00:11:22:33:44:55 log warning,error slog',
-      'vdev shmem sig 0x1c name shm0', 'dryrun',
+      'vdev shmem sig 0x1c name shm0', 'vdev hpet legacy-free intrmap myioapic:2 frequency 100', 'dryrun',
     ].join('\n');
     const result = parseOne(text);
     expect(errorsOf(result)).toEqual([]);
@@ -79,7 +80,9 @@ describe('parseQvmconf', () => {
     expect(entries.find((e) => e.option === 'debug')?.args).toEqual([]);
     const blk = findContexts(entries, 'vdev')[0];
     expect(blk?.children.map((o) => o.option)).toEqual(['hostdev', 'legacy', 'delayed', 'name', 'set']);
-    expect(entries.filter(isContext).map((c) => c.option)).toEqual(['cpu', 'cpu', 'pass', 'reserve', 'vdev', 'vdev', 'vdev']);
+    expect(entries.filter(isContext).map((c) => c.option)).toEqual(['cpu', 'cpu', 'pass', 'reserve', 'vdev', 'vdev', 'vdev', 'vdev']);
+    expect(findContexts(entries, 'vdev')[3]?.children.map((o) => `${o.option} ${o.args.join(' ')}`.trim())).toEqual(['legacy-free', 'intrmap myioapic:2', 'frequency 100']);
+    expect(entries.find((e) => e.option === 'cmdline')?.args).toEqual(['console=ttyAMA0 loglevel=9']);
   });
 
   it('splices several sources, inline options last, into one token stream', () => {
@@ -105,7 +108,7 @@ describe('parseQvmconf', () => {
       expect(errorsOf(parseOne('ram 64M\nramm 128M\nbogus\ncpu frobnicate 3'))).toEqual([
         'guest.qvmconf:2:1: unknown option `ramm`',
         'guest.qvmconf:3:1: unknown option `bogus`',
-        'guest.qvmconf:4:5: unknown option `frobnicate` (in `cpu` context)',
+        'guest.qvmconf:4:5: unknown option `frobnicate` in the `cpu` context opened at line 4: a `cpu` takes `partition`, `runmask`, `sched` or `cluster` (global options may appear anywhere)',
       ]);
     });
 
@@ -137,9 +140,9 @@ describe('parseQvmconf', () => {
 
     it('a context option with no open context', () => {
       expect(errorsOf(parseOne('ram 64M\nloc 0x1000\nsched 10\nintr gic:3'))).toEqual([
-        'guest.qvmconf:2:1: `loc` applies to `vdev` or `pass` or `reserve`, but no such context is open here',
-        'guest.qvmconf:3:1: `sched` applies to `cpu`, but no such context is open here',
-        'guest.qvmconf:4:1: `intr` applies to `vdev` or `pass` or `reserve`, but no such context is open here',
+        'guest.qvmconf:2:1: `loc` applies to a `vdev`, `pass` or `reserve` context, but no context is open here',
+        'guest.qvmconf:3:1: `sched` applies to a `cpu` context, but no context is open here',
+        'guest.qvmconf:4:1: `intr` applies to a `vdev`, `pass` or `reserve` context, but no context is open here',
       ]);
     });
 

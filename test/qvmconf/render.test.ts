@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { orderEntries, renderQvmconf, renderQvmconfWithOrigins, type RenderOption } from '../../src/qvmconf/render.js';
+import { orderEntries, quoteArgument, renderQvmconf, renderQvmconfWithOrigins, unrenderableArgument, type RenderOption } from '../../src/qvmconf/render.js';
 import { parseQvmconf } from '../../src/qvmconf/parse.js';
 
 const vdev: RenderOption = { option: 'vdev', args: ['pl011'], children: [{ option: 'loc', args: ['0x1c090000'] }, { option: 'intr', args: ['gic:37'] }] };
@@ -38,5 +38,20 @@ describe('renderQvmconf', () => {
     const a = { option: 'ram', args: ['1M'] };
     const b = { option: 'rom', args: ['0,1M'] };
     expect(orderEntries([b, a])).toEqual([b, a]);
+  });
+
+  it('writes an argument with spaces in double quotes, and the parser reads it back as one argument', () => {
+    const cmdline: RenderOption = { option: 'cmdline', args: ['console=ttyAMA0 earlycon=pl011,0x1c090000 loglevel=9'] };
+    const text = renderQvmconf({ entries: [{ option: 'system', args: ['l'] }, { option: 'ram', args: ['64M'] }, cmdline] });
+    expect(text).toBe('system l\nram 64M\ncmdline "console=ttyAMA0 earlycon=pl011,0x1c090000 loglevel=9"\n');
+    const parsed = parseQvmconf([{ text, file: 't' }]);
+    expect(parsed.ok && parsed.document.entries[2]?.args).toEqual(cmdline.args);
+  });
+
+  it('quotes only what needs it, and says which arguments cannot be written at all', () => {
+    expect(['a', 'a#b', '', 'a b', '#x', '|gzip >x'].map(quoteArgument)).toEqual(['a', 'a#b', '""', '"a b"', '"#x"', '"|gzip >x"']);
+    expect(unrenderableArgument('say "hi"')).toContain('double quote');
+    expect(unrenderableArgument('a\nb')).toContain('line break');
+    expect(unrenderableArgument('console=hvc0 quiet')).toBeUndefined();
   });
 });

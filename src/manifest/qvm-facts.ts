@@ -30,12 +30,20 @@ export function extractQvmFacts(entries: readonly RenderOption[]): QvmFacts {
   return { passthrough: [...passthrough], pins };
 }
 
-/** `mem:0x1c0a0000,0x1000,rw=0x1c0a0000` → `mem:0x1c0a0000` (host side when mapped, else the guest side). */
-function hostLocation(loc: string): string {
+const LOCATION_TYPE = /^(mem|io|pci):/;
+
+/**
+ * The host side of a `pass loc` (docs/qvmconf.md): `mem:0x1c0a0000,0x1000,rw=0x1c0a0000` →
+ * `mem:0x1c0a0000`; without `=host` the guest side (mapped 1:1); `mem:` is the default type; a host
+ * named with its own type keeps it (`pci:0:12.0=pci:0x8086/0x1234` → `pci:0x8086/0x1234`).
+ */
+export function hostLocation(loc: string): string {
+  const type = LOCATION_TYPE.exec(loc)?.[1];
   const eq = loc.indexOf('=');
   if (eq !== -1) {
-    const kind = loc.split(':')[0] ?? '';
-    return `${kind}:${loc.slice(eq + 1)}`;
+    const host = loc.slice(eq + 1);
+    return LOCATION_TYPE.test(host) ? host : `${type ?? 'mem'}:${host}`;
   }
-  return loc.split(',')[0] ?? loc;
+  const guest = type === undefined ? loc : loc.slice(type.length + 1);
+  return `${type ?? 'mem'}:${guest.split(',')[0] ?? guest}`;
 }

@@ -18,11 +18,15 @@ export interface QvmInput {
   readonly rom?: readonly string[];
   readonly load?: readonly (string | number)[];
   readonly initrd?: string | number;
+  readonly cmdline?: string;
   readonly vdevs?: readonly { readonly type: string; readonly options?: readonly Readonly<Record<string, Args>>[] }[];
   readonly pass?: readonly { readonly blobType?: string; readonly loc?: string | number; readonly intr?: string | number }[];
+  readonly reserve?: readonly { readonly loc?: string | number; readonly intr?: string | number }[];
   readonly logger?: readonly Args[];
   readonly dump?: string | number;
   readonly set?: Readonly<Record<string, string | number>>;
+  /** Other global qvm options, in order, one single-key map each. */
+  readonly options?: readonly Readonly<Record<string, Args>>[];
   readonly simulator?: Readonly<Record<string, string | number | boolean>>;
   readonly extraArgs?: readonly string[];
 }

@@ -38,7 +38,7 @@ export interface QvmConfigOptions {
 const QVM: FieldPath = ['spec', 'qvm'];
 // A system name becomes a path component (/dev/qvm/<system>): no separators, no `..`.
 const SYSTEM_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
-const STRUCTURED_KEYS = ['system', 'cpus', 'ram', 'rom', 'load', 'initrd', 'vdevs', 'pass', 'logger', 'dump', 'set', 'simulator'] as const;
+const STRUCTURED_KEYS = ['system', 'cpus', 'ram', 'rom', 'load', 'initrd', 'cmdline', 'vdevs', 'pass', 'reserve', 'logger', 'dump', 'set', 'options', 'simulator'] as const;
 
 export async function resolveQvmConfig(options: QvmConfigOptions): Promise<{ resolved: ResolvedQvm | undefined; diagnostics: Diagnostic[] }> {
   const base = await resolveForm(options);
@@ -67,8 +67,10 @@ function resolveStructured(options: QvmConfigOptions): { resolved: ResolvedQvm |
   const { doc } = options;
   const built = buildStructuredQvm(options);
   const rendered = renderQvmconfWithOrigins({ entries: built.entries, simKnobs: built.simKnobs });
-  const parsed = parseQvmconf([{ text: rendered.text, file: doc.file }]);
   const diagnostics = [...built.diagnostics];
+  // An argument the text cannot hold (a quote) would be misread: its own error says enough.
+  const unrenderable = built.diagnostics.some((d) => d.code === 'qvm-token');
+  const parsed = unrenderable ? { ok: true as const } : parseQvmconf([{ text: rendered.text, file: doc.file }]);
   if (!parsed.ok) {
     for (const error of parsed.errors) {
       const origin = rendered.origins[error.line - 1];

@@ -1,7 +1,8 @@
 // Structured `spec.qvm` fields → qvm options (the renderer's input), each remembering its YAML node.
 
 import type { Diagnostic } from '../model/diagnostic.js';
-import type { RenderOption } from '../qvmconf/render.js';
+import { unrenderableArgument, type RenderOption } from '../qvmconf/render.js';
+import { GLOBAL_OPTIONS } from '../qvmconf/vocabulary.js';
 import type { Args, CpuInput, QvmInput } from './manifest-types.js';
 import type { FieldPath, Position, SourceDocument } from './source-document.js';
 
@@ -24,11 +25,15 @@ export function buildStructuredQvm(options: { doc: SourceDocument; qvm: QvmInput
     positions.set(option, doc.locate([...QVM, ...path]));
     return option;
   };
+  const problem = (path: FieldPath, code: string, message: string): void => {
+    diagnostics.push({ severity: 'error', code, file: doc.file, ...doc.locate([...QVM, ...path]), message });
+  };
   const tokens = (value: Args, path: FieldPath): string[] => {
     const list = toTokens(value);
-    for (const token of list.filter((t) => t.startsWith('#'))) {
-      const pos = doc.locate([...QVM, ...path]);
-      diagnostics.push({ severity: 'error', code: 'qvm-token', file: doc.file, ...pos, message: `\`${token}\` would start a comment in the .qvmconf; qvm options cannot begin with #` });
+    for (const token of list) {
+      if (token.startsWith('#')) problem(path, 'qvm-token', `\`${token}\` would start a comment in the .qvmconf; qvm options cannot begin with #`);
+      const unrenderable = unrenderableArgument(token);
+      if (unrenderable !== undefined) problem(path, 'qvm-token', `${unrenderable}: \`${token}\``);
     }
     return list;
   };
@@ -37,9 +42,24 @@ export function buildStructuredQvm(options: { doc: SourceDocument; qvm: QvmInput
   (qvm.rom ?? []).forEach((rom, i) => entries.push(at(['rom', i], { option: 'rom', args: [rom] })));
   (qvm.load ?? []).forEach((file, i) => entries.push(at(['load', i], { option: 'load', args: [String(file)] })));
   if (qvm.initrd !== undefined) entries.push(at(['initrd'], { option: 'load', blobType: 'initrd', args: [String(qvm.initrd)] }));
+  if (qvm.cmdline !== undefined) {
+    const unrenderable = unrenderableArgument(qvm.cmdline);
+    if (unrenderable !== undefined) problem(['cmdline'], 'qvm-token', unrenderable);
+    entries.push(at(['cmdline'], { option: 'cmdline', args: [qvm.cmdline] }));
+  }
   (qvm.logger ?? []).forEach((args, i) => entries.push(at(['logger', i], { option: 'logger', args: tokens(args, ['logger', i]) })));
   if (qvm.dump !== undefined) entries.push(at(['dump'], { option: 'dump', args: [String(qvm.dump)] }));
   for (const [key, value] of Object.entries(qvm.set ?? {})) entries.push(at(['set', key], { option: 'set', args: [key, String(value)] }));
+  (qvm.options ?? []).forEach((item, i) => {
+    for (const [key, value] of Object.entries(item)) {
+      const refusal = refuseOption(key);
+      if (refusal !== undefined) {
+        problem(['options', i, key], 'qvm-option', refusal);
+        continue;
+      }
+      entries.push(at(['options', i, key], { option: key, args: tokens(value, ['options', i, key]) }));
+    }
+  });
   cpuEntries(qvm.cpus).forEach(({ cpu, index }) => {
     const path = index === undefined ? ['cpus'] : ['cpus', index];
     if (cpu.children?.some((c) => c.option === 'runmask') === true && cpu.children.some((c) => c.option === 'cluster')) {
@@ -59,7 +79,25 @@ export function buildStructuredQvm(options: { doc: SourceDocument; qvm: QvmInput
     if (pass.intr !== undefined) children.push(at(['pass', i, 'intr'], { option: 'intr', args: [String(pass.intr)] }));
     entries.push(at(['pass', i], { option: 'pass', args: [], children, ...(pass.blobType === undefined ? {} : { blobType: pass.blobType }) }));
   });
+  (qvm.reserve ?? []).forEach((reserve, i) => {
+    const children: RenderOption[] = [];
+    if (reserve.loc !== undefined) children.push(at(['reserve', i, 'loc'], { option: 'loc', args: [String(reserve.loc)] }));
+    if (reserve.intr !== undefined) children.push(at(['reserve', i, 'intr'], { option: 'intr', args: [String(reserve.intr)] }));
+    entries.push(at(['reserve', i], { option: 'reserve', args: [], children }));
+  });
   return { entries, simKnobs: toKnobs(qvm.simulator ?? {}), positions, diagnostics };
+}
+
+// `spec.qvm.options` holds global options that have no field of their own; a context or the system
+// name there would escape the structure the other fields give (docs/manifests.md).
+const OWN_FIELD: Readonly<Record<string, string>> = { system: 'system', cpu: 'cpus', vdev: 'vdevs', pass: 'pass', reserve: 'reserve' };
+
+function refuseOption(key: string): string | undefined {
+  const field = OWN_FIELD[key];
+  if (field !== undefined) return `\`${key}\` has its own field: use spec.qvm.${field}`;
+  if (key === 'dryrun') return '`dryrun` makes qvm exit once the configuration is checked: the guest would never run';
+  if (!(key in GLOBAL_OPTIONS)) return `\`${key}\` is not a global qvm option (docs/qvmconf.md lists them); options of a vdev go in its \`options\``;
+  return undefined;
 }
 
 function cpuEntries(cpus: QvmInput['cpus']): { cpu: RenderOption; index: number | undefined }[] {

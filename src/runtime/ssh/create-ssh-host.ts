@@ -26,8 +26,9 @@ import { runStopLadder } from '../stop-ladder.js';
 import { delay } from '../poll.js';
 import { HostUnreachableError } from './errors.js';
 import { acknowledgedScript, configHeadsScript, interpretSnapshot, MARK, observeScript, parseConfigHeads, parseJson, parseSnapshot, unexplainedConfigFiles, type Interpreted } from './remote-observe.js';
-import { heredoc, parseSections, prelude, shq, type RemoteOs } from './remote-sh.js';
+import { escapeBre, heredoc, parseSections, prelude, shq, type RemoteOs } from './remote-sh.js';
 import { createSshClient, type SshClient } from './ssh-client.js';
+import { beatScript, createBatcher, parseBeat, type BeatAnswer, type BeatRequest } from './host-beat.js';
 
 export interface SshHostOptions {
   readonly connection: SshConnection;
@@ -46,41 +47,6 @@ const SNAPSHOT_REUSE_MS = 2_000;
 const EXIT_WATCH_INTERVAL_S = '0.2';
 /** A round trip that takes longer than this is a lost link. */
 const ROUND_TRIP_TIMEOUT_MS = 30_000;
-
-interface TickRequest {
-  readonly pid: number;
-  readonly log?: { readonly path: string; readonly offset: number };
-}
-
-interface TickAnswer {
-  /** Undefined: the process is gone. */
-  readonly start: string | undefined;
-  /** What the log gained past the offset, and its new size; undefined when it did not grow. */
-  readonly log?: { readonly size: number; readonly text: string } | undefined;
-}
-
-/** Requests made while a batch runs wait for the next batch, which starts as soon as that one ends. */
-function createBatcher<Req, Res>(run: (requests: readonly Req[]) => Promise<readonly Res[]>): (request: Req) => Promise<Res> {
-  let queue: { request: Req; resolve: (r: Res) => void; reject: (e: unknown) => void }[] = [];
-  let running = false;
-  const pump = (): void => {
-    if (running || queue.length === 0) return;
-    running = true;
-    const batch = queue;
-    queue = [];
-    run(batch.map((b) => b.request)).then(
-      (results) => { batch.forEach((b, i) => { b.resolve(results[i] as Res); }); },
-      (error: unknown) => { for (const b of batch) b.reject(error); },
-    ).finally(() => {
-      running = false;
-      pump();
-    });
-  };
-  return (request) => new Promise<Res>((resolve, reject) => {
-    queue.push({ request, resolve, reject });
-    pump();
-  });
-}
 
 export function createSshHost(options: SshHostOptions): HostPort & { readonly client: SshClient } {
   if (options.qvm.kind !== 'path') {
@@ -187,42 +153,22 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
     },
   };
 
-  // One script per tick answers every waiting look: whether a process still runs, and what a console
-  // log gained since an offset. Stop ladders and readiness waits of 50 guests cost one round trip a
-  // tick, not one each (docs/remote.md, "Round trips").
-  const tick = createBatcher<TickRequest, TickAnswer>(async (requests) => {
-    const pids = [...new Set(requests.map((r) => r.pid))];
-    const logs = requests.map((r) => r.log).filter((l): l is NonNullable<TickRequest['log']> => l !== undefined);
-    const offsets = logs.map((l) => `${shq(l.path)}) off=${l.offset} ;;`).join(' ');
-    const r = await sh(`M=${shq(MARK)}
-for p in ${pids.join(' ')}; do pstart "$p" && echo "\${M}p $p $PSTART"; done
-${logs.length === 0 ? '' : `wc -c ${[...new Set(logs.map((l) => shq(l.path)))].join(' ')} /dev/null 2>/dev/null | while read -r n f; do
-  off=-1; case $f in ${offsets} esac
-  [ "$off" -ge 0 ] && [ "$n" -gt "$off" ] 2>/dev/null && { echo "\${M}log $n $f"; tail -c +$((off + 1)) "$f" | head -c $((n - off)); echo; }
-done`}
-exit 0
-`);
-    const starts = new Map<number, string>();
-    const grown = new Map<string, { size: number; text: string }>();
-    for (const section of parseSections(r.stdout, MARK)) {
-      if (section.tag === 'p') {
-        const space = section.arg.indexOf(' ');
-        starts.set(Number(section.arg.slice(0, space)), section.arg.slice(space + 1));
-      } else if (section.tag === 'log') {
-        const space = section.arg.indexOf(' ');
-        // The echo after the bytes ends the section's last line: the body is exactly what the log gained.
-        grown.set(section.arg.slice(space + 1), { size: Number(section.arg.slice(0, space)), text: section.body });
-      }
-    }
-    return requests.map((req) => ({ start: starts.get(req.pid), ...(req.log === undefined ? {} : { log: grown.get(req.log.path) }) }));
+  // One script a beat answers every waiting look and runs every waiting errand (host-beat.ts).
+  const beat = createBatcher<BeatRequest, BeatAnswer>(async (requests) => {
+    const r = await sh(beatScript(requests, sd));
+    const answers = parseBeat(requests, r.stdout);
+    if (answers.some((a) => a.failed === 'untrusted')) refuseUntrusted({ exitCode: 11, stderr: r.stderr });
+    return answers;
   });
+  const tick = (request: { pid: number; log?: { path: string; offset: number } }): Promise<BeatAnswer> =>
+    beat(request.log === undefined ? { kind: 'alive', pid: request.pid } : { kind: 'log', pid: request.pid, ...request.log });
 
   const sendSignal = async (o: { pid: number; processStart: string; signal: string }): Promise<SignalResult> => {
     if (!['SIGTERM', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].includes(o.signal)) throw new RangeError(`Expected SIGTERM, SIGQUIT, SIGUSR1 or SIGUSR2, got \`${o.signal}\``);
     if (!Number.isInteger(o.pid) || o.pid <= 1) throw new RangeError(`Expected a process id above 1, got \`${o.pid}\``);
     // Verified and sent in one script on the host: no round trip between the check and the signal.
-    const r = await sh(`pstart ${o.pid} && [ "$PSTART" = ${shq(o.processStart)} ] && kill -s ${o.signal.slice(3)} ${o.pid} && echo sent\n`);
-    return r.stdout.includes('sent') ? 'sent' : 'not-verified';
+    const answer = await beat({ kind: 'signal', pid: o.pid, processStart: o.processStart, signal: o.signal.slice(3) as 'TERM' | 'QUIT' | 'USR1' | 'USR2' });
+    return answer.sent === true ? 'sent' : 'not-verified';
   };
 
   const runCommand = async (o: { argv: readonly string[]; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<CommandResult> => {
@@ -277,37 +223,46 @@ if [ -f "$G/run-$RUN.exit.json" ]; then echo "\${M}exit"; dump "$G/run-$RUN.exit
 echo "\${M}console"; tail -c +$((off + 1)) "$G/console.log" 2>/dev/null | tail -n 20
 echo "\${M}ended"
 `;
+    // Few processes: on a host where each costs milliseconds they are most of a start's time.
     const body = `M=${shq(MARK)}
 SD=${shq(sd)}; G=${shq(dir)}; RUN=${shq(runId)}; CONF=${shq(confPath)}
-mkdir -p "$SD/guests" && chmod 700 "$SD" && mkdir -p "$G" || exit 10
+[ -d "$G" ] || mkdir -p "$G" || exit 10
+# trust_sd left the state directory's mode in _tsm.
+case $_tsm in drwx------*) ;; *) chmod 700 "$SD" || exit 10 ;; esac
 for f in "$G" "$G/console.log"; do [ -L "$f" ] && { untrusted "$f" 'is a symbolic link, which qvmctl never writes through' "rm $f"; exit 11; }; done
-${heredoc('put "$SD/.monitor.sh.$$"', MONITOR_SCRIPT)}if cmp -s "$SD/.monitor.sh.$$" "$SD/monitor.sh"; then rm -f "$SD/.monitor.sh.$$"; else chmod 700 "$SD/.monitor.sh.$$" && mv -f "$SD/.monitor.sh.$$" "$SD/monitor.sh" || exit 10; fi
+${heredoc('cmp -s "$SD/monitor.sh" - 2>/dev/null', MONITOR_SCRIPT)}if [ $? -ne 0 ]; then
+${heredoc('  put "$SD/.monitor.sh.$$"', MONITOR_SCRIPT)}  chmod 700 "$SD/.monitor.sh.$$" && mv -f "$SD/.monitor.sh.$$" "$SD/monitor.sh" || exit 10
+fi
 take_lock "$G/start.lock" ${lockTries} || exit 3
 trap 'drop_lock "$G/start.lock"' EXIT
 # The last moment before launch, under the lock: no start gets past a host shutdown's fence.
 [ -e "$SD/${FENCE_FILE}" ] && { echo "\${M}fenced"; exit 5; }
-# Any qvm whose config lies in this guest's directory, recorded or not (its monitor aside). Matched
-# by the shell itself: a grep would find its own command line.
-running=$(proc_args | while read -r p a; do case " $a " in *" $SD/monitor.sh "*) ;; *" @$G/"*) echo "$p"; break ;; esac; done)
-[ -n "$running" ] && { echo "\${M}running $running"; exit 4; }
-off=0; [ -f "$G/console.log" ] && off=$(wc -c < "$G/console.log" | sed 's/[^0-9]//g')
-${heredoc('put "$CONF"', spec.qvmconf)}rm -f "$G/stop-request"
-printf '{"runId":"%s","confPath":"%s","configHash":"%s","startedAt":%s,"consoleOffset":%s}\\n' "$RUN" "$CONF" ${shq(spec.configHash)} ${startedAt} "$off" | put "$G/run-$RUN.launch.json" || exit 10
+# Any qvm whose config lies in this guest's directory, recorded or not (its monitor aside). The
+# pattern's [@] keeps grep from finding its own command line.
+running=$(proc_args | grep -e ${shq(`[ ][@]${escapeBre(dir)}/`)} | grep -vF -e "$SD/monitor.sh")
+# pidin pads the PID with spaces: its first word.
+[ -n "$running" ] && { set -- $running; echo "\${M}running $1"; exit 4; }
+off=0; [ -f "$G/console.log" ] && off=$(($(wc -c < "$G/console.log")))
+# Named by its content's hash: a config already there is this one.
+[ -f "$CONF" ] || { ${heredoc('put "$CONF"', spec.qvmconf).trimEnd()}
+} || exit 10
+[ -e "$G/stop-request" ] && rm -f "$G/stop-request"
+printf '{"runId":"%s","confPath":"%s","configHash":"%s","startedAt":%s,"consoleOffset":%s}\\n' "$RUN" "$CONF" ${shq(spec.configHash)} ${startedAt} "$off" > "$G/run-$RUN.launch.json.tmp.$$" && mv -f "$G/run-$RUN.launch.json.tmp.$$" "$G/run-$RUN.launch.json" || exit 10
 set -m
 sh "$SD/monitor.sh" "$G" "$RUN" ${argv.map(shq).join(' ')} </dev/null >/dev/null 2>&1 &
 set +m
 pid=; start=; n=0
 while [ $n -lt ${spawnTries} ]; do
   [ -f "$G/run-$RUN.exit.json" ] && break
-  pid=$(cat "$G/run-$RUN.pid" 2>/dev/null)
+  pid=; read -r pid < "$G/run-$RUN.pid" 2>/dev/null
   case $pid in ''|*[!0-9]*) pid= ;; *)
-    pstart "$pid" && start=$PSTART && proc_args "$pid" | grep -qF "@$CONF" && break ;;
+    pstart "$pid" && start=$PSTART && proc_has "$pid" "@$CONF" && break ;;
   esac
   start=; n=$((n + 1)); nap 0.02
 done
 if [ -n "$start" ]; then
   printf '{"name":"%s","runId":"%s","pid":%s,"processStart":"%s","configHash":"%s","confPath":"%s","startedAt":%s,"consoleOffset":%s}\\n' \\
-    ${shq(name)} "$RUN" "$pid" "$start" ${shq(spec.configHash)} "$CONF" ${startedAt} "$off" | put "$G/identity.json" || exit 10
+    ${shq(name)} "$RUN" "$pid" "$start" ${shq(spec.configHash)} "$CONF" ${startedAt} "$off" > "$G/identity.json.tmp.$$" && mv -f "$G/identity.json.tmp.$$" "$G/identity.json" || exit 10
   echo "\${M}started $off $pid $start"
   exit 0
 fi
@@ -349,8 +304,7 @@ ${END_OF_RUN}`;
   const readRunExit = async (name: string, runId: string): Promise<ExitRecord | undefined> => {
     const file = layout.exitFile(name, runId);
     const consumed = `${layout.consumedExitsDir(name)}/run-${runId}.exit.json`;
-    const r = await sh(`for f in ${shq(file)} ${shq(consumed)}; do [ -f "$f" ] && { dump "$f"; exit 0; }; done\n`);
-    const raw = parseMonitorExit(parseJson(r.stdout));
+    const raw = parseMonitorExit(parseJson((await beat({ kind: 'read', files: [file, consumed] })).text));
     return raw === undefined ? undefined : toExitRecord(name, raw);
   };
 
@@ -420,7 +374,9 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
     forget();
     const runId = identity?.pid === guest.pid && identity.processStart === guest.processStart ? identity.runId : undefined;
     // Marks the coming exit as requested: the monitor reads this when qvm ends.
-    await mustSh('mark the stop request', `mkdir -p ${shq(layout.guestDir(name))} && emit ${guest.pid} | put ${shq(layout.stopRequest(name))}\n`);
+    const stopRequest = layout.stopRequest(name);
+    const marked = await beat({ kind: 'write', dir: layout.guestDir(name), file: stopRequest.slice(stopRequest.lastIndexOf('/') + 1), line: String(guest.pid) });
+    if (marked.failed !== undefined) throw new RuntimeError(`${where}: could not mark the stop request in ${sd}: writing ${stopRequest} failed`);
     return runStopLadder(ctx, {
       pid: guest.pid,
       processStart: guest.processStart,

@@ -30,12 +30,13 @@ export const MARK = '@@qvmctl:';
 export function observeScript(os: RemoteOs, stateDir: string): string {
   const table = os === 'linux'
     // Only a process whose command line names qvm can be a qvm or its monitor: their command lines
-    // (NUL-separated, as the kernel keeps them) and stat lines come through one grep.
+    // (NUL-separated, as the kernel keeps them), their stat lines and the boot time (/proc/stat)
+    // come through one grep.
     ? `set -- $(grep -l qvm /proc/[0-9]*/cmdline 2>/dev/null)
+s=; for f; do s="$s \${f%cmdline}stat"; done
 echo "\${M}procs"
-[ $# -gt 0 ] && grep -a '' /dev/null "$@" $(for f in "$@"; do echo "\${f%cmdline}stat"; done) 2>/dev/null
-echo
-echo "\${M}boot"; sed -n 's/^btime //p' /proc/stat`
+grep -a '' /dev/null "$@" $s /proc/stat 2>/dev/null
+echo`
     : `echo "\${M}ps"; pidin -F '%a %A'
 echo "\${M}states"; pidin -F '%a %J'
 echo "\${M}times"; pidin times`;
@@ -75,7 +76,8 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
   if (sections.at(-1)?.tag !== 'end') throw new Error('the observation script ended early (its output is incomplete)');
   const body = (tag: string): string => sections.find((s) => s.tag === tag)?.body ?? '';
   const processes = os === 'linux' ? linuxProcesses(body('procs')) : mergePidinViews(body('ps'), body('states'), body('times'));
-  const boot = Number(body('boot').trim());
+  // Linux only (/proc/stat's btime); pidin does not tell.
+  const boot = Number(/^\/proc\/stat:btime (\d+)$/m.exec(body('procs'))?.[1]);
   const fenceSection = sections.find((s) => s.tag === 'fence');
   const guests = new Map<string, Map<string, string>>();
   for (const section of sections) {

@@ -50,6 +50,12 @@ const PROC_ARGS: Readonly<Record<RemoteOs, string>> = {
 }`,
 };
 
+/** `proc_has PID TEXT` succeeds when the process's command line contains TEXT. */
+const PROC_HAS: Readonly<Record<RemoteOs, string>> = {
+  linux: `proc_has() { grep -qF -e "$2" "/proc/$1/cmdline" 2>/dev/null; }`,
+  qnx: `proc_has() { pidin -p "$1" -F '%A' 2>/dev/null | grep -qF -e "$2"; }`,
+};
+
 /** Sleeps a fraction of a second where sleep takes one, else a whole second. */
 const NAP = `nap() { sleep "$1" 2>/dev/null || sleep 1; }`;
 
@@ -62,7 +68,10 @@ const LOCK = `take_lock() {
   pstart $$; _me=$PSTART
   _n=0
   while :; do
-    if ( set -C; printf '{"pid":%s,"processStart":"%s"}' "$$" "$_me" > "$1" ) 2>/dev/null; then return 0; fi
+    # noclobber: created only if it does not exist (no subshell: a process costs more than the rest).
+    set -C
+    if printf '{"pid":%s,"processStart":"%s"}' "$$" "$_me" 2>/dev/null > "$1"; then set +C; return 0; fi
+    set +C
     _hp=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$1" 2>/dev/null)
     _hs=$(sed -n 's/.*"processStart":"\\([^"]*\\)".*/\\1/p' "$1" 2>/dev/null)
     if [ -n "$_hp" ] && { pstart "$_hp"; [ "$PSTART" != "$_hs" ]; }; then rm -f "$1"; continue; fi
@@ -93,7 +102,8 @@ const PUT = `put() {
  * looks (\`ls -ldn\`: toybox, busybox and QNX's ls all have it). It runs before every script that
  * touches the state directory, and starting a process is the dearest thing such a script does: one
  * \`ls\` lists every directory at once (the name is a line's last word: paths hold no spaces) and
- * the rest is the shell's builtins; \`id -u\` runs once per shell.
+ * the rest is the shell's builtins; \`id -u\` runs once per shell. It leaves the state directory's
+ * mode in _tsm (empty when it does not exist yet).
  */
 const TRUST = `untrusted() {
   emit "@@untrusted\t$1\t$2\t$3" >&2
@@ -109,7 +119,7 @@ trust_above() {
   return 0
 }
 trust_sd() {
-  _ts=$1; : "\${_tu:=$(id -u)}"
+  _ts=$1; _tsm=; : "\${_tu:=$(id -u)}"
   [ -L "$_ts" ] && { untrusted "$_ts" 'is a symbolic link (the state directory must be a real directory)' "rm $_ts && mkdir -m 700 $_ts"; return 1; }
   _tl=
   if [ -d "$_ts" ]; then
@@ -139,7 +149,7 @@ trust_sd() {
     if [ "$_tn" = "$_ts" ]; then
       [ "$_to" = "$_tu" ] || _tw="is owned by uid $_to, not by the login user (uid $_tu)"
       case $_tm in ?????w*|????????w*) _tw="\${_tw:+$_tw and }is writable by group or others ($_tm)" ;; esac
-      _tself=$_tw
+      _tself=$_tw; _tsm=$_tm
     else
       _tp=\${_tn%/.}; [ -n "$_tp" ] || _tp=/
       case $_to in 0|"$_tu") ;; *) _tw="is owned by uid $_to, neither root nor the login user" ;; esac
@@ -164,7 +174,12 @@ dump() {
 }`;
 
 export function prelude(os: RemoteOs): string {
-  return ['umask 077', EMIT, PROC_START[os], PRINT_START, PROC_ARGS[os], NAP, LOCK, PUT, TRUST, ''].join('\n');
+  return ['umask 077', EMIT, PROC_START[os], PRINT_START, PROC_ARGS[os], PROC_HAS[os], NAP, LOCK, PUT, TRUST, ''].join('\n');
+}
+
+/** A literal for a grep basic regular expression. */
+export function escapeBre(text: string): string {
+  return text.replace(/[.[\]*^$\\]/g, '\\$&');
 }
 
 /** A here-document that carries `text` unchanged (the marker cannot occur in it). */

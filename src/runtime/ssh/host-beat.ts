@@ -1,0 +1,120 @@
+// The beat of the ssh adapter (docs/remote.md, "Round trips"): every small question and errand that
+// waits for the host — is this process still there, what did this console log gain, has this run's
+// exit record been written, send this signal, mark this stop request — goes into the next script
+// of one batch, which runs as soon as the one under way has answered. The stop ladders, readiness
+// waits and exit-record waits of 50 guests then cost one round trip a beat between them, not one
+// each, and they do not queue for the kept-open shells.
+import { MARK } from './remote-observe.js';
+import { parseSections, shq } from './remote-sh.js';
+
+export type BeatRequest =
+  /** Whether a process still runs, and its start time. */
+  | { readonly kind: 'alive'; readonly pid: number }
+  /** Liveness, and what a console log gained past an offset. */
+  | { readonly kind: 'log'; readonly pid: number; readonly path: string; readonly offset: number }
+  /** The first of these files that exists, whole (an exit record and where it goes once acknowledged). */
+  | { readonly kind: 'read'; readonly files: readonly string[] }
+  /** A signal, sent only while the process still has this start time (checked in the same script). */
+  | { readonly kind: 'signal'; readonly pid: number; readonly processStart: string; readonly signal: 'TERM' | 'QUIT' | 'USR1' | 'USR2' }
+  /** Writes one line to a file in the state directory (atomically), creating its directory. */
+  | { readonly kind: 'write'; readonly dir: string; readonly file: string; readonly line: string };
+
+export interface BeatAnswer {
+  /** alive, log: the start time; undefined when the process is gone (or a zombie). */
+  readonly start?: string | undefined;
+  /** log: what the log gained and its new size; undefined when it did not grow. */
+  readonly log?: { readonly size: number; readonly text: string } | undefined;
+  /** read: the file's text; undefined when none of the files exists. */
+  readonly text?: string | undefined;
+  /** signal: whether it was sent. */
+  readonly sent?: boolean;
+  /** write: why it failed (`untrusted` when the state directory is not trusted). */
+  readonly failed?: string | undefined;
+}
+
+/**
+ * One beat's script. The shell functions of remote-sh.ts must be defined. `stateDir` is checked
+ * with trust_sd only when the beat writes; a refusal fails just the writes, with its reason on stderr.
+ */
+export function beatScript(requests: readonly BeatRequest[], stateDir: string): string {
+  const lines = [`M=${shq(MARK)}`];
+  const writes = requests.some((r) => r.kind === 'write');
+  if (writes) lines.push(`T=; trust_sd ${shq(stateDir)} && T=1`);
+  // Errands first (writes, then signals), then the questions: a question asked with an errand in the
+  // same beat is answered after it.
+  requests.forEach((r, i) => {
+    if (r.kind !== 'write') return;
+    const tmp = `${r.dir}/${r.file}.tmp.$$`;
+    lines.push(`if [ -z "$T" ]; then echo "\${M}r${i} untrusted"; elif { [ -d ${shq(r.dir)} ] || mkdir -p ${shq(r.dir)}; } && emit ${shq(r.line)} > ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(`${r.dir}/${r.file}`)}; then echo "\${M}r${i} ok"; else echo "\${M}r${i} failed"; fi`);
+  });
+  requests.forEach((r, i) => {
+    if (r.kind !== 'signal') return;
+    lines.push(`pstart ${r.pid} && [ "$PSTART" = ${shq(r.processStart)} ] && kill -s ${r.signal} ${r.pid} && echo "\${M}r${i} sent"`);
+  });
+  const pids = [...new Set(requests.flatMap((r) => (r.kind === 'alive' || r.kind === 'log' ? [r.pid] : [])))];
+  if (pids.length > 0) lines.push(`for p in ${pids.join(' ')}; do pstart "$p" && echo "\${M}p $p $PSTART"; done`);
+  const logs = requests.flatMap((r) => (r.kind === 'log' ? [r] : []));
+  if (logs.length > 0) {
+    const offsets = logs.map((l) => `${shq(l.path)}) off=${l.offset} ;;`).join(' ');
+    lines.push(`wc -c ${[...new Set(logs.map((l) => shq(l.path)))].join(' ')} /dev/null 2>/dev/null | while read -r n f; do
+  off=-1; case $f in ${offsets} esac
+  [ "$off" -ge 0 ] && [ "$n" -gt "$off" ] 2>/dev/null && { echo "\${M}log $n $f"; tail -c +$((off + 1)) "$f" | head -c $((n - off)); echo; }
+done`);
+  }
+  requests.forEach((r, i) => {
+    if (r.kind !== 'read') return;
+    lines.push(`for f in ${r.files.map(shq).join(' ')}; do [ -f "$f" ] && { echo "\${M}r${i}"; dump "$f"; break; }; done`);
+  });
+  lines.push('exit 0', '');
+  return lines.join('\n');
+}
+
+export function parseBeat(requests: readonly BeatRequest[], stdout: string): BeatAnswer[] {
+  const starts = new Map<number, string>();
+  const grown = new Map<string, { size: number; text: string }>();
+  const answered = new Map<number, { arg: string; body: string }>();
+  for (const section of parseSections(stdout, MARK)) {
+    const space = section.arg.indexOf(' ');
+    if (section.tag === 'p') {
+      starts.set(Number(section.arg.slice(0, space)), section.arg.slice(space + 1));
+    } else if (section.tag === 'log') {
+      // The echo after the bytes ends the section's last line: the body is exactly what the log gained.
+      grown.set(section.arg.slice(space + 1), { size: Number(section.arg.slice(0, space)), text: section.body });
+    } else if (/^r\d+$/.test(section.tag)) {
+      answered.set(Number(section.tag.slice(1)), section);
+    }
+  }
+  return requests.map((r, i): BeatAnswer => {
+    const own = answered.get(i);
+    switch (r.kind) {
+      case 'alive': return { start: starts.get(r.pid) };
+      case 'log': return { start: starts.get(r.pid), log: grown.get(r.path) };
+      case 'read': return { text: own?.body };
+      case 'signal': return { sent: own?.arg === 'sent' };
+      case 'write': return { failed: own?.arg === 'ok' ? undefined : (own?.arg ?? 'no answer') };
+    }
+  });
+}
+
+/** Requests made while a batch runs wait for the next batch, which starts as soon as that one ends. */
+export function createBatcher<Req, Res>(run: (requests: readonly Req[]) => Promise<readonly Res[]>): (request: Req) => Promise<Res> {
+  let queue: { request: Req; resolve: (r: Res) => void; reject: (e: unknown) => void }[] = [];
+  let running = false;
+  const pump = (): void => {
+    if (running || queue.length === 0) return;
+    running = true;
+    const batch = queue;
+    queue = [];
+    run(batch.map((b) => b.request)).then(
+      (results) => { batch.forEach((b, i) => { b.resolve(results[i] as Res); }); },
+      (error: unknown) => { for (const b of batch) b.reject(error); },
+    ).finally(() => {
+      running = false;
+      pump();
+    });
+  };
+  return (request) => new Promise<Res>((resolve, reject) => {
+    queue.push({ request, resolve, reject });
+    pump();
+  });
+}

@@ -3,7 +3,7 @@
 
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { QvmconfError } from '../qvmconf/ast.js';
-import { parseQvmconf } from '../qvmconf/parse.js';
+import { parseQvmconf, type QvmconfSource } from '../qvmconf/parse.js';
 import { renderQvmconfWithOrigins, type RenderOption } from '../qvmconf/render.js';
 import { readAllowedFile } from './allowed-file.js';
 import { resolveExtraArgs } from './extra-args.js';
@@ -58,7 +58,10 @@ async function resolveForm(options: QvmConfigOptions): Promise<{ resolved: Resol
     const key = used[1]?.[0] ?? undefined;
     return { resolved: undefined, diagnostics: [problem(doc, key === undefined ? QVM : [...QVM, key], 'qvm-form', message, 'key')] };
   }
-  if (qvm.config !== undefined) return checkRaw(doc, [{ text: qvm.config, file: doc.file }], (e) => mapToBlock(doc, e), []);
+  if (qvm.config !== undefined) {
+    const lineOf = (line: number): number => doc.locateInText([...QVM, 'config'], line, 1).line;
+    return checkRaw(doc, [{ text: qvm.config, file: doc.file, lineOf }], (e) => mapToBlock(doc, e), []);
+  }
   if (qvm.configFile !== undefined) return resolveConfigFile(options, qvm.configFile);
   return resolveStructured(options);
 }
@@ -70,7 +73,12 @@ function resolveStructured(options: QvmConfigOptions): { resolved: ResolvedQvm |
   const diagnostics = [...built.diagnostics];
   // An argument the text cannot hold (a quote) would be misread: its own error says enough.
   const unrenderable = built.diagnostics.some((d) => d.code === 'qvm-token');
-  const parsed = unrenderable ? { ok: true as const } : parseQvmconf([{ text: rendered.text, file: doc.file }]);
+  // Messages name the manifest line an option came from, not the line of the rendered text.
+  const lineOf = (line: number): number => {
+    const origin = rendered.origins[line - 1];
+    return (origin === undefined ? undefined : built.positions.get(origin))?.line ?? line;
+  };
+  const parsed = unrenderable ? { ok: true as const } : parseQvmconf([{ text: rendered.text, file: doc.file, lineOf }]);
   if (!parsed.ok) {
     for (const error of parsed.errors) {
       const origin = rendered.origins[error.line - 1];
@@ -94,7 +102,7 @@ async function resolveConfigFile(options: QvmConfigOptions, configFile: string):
 // Raw text (config or configFile) is used as given; the parser checks it and tells its system.
 function checkRaw(
   doc: SourceDocument,
-  sources: readonly { text: string; file: string }[],
+  sources: readonly QvmconfSource[],
   map: (e: QvmconfError) => { file: string; line: number; col: number },
   inputs: readonly string[],
   path: FieldPath = [...QVM, 'config'],

@@ -26,6 +26,8 @@ export interface QvmconfSource {
   readonly file: string;
   /** How messages about other sources name this one (default: `file:line`), e.g. a manifest field. */
   readonly label?: string;
+  /** The line of the file the user edits that a line of `text` is (text embedded in a manifest). */
+  readonly lineOf?: (line: number) => number;
 }
 
 export const COMMAND_LINE_FILE = '<command line>';
@@ -42,6 +44,7 @@ interface MutableContext {
 interface ParseState {
   readonly tokens: readonly QvmconfToken[];
   readonly labels: ReadonlyMap<string, string>;
+  readonly lineMaps: ReadonlyMap<string, (line: number) => number>;
   index: number;
   readonly entries: (QvmconfEntry | MutableContext)[];
   readonly errors: QvmconfError[];
@@ -68,7 +71,7 @@ export function parseQvmconf(sources: readonly QvmconfSource[]): QvmconfParseRes
   }
   const labels = new Map(sources.flatMap((s) => (s.label === undefined ? [] : [[s.file, s.label] as const])));
   const state: ParseState = {
-    tokens, labels, index: 0, entries: [], errors, context: undefined,
+    tokens, labels, lineMaps: new Map(sources.flatMap((s) => (s.lineOf === undefined ? [] : [[s.file, s.lineOf] as const]))), index: 0, entries: [], errors, context: undefined,
     system: undefined, optionsSeen: 0, memoryDefined: false, ramSeen: false,
   };
   while (state.index < tokens.length) parseOption(state);
@@ -210,7 +213,7 @@ function contextHead(context: MutableContext): string {
 
 /** `at line 6`, `at a.qvmconf:6`, or `in spec.qvm` for a source with a label. */
 function openedAt(state: ParseState, context: MutableContext, from: { file: string }): string {
-  if (context.file === from.file) return `at line ${context.line}`;
+  if (context.file === from.file) return `at line ${state.lineMaps.get(context.file)?.(context.line) ?? context.line}`;
   const label = state.labels.get(context.file);
   return label === undefined ? `at ${context.file}:${context.line}` : `in ${label}`;
 }

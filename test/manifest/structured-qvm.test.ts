@@ -83,4 +83,13 @@ describe('structured cmdline, reserve and options', () => {
     const r = await load('ram: ["64M"]\nvdevs: [{type: pl011, options: [{hostdev: \'a"b\'}]}]');
     expect(r.errors).toEqual(['linux.yaml:7:47: error: a qvm argument cannot contain a double quote (`"`): `a"b`']);
   });
+
+  it('names the manifest line where the open context was written, in structured and raw forms', async () => {
+    const structured = await load('ram: ["64M"]\nvdevs:\n  - type: pl011\n    options: [{loc: "0x1c090000"}, {sched: 10}]');
+    expect(structured.errors).toEqual(['linux.yaml:9:48: error: qvm: `sched` applies to a `cpu` context, but the open context is `vdev pl011` (line 8)']);
+    const raw = await load('config: |\n  system linux\n  ram 64M\n  cpu\n    frobnicate 3');
+    expect(raw.errors).toEqual([
+      'linux.yaml:10:9: error: qvm: unknown option `frobnicate` in the `cpu` context opened at line 9: a `cpu` takes `partition`, `runmask`, `sched` or `cluster` (global options may appear anywhere)',
+    ]);
+  });
 });

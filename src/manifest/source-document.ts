@@ -97,10 +97,11 @@ function createSourceDocument(options: { file: string; doc: Document.Parsed; dat
       const { node } = walk(path);
       const start = position(node.range?.[0] ?? 0);
       if (!isScalar(node) || (node.type !== 'BLOCK_LITERAL' && node.type !== 'BLOCK_FOLDED')) return start;
-      const contentLine = start.line + line;
-      const lineText = text.split('\n')[contentLine - 1] ?? '';
-      const indent = lineText.length - lineText.trimStart().length;
-      return { line: contentLine, col: indent + col };
+      // The block's indentation is that of its first non-blank line; deeper lines keep the rest in `col`.
+      const lines = text.split('\n');
+      const first = lines.slice(start.line).find((l) => l.trim() !== '') ?? '';
+      const indent = first.length - first.trimStart().length;
+      return { line: start.line + line, col: indent + col };
     },
   };
 }

@@ -16,12 +16,16 @@ import { isGuestName } from './state/layout.js';
 import { toObservedGuest } from './start-guest.js';
 import { configFilesOf, systemOfQvm } from './qvm-system.js';
 import { reidentifyMissing } from './reidentify.js';
+import { onThisHost } from './qvm-command.js';
 
 export async function observeGuests(ctx: RuntimeContext): Promise<Observation> {
   // One scan for qvm and monitors alike; monitors are never qvm (their argv starts with the script).
-  const scanned = await ctx.table.list((argv) => isMonitorArgv(ctx.layout, argv) || ctx.launcher.isQvm(argv));
-  const monitors = new Set(scanned.map((p) => monitorRunOf(ctx.layout, p.argv)).filter((k): k is string => k !== undefined));
-  const processes = scanned.filter((p) => !isMonitorArgv(ctx.layout, p.argv));
+  // Every process whose executable is qvm, whatever its arguments (qvm-command.ts), of this host.
+  const listed = await ctx.table.list((argv) => isMonitorArgv(ctx.layout, argv) || ctx.launcher.isQvm(argv));
+  const monitorEntries = listed.filter((p) => isMonitorArgv(ctx.layout, p.argv));
+  const processes = await onThisHost(ctx.launcher, ctx.table, listed.filter((p) => !isMonitorArgv(ctx.layout, p.argv)));
+  const scanned = [...monitorEntries, ...processes];
+  const monitors = new Set(monitorEntries.map((p) => monitorRunOf(ctx.layout, p.argv)).filter((k): k is string => k !== undefined));
   const names = await listGuestNames(ctx);
   // Guests are independent: their state files are read in parallel (one after another, 50 guests
   // took 60 ms, paid at the start and the end of a host shutdown).

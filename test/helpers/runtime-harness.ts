@@ -82,7 +82,8 @@ export async function createHarness(options: { readonly stateDir?: string } = {}
       const observed = await runtime.observe();
       await Promise.all([
         ...observed.guests.map((g) => runtime.stop(g.name, cut, g)),
-        ...observed.unmanaged.filter((p) => p.argv.some((a) => a.startsWith(`@${stateDir}/`))).map((p) => runtime.stopUnmanaged(p, cut)),
+        // Only this simulated host's qvm are observed (their QVM_SIM_DIR is its own: docs/runtime.md).
+        ...observed.unmanaged.map((p) => runtime.stopUnmanaged(p, cut)),
       ]);
       await monitorsEnded(stateDir);
       await rm(stateDir, { recursive: true, force: true });
@@ -106,12 +107,27 @@ export async function monitorsEnded(stateDir: string): Promise<void> {
 export async function startQvmByHand(stateDir: string, file: string, qvmconf: string): Promise<{ pid: number; exitCode: () => Promise<number | undefined> }> {
   const conf = join(stateDir, file);
   await writeFile(conf, qvmconf);
-  const qvm = execa(process.execPath, [...SIMULATOR_NODE_FLAGS, SIMULATOR_ENTRY, `@${conf}`], {
+  return runQvmByHand(stateDir, [`@${conf}`]);
+}
+
+/**
+ * A qvm started by hand on the simulated host of `stateDir` with any qvm arguments (`@files`, which
+ * must exist, and inline options), the way an integrator would: its QVM_SIM_DIR is that host's.
+ * Resolves once it runs.
+ */
+export async function runQvmByHand(stateDir: string, args: readonly string[]): Promise<{ pid: number; exitCode: () => Promise<number | undefined> }> {
+  const qvm = execa(process.execPath, [...SIMULATOR_NODE_FLAGS, SIMULATOR_ENTRY, ...args], {
     detached: true, cleanup: false, forceKillAfterDelay: false, stdio: 'ignore', reject: false,
     env: { QVM_SIM_DIR: join(stateDir, 'sim') },
   });
   const pid = qvm.pid ?? 0;
-  await waitFor(() => readSimJournal(join(stateDir, 'sim')).some((l) => l.event === 'running' && l.pid === pid), { timeoutMs: 20_000 });
+  let ended: number | undefined;
+  void qvm.then((r) => { ended = r.exitCode ?? -1; });
+  await waitFor(() => {
+    // A qvm that could not start (e.g. 65, a configuration error) fails the test at once.
+    if (ended !== undefined) throw new Error(`qvm ${args.join(' ')} ended with exit code ${ended} before it ran`);
+    return readSimJournal(join(stateDir, 'sim')).some((l) => l.event === 'running' && l.pid === pid);
+  }, { timeoutMs: 20_000, message: `qvm ${args.join(' ')} running` });
   return { pid, exitCode: async () => (await qvm).exitCode };
 }
 

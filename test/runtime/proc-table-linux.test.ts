@@ -26,4 +26,13 @@ describe('Linux /proc parsing', () => {
     const listed = await table.list((argv) => argv[0] === process.execPath);
     expect(listed.map((e) => e.pid)).toContain(process.pid);
   });
+
+  it('reads the environment a process started with, and its working directory', async () => {
+    const table = createLinuxProcessTable();
+    const own = await table.environment?.(process.pid);
+    expect(own?.cwd).toBe(process.cwd());
+    // /proc/PID/environ is the environment at exec: what a launcher gave the process.
+    expect(own?.variables.get('PATH')).toBe(process.env.PATH);
+    expect(await table.environment?.(2 ** 22 + 1)).toBeUndefined();
+  });
 });

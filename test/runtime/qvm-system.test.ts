@@ -18,6 +18,15 @@ describe('the system name of a qvm command line', () => {
     expect(configFilesOf(['qvm', '@/a', 'ram', '@/b', '@'])).toEqual(['/a', '/b']);
   });
 
+  it('reads stacked configurations, files of any name, and inline options after node and its flags', () => {
+    const texts = new Map([['/cfg/base', 'system stacked\nram 1G\n'], ['/cfg/disk', 'vdev virtio-blk\n'], ['/cfg/x.conf', 'system x\n']]);
+    const node = ['/usr/bin/node', '--jitless', '/pkg/dist/sim/main.js'];
+    expect(systemOfQvm([...node, '@/cfg/disk', '@/cfg/base'], texts)).toBe('stacked');
+    expect(systemOfQvm(['/bin/sh', '/opt/bin/qvm', '@/cfg/x.conf'], texts)).toBe('x');
+    expect(systemOfQvm([...node, 'system', 'inline', 'ram', '0x80000000,64M', 'cpu'], new Map())).toBe('inline');
+    expect(configFilesOf([...node, '@/cfg/disk', '@/cfg/base', 'cpu'])).toEqual(['/cfg/disk', '/cfg/base']);
+  });
+
   it('takes `system` only as a file\'s first entry, as qvm requires', () => {
     expect(systemOfConfig('ram 1G\nsystem late\n', 'f')).toBeUndefined();
     expect(systemOfQvm(['qvm', '@/etc/qvm/late.qvmconf'], configs)).toBeUndefined();

@@ -9,6 +9,12 @@ export interface ProcessEntry {
   readonly argv: readonly string[];
 }
 
+/** The environment a process was started with, and its working directory where it can be read. */
+export interface ProcessEnvironment {
+  readonly variables: ReadonlyMap<string, string>;
+  readonly cwd: string | undefined;
+}
+
 export interface ProcessTable {
   /** Live (non-zombie) processes whose argv passes the filter. */
   list(filter: (argv: readonly string[]) => boolean): Promise<readonly ProcessEntry[]>;
@@ -16,6 +22,11 @@ export interface ProcessTable {
   get(pid: number): Promise<ProcessEntry | undefined>;
   /** Epoch ms when the host booted, where the OS says (a process started before it is gone). */
   bootTimeMs?(): number | undefined;
+  /**
+   * The process's environment, where the OS shows it (Linux: `/proc/PID/environ`); undefined when
+   * it cannot be read (the process ended, or belongs to another user).
+   */
+  environment?(pid: number): Promise<ProcessEnvironment | undefined>;
 }
 
 /** True when `pid` is still the very process that was identified by `start` (and not a zombie). */

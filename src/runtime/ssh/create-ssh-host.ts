@@ -24,6 +24,7 @@ import { PASS_LOCK_FILE, PASS_LOCK_TIMEOUT_MS } from '../state/pass-lock.js';
 import { StateDirTrustError } from '../state/trust.js';
 import { runStopLadder } from '../stop-ladder.js';
 import { delay } from '../poll.js';
+import { isQvmCommandLine } from '../qvm-command.js';
 import { HostUnreachableError } from './errors.js';
 import { acknowledgedScript, configHeadsScript, interpretSnapshot, MARK, observeScript, parseConfigHeads, parseJson, parseSnapshot, unexplainedConfigFiles, type Interpreted } from './remote-observe.js';
 import { escapeBre, heredoc, parseSections, prelude, shq, type RemoteOs } from './remote-sh.js';
@@ -53,9 +54,7 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
     throw new RuntimeError('spec.qvm.simulator runs guests on this machine only: on an ssh host, set spec.qvm.path to the host\'s qvm (docs/remote.md)');
   }
   const qvmPath = options.qvm.path;
-  const qvmName = qvmPath.slice(qvmPath.lastIndexOf('/') + 1);
-  const isQvm = (argv: readonly string[]): boolean =>
-    argv.slice(0, 2).some((a) => a.slice(a.lastIndexOf('/') + 1) === qvmName) && argv.some((a) => a.startsWith('@') && a.endsWith('.qvmconf'));
+  const isQvm = (argv: readonly string[]): boolean => isQvmCommandLine(argv, options.qvm);
   // The kept-open shells get the shell functions once (remote-sh.ts), so a quick script is just its body.
   const client = createSshClient({ connection: options.connection, controlDir: options.controlDir, shellInit: async () => prelude(await probe()) });
   const layout = createStateLayout(options.stateDir);

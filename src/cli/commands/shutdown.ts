@@ -1,14 +1,16 @@
 // `qvmctl shutdown`: the hypervisor host shutdown sequence (fence, ordered guest stops, confirm no
 // qvm lives, host command). `--dry-run` prints the waves, budgets and worst case instead.
-// Exit codes: 0 done, 1 error or host command failed, 2 blocked (a qvm still lives), 3 refused.
+// Exit codes: 0 done, 1 error or host command failed, 2 blocked (a qvm still lives), 3 refused;
+// `--dry-run` exits 3 or 2 when the real run would be refused or blocked by unmanaged qvm.
 
 import { observeHost } from '../../executor/observe-host.js';
 import { Option, type Command } from 'commander';
 import { runShutdownSequence, SHUTDOWN_TUNING, shutdownWorstCase, withUnmanagedPolicy, type ShutdownMode, type ShutdownResult } from '../../executor/shutdown-sequence.js';
 import { FALLBACK_SHUTDOWN } from '../../executor/reconcile-pass.js';
-import { createShutdownPlan } from '../../planner/shutdown-plan.js';
+import { createShutdownPlan, type ShutdownPlan } from '../../planner/shutdown-plan.js';
 import { renderShutdownPlanText } from '../../render/shutdown-plan-text.js';
 import type { UnmanagedPolicy } from '../../model/host-spec.js';
+import type { UnmanagedProcess } from '../../model/observed.js';
 import { CliError } from '../errors.js';
 import { openHost } from '../host-context.js';
 import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
@@ -57,8 +59,13 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
         io.out(`(${seconds(worst.passLockWaitMs)} at most for a reconcile pass under way to give way, then ${seconds(plan.criticalPathMs)} of stop ladders along the slowest chain)\n`);
       }
       if (!worst.withinDeadline) io.err(`qvmctl: warning: the worst case (${worst.worstCaseMs} ms) does not fit shutdown.deadline (${plan.deadlineMs} ms)\n`);
-      if (plan.refused.length > 0) io.err('qvmctl: warning: the shutdown would be refused: unmanaged qvm processes run (shutdown.unmanaged: refuse)\n');
-      result.exitCode = 0;
+      // The code the real run would end with, as far as a look can tell (docs/shutdown.md, "Dry run").
+      result.exitCode = dryRunExitCode(plan);
+      if (plan.refused.length > 0) {
+        io.err(`qvmctl: the shutdown would be refused: unmanaged qvm ${processes(plan.refused)} (shutdown.unmanaged: refuse). Stop ${plan.refused.length > 1 ? 'them' : 'it'} first, or run \`qvmctl shutdown --unmanaged stop\` to give ${plan.refused.length > 1 ? 'them' : 'it'} the power button\n`);
+      } else if (plan.left.length > 0) {
+        io.err(`qvmctl: the shutdown would be blocked: unmanaged qvm ${processes(plan.left)} would be left running (shutdown.unmanaged: leave), so the host command would not run. Stop ${plan.left.length > 1 ? 'them' : 'it'} first, or run \`qvmctl shutdown --unmanaged stop\`\n`);
+      }
       return;
     }
 
@@ -83,8 +90,26 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
 }
 
+const EXIT_BLOCKED = 2;
+const EXIT_REFUSED = 3;
+
 function exitCodeOf(outcome: ShutdownResult): number {
-  if (outcome.status === 'refused') return 3;
-  if (outcome.status === 'blocked') return 2;
+  if (outcome.status === 'refused') return EXIT_REFUSED;
+  if (outcome.status === 'blocked') return EXIT_BLOCKED;
   return outcome.ok ? 0 : 1;
+}
+
+/**
+ * A dry run exits as the real run would where the look already tells: 3 when unmanaged qvm make it
+ * refuse, 2 when they would be left running (a qvm alive at the confirming look blocks, even with
+ * `--force-host` or `--no-host`), else 0 (whether a guest gets stuck shows only when it is stopped).
+ */
+function dryRunExitCode(plan: ShutdownPlan): number {
+  if (plan.refused.length > 0) return EXIT_REFUSED;
+  if (plan.left.length > 0) return EXIT_BLOCKED;
+  return 0;
+}
+
+function processes(list: readonly UnmanagedProcess[]): string {
+  return `process${list.length > 1 ? 'es' : ''} ${list.map((p) => p.pid).join(', ')}`;
 }

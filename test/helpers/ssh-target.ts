@@ -21,6 +21,7 @@ const MKSH = '/usr/bin/mksh';
 const TOYBOX = '/usr/bin/toybox';
 const ENV = '/usr/bin/env';
 const SETPRIV = '/usr/bin/setpriv';
+const UNSHARE = '/usr/bin/unshare';
 
 export type SshTargetOs = 'linux' | 'qnx';
 
@@ -58,6 +59,8 @@ export interface SshTarget {
   /** The path a qvm process on the target has as argv[1] (a symlink to the built simulator). */
   readonly qvmEntry: string;
   readonly os: SshTargetOs;
+  /** With smallFsKiB: the mount point of the target's own small file system (empty seen from here). */
+  readonly fsDir: string;
   /** Runs a command on the target through plain `ssh -F configFile alias command`. */
   run(command: string, options?: SshRunOptions): Promise<SshRunResult>;
   /** Stop sshd (SIGTERM by PID; sessions already open are left alone). */
@@ -76,6 +79,12 @@ export interface SshTargetOptions {
   readonly os?: SshTargetOs | undefined;
   /** Extra commands for the bin dir: name → script text (written with mode 0755). */
   readonly binExtras?: Readonly<Record<string, string>> | undefined;
+  /**
+   * A small file system of its own (tmpfs of this many KiB) at `fsDir`, seen only by the target's
+   * sessions: sshd runs in a mount namespace of its own (unshare, as root), so a test can fill it or
+   * remount it read-only from a session without touching this machine's mounts.
+   */
+  readonly smallFsKiB?: number | undefined;
 }
 
 /** One word for a POSIX shell: single-quoted unless it is plainly safe. */
@@ -372,13 +381,22 @@ export async function startSshTarget(options: SshTargetOptions = {}): Promise<Ss
     throw error;
   }
   const layout = layoutOf(dir);
+  const fsDir = join(dir, 'fs');
+  if (options.smallFsKiB !== undefined) {
+    if (process.getuid?.() !== 0 || !existsSync(UNSHARE)) throw new Error('ssh target: a small file system of its own needs root and unshare (util-linux)');
+    mkdirSync(fsDir, { mode: 0o700 });
+  }
   let log = '';
   let sshd: RunningSshd | undefined;
   let port = 0;
 
   const launch = async (): Promise<void> => {
     rmSync(layout.pidFile, { force: true });
-    const sshdArgv = [SSHD, '-D', '-e', '-f', layout.sshdConfig];
+    const plainArgv = [SSHD, '-D', '-e', '-f', layout.sshdConfig];
+    // unshare execs sh in a new mount namespace, which mounts the small file system and execs sshd:
+    // the PID stays sshd's.
+    const sshdArgv = options.smallFsKiB === undefined ? plainArgv
+      : [UNSHARE, '--mount', '--propagation', 'private', '/bin/sh', '-c', `mount -t tmpfs -o size=${options.smallFsKiB}k,mode=0700 qvmctl-test "$0" && exec "$@"`, fsDir, ...plainArgv];
     // setpriv (util-linux) execs sshd with a parent-death signal: a test process that is killed
     // takes its sshd along. The child's PID is sshd's either way.
     const [command = SSHD, ...args] = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'SIGTERM', ...sshdArgv] : sshdArgv;
@@ -490,6 +508,7 @@ export async function startSshTarget(options: SshTargetOptions = {}): Promise<Ss
     homeDir: layout.home,
     simDir: layout.sim,
     qvmEntry,
+    fsDir,
     os,
     run: (command, runOptions = {}) => runSsh(['-F', layout.sshConfig, alias, command], runOptions),
     stopSshd,

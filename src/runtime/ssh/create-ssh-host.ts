@@ -21,13 +21,14 @@ import { FENCE_FILE, formatOrphans, ORPHANS_FILE, SHUTDOWN_RECORD_FILE } from '.
 import type { IdentityRecord } from '../state/identity.js';
 import { createStateLayout, isRunId } from '../state/layout.js';
 import { PASS_LOCK_FILE, PASS_LOCK_TIMEOUT_MS } from '../state/pass-lock.js';
+import { StateDirError } from '../state/state-dir-error.js';
 import { StateDirTrustError } from '../state/trust.js';
 import { runStopLadder } from '../stop-ladder.js';
 import { delay } from '../poll.js';
 import { isQvmCommandLine } from '../qvm-command.js';
 import { HostUnreachableError } from './errors.js';
 import { acknowledgedScript, configHeadsScript, interpretSnapshot, MARK, observeScript, parseConfigHeads, parseJson, parseSnapshot, unexplainedConfigFiles, type Interpreted } from './remote-observe.js';
-import { escapeBre, heredoc, parseSections, prelude, shq, type RemoteOs } from './remote-sh.js';
+import { escapeBre, heredoc, parseSections, prelude, remoteStateDirProblem, shq, type RemoteOs } from './remote-sh.js';
 import { createSshClient, type SshClient } from './ssh-client.js';
 import { beatScript, createBatcher, parseBeat, type BeatAnswer, type BeatRequest } from './host-beat.js';
 
@@ -76,6 +77,9 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
   // Every script that reads or writes the state directory checks first that it may be trusted
   // (trust_sd, remote-sh.ts; docs/remote.md): exit 11 with the reason on stderr when not.
   const TRUST = `trust_sd ${shq(sd)} || exit 11\n`;
+  // After TRUST: the state directory, made private (trust_sd left its mode in _tsm) without a
+  // process when it already is.
+  const MAKE_SD = `[ -d ${shq(sd)} ] || mkdir -p ${shq(sd)} || exit 10\ncase $_tsm in drwx------*) ;; *) chmod 700 ${shq(sd)} || exit 10 ;; esac\n`;
   const refuseUntrusted = (r: { exitCode: number; stderr: string }): void => {
     if (r.exitCode !== 11) return;
     const line = r.stderr.split('\n').find((l) => l.startsWith('@@untrusted\t'));
@@ -91,8 +95,15 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
   /** Runs a script that must succeed (exit 0); a failure names the host and what the script said. */
   const mustSh = async (what: string, body: string): Promise<string> => {
     const r = await trustedSh(body);
-    if (r.exitCode !== 0) throw new RuntimeError(`${where}: could not ${what} in ${sd}: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`);
+    if (r.exitCode !== 0) throw writeFailure(what, r.stderr, r.exitCode);
     return r.stdout;
+  };
+  /** A write on the host that failed: the state directory's problem (full, read-only…) as locally, else what the script said. */
+  const writeFailure = (what: string, stderr: string, exitCode: number): Error => {
+    const lines = stderr.trim().split('\n').filter((l) => l.trim() !== '');
+    const problem = lines.map(remoteStateDirProblem).find((p) => p !== undefined);
+    if (problem !== undefined) return new StateDirError(`${sd} on ${where}`, problem, undefined, undefined, { cause: new Error(lines.join('\n')) });
+    return new RuntimeError(`${where}: could not ${what} in ${sd}: ${lines.at(-1) ?? `exit ${exitCode}`}`);
   };
 
   // The last observation's state files: the state reads of the same pass use them instead of another
@@ -157,7 +168,8 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
     const r = await sh(beatScript(requests, sd));
     const answers = parseBeat(requests, r.stdout);
     if (answers.some((a) => a.failed === 'untrusted')) refuseUntrusted({ exitCode: 11, stderr: r.stderr });
-    return answers;
+    // A failed write carries what the host said (the beat's stderr).
+    return answers.map((a) => (a.failed === undefined ? a : { ...a, failed: r.stderr }));
   });
   const tick = (request: { pid: number; log?: { path: string; offset: number } }): Promise<BeatAnswer> =>
     beat(request.log === undefined ? { kind: 'alive', pid: request.pid } : { kind: 'log', pid: request.pid, ...request.log });
@@ -232,7 +244,7 @@ for f in "$G" "$G/console.log"; do [ -L "$f" ] && { untrusted "$f" 'is a symboli
 ${heredoc('cmp -s "$SD/monitor.sh" - 2>/dev/null', MONITOR_SCRIPT)}if [ $? -ne 0 ]; then
 ${heredoc('  put "$SD/.monitor.sh.$$"', MONITOR_SCRIPT)}  chmod 700 "$SD/.monitor.sh.$$" && mv -f "$SD/.monitor.sh.$$" "$SD/monitor.sh" || exit 10
 fi
-take_lock "$G/start.lock" ${lockTries} || exit 3
+take_lock "$G/start.lock" ${lockTries}; case $? in 0) ;; 1) exit 3 ;; *) exit 10 ;; esac
 trap 'drop_lock "$G/start.lock"' EXIT
 # The last moment before launch, under the lock: no start gets past a host shutdown's fence.
 [ -e "$SD/${FENCE_FILE}" ] && { echo "\${M}fenced"; exit 5; }
@@ -274,7 +286,7 @@ ${END_OF_RUN}`;
     if (runningPid !== undefined) throw new GuestAlreadyRunningError(name, Number(runningPid.arg));
     if (tag('fenced') !== undefined) throw new FencedError(name);
     if (r.exitCode === 3) throw new LockBusyError(`${where}${dir}/start.lock`, Number(/@@busy (\d+)/.exec(r.stdout)?.[1] ?? 0) || undefined);
-    if (r.exitCode === 10) throw new RuntimeError(`${where}: could not write the state directory ${sd}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
+    if (r.exitCode === 10) throw writeFailure(`start guest ${name}`, r.stderr, r.exitCode);
     const started = tag('started');
     let ended = sections;
     if (started !== undefined) {
@@ -375,7 +387,7 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
     // Marks the coming exit as requested: the monitor reads this when qvm ends.
     const stopRequest = layout.stopRequest(name);
     const marked = await beat({ kind: 'write', dir: layout.guestDir(name), file: stopRequest.slice(stopRequest.lastIndexOf('/') + 1), line: String(guest.pid) });
-    if (marked.failed !== undefined) throw new RuntimeError(`${where}: could not mark the stop request in ${sd}: writing ${stopRequest} failed`);
+    if (marked.failed !== undefined) throw writeFailure('mark the stop request', marked.failed, 1);
     return runStopLadder(ctx, {
       pid: guest.pid,
       processStart: guest.processStart,
@@ -408,7 +420,7 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
   };
 
   const writeJson = (what: string, file: string, value: unknown): Promise<string> =>
-    mustSh(what, `mkdir -p ${shq(sd)} && chmod 700 ${shq(sd)} || exit 10\n${heredoc(`put ${shq(`${sd}/${file}`)}`, formatJson(value))}`);
+    mustSh(what, `${MAKE_SD}${heredoc(`put ${shq(`${sd}/${file}`)}`, formatJson(value))}`);
 
   const state: HostState = {
     async readFence() {
@@ -472,8 +484,8 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
   const holdLock = async (file: string, timeoutMs: number): Promise<LockRelease> => {
     const path = `${sd}/${file}`;
     const tries = Math.max(1, Math.ceil(timeoutMs / 50));
-    const session = await client.session(`${prelude(await probe())}${TRUST}mkdir -p ${shq(sd)} && chmod 700 ${shq(sd)} || exit 10
-take_lock ${shq(path)} ${tries} || exit 3
+    const session = await client.session(`${prelude(await probe())}${TRUST}${MAKE_SD}
+take_lock ${shq(path)} ${tries}; case $? in 0) ;; 1) exit 3 ;; *) exit 10 ;; esac
 trap 'drop_lock ${shq(path)}' EXIT HUP TERM
 echo "${MARK}locked"
 while read -r _x; do :; done
@@ -488,7 +500,7 @@ exit 0
       refuseUntrusted(r);
       if (r.exitCode === 3) throw new LockBusyError(`${where}${path}`, Number(/busy (\d+)/.exec(r.stdout)?.[1] ?? 0) || undefined);
       if (r.exitCode === 255) throw (await import('./ssh-client.js')).unreachable(options.connection, where, r.stderr);
-      throw new RuntimeError(`${where}: could not take ${path}: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`);
+      throw writeFailure('take a lock', r.stderr, r.exitCode);
     }
     return {
       async release() {

@@ -2,6 +2,8 @@
 // pdksh-family sh, toybox-level utilities (cat, mv, rm, mkdir, sed, grep, tail, sleep, wc) and, on
 // QNX, pidin. No bash, awk, Python, Node or GNU date. Every value is passed single-quoted.
 
+import type { StateDirProblem } from '../state/state-dir-error.js';
+
 /** The host's OS, probed once: it decides how the process table is read. */
 export type RemoteOs = 'qnx' | 'linux';
 
@@ -62,7 +64,8 @@ const NAP = `nap() { sleep "$1" 2>/dev/null || sleep 1; }`;
 /**
  * A file lock compatible with the local adapter's (state/lock.ts): created exclusively (noclobber),
  * holding `{"pid":…,"processStart":"…"}` of a process on the host, broken when that process is gone.
- * `take_lock PATH TRIES` takes it or prints `@@busy PID` and fails.
+ * `take_lock PATH TRIES` takes it, or prints `@@busy PID` and fails with 1, or fails with 2 (and the
+ * reason on stderr) when it cannot be written.
  */
 const LOCK = `take_lock() {
   pstart $$; _me=$PSTART
@@ -72,6 +75,15 @@ const LOCK = `take_lock() {
     set -C
     if printf '{"pid":%s,"processStart":"%s"}' "$$" "$_me" 2>/dev/null > "$1"; then set +C; return 0; fi
     set +C
+    # Not there, or there and empty: maybe the file system takes no writes (read-only, full). Then
+    # the system's reason goes to stderr and it fails with 2; an empty lock it could not fill is removed.
+    if [ ! -s "$1" ]; then
+      _w=$( { printf x > "$1.w.$$"; } 2>&1 ) || {
+        rm -f "$1.w.$$" 2>/dev/null; [ -e "$1" ] && rm -f "$1" 2>/dev/null
+        emit "could not take the lock $1: \${_w:-it cannot be written}" >&2; return 2; }
+      rm -f "$1.w.$$"
+      [ -e "$1" ] || continue
+    fi
     _hp=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$1" 2>/dev/null)
     _hs=$(sed -n 's/.*"processStart":"\\([^"]*\\)".*/\\1/p' "$1" 2>/dev/null)
     if [ -n "$_hp" ] && { pstart "$_hp"; [ "$PSTART" != "$_hs" ]; }; then rm -f "$1"; continue; fi
@@ -175,6 +187,17 @@ dump() {
 
 export function prelude(os: RemoteOs): string {
   return ['umask 077', EMIT, PROC_START[os], PRINT_START, PROC_ARGS[os], PROC_HAS[os], NAP, LOCK, PUT, TRUST, ''].join('\n');
+}
+
+/** The state directory's problem in a host tool's error message (strerror's words), as locally. */
+export function remoteStateDirProblem(message: string): StateDirProblem | undefined {
+  if (/No space left on device/i.test(message)) return 'ENOSPC';
+  if (/Disk quota exceeded/i.test(message)) return 'EDQUOT';
+  if (/Read-only file system/i.test(message)) return 'EROFS';
+  if (/Permission denied/i.test(message)) return 'EACCES';
+  if (/Operation not permitted/i.test(message)) return 'EPERM';
+  if (/Not a directory/i.test(message)) return 'ENOTDIR';
+  return undefined;
 }
 
 /** A literal for a grep basic regular expression. */

@@ -4,13 +4,28 @@
 // one qvm per guest throughout: nothing times out and nothing is started twice.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteFleet, type RemoteFleet } from '../helpers/remote-fleet.js';
 import { startSshTarget, type SshTarget } from '../helpers/ssh-target.js';
 
-const PROXY = fileURLToPath(new URL('../helpers/slow-proxy.mjs', import.meta.url));
 const DELAY_MS = 100;
+
+// `node slow-proxy.mjs HOST PORT DELAY_MS` relays its stdin to HOST:PORT and back, holding every
+// chunk DELAY_MS in each direction, in order. Written into the target's directory by the test.
+const SLOW_PROXY = `import { connect } from 'node:net';
+const [host = '127.0.0.1', port = '22', delay = '100'] = process.argv.slice(2);
+const ms = Number(delay);
+const later = (fn) => setTimeout(fn, ms);
+const socket = connect(Number(port), host);
+process.stdin.on('data', (chunk) => { later(() => socket.write(chunk)); });
+process.stdin.on('end', () => { later(() => socket.end()); });
+socket.on('data', (chunk) => { later(() => process.stdout.write(chunk)); });
+socket.on('end', () => { later(() => { process.stdout.end(); process.exit(0); }); });
+socket.on('error', (error) => {
+  process.stderr.write(\`slow-proxy: \${error.message}\n\`);
+  process.exit(1);
+});
+`;
 
 let target: SshTarget;
 let fleet: RemoteFleet | undefined;
@@ -22,9 +37,11 @@ afterAll(async () => {
 
 describe('over a slow link', { timeout: 240_000 }, () => {
   it('applies, shows, plans no change and shuts the host down, one qvm per guest', async () => {
+    const proxy = join(target.dir, 'slow-proxy.mjs');
+    await writeFile(proxy, SLOW_PROXY);
     const config = join(target.dir, 'ssh_config.slow');
     const plain = await readFile(target.configFile, 'utf8');
-    await writeFile(config, `${plain.trimEnd()}\n  ProxyCommand ${process.execPath} ${PROXY} %h %p ${DELAY_MS}\n`);
+    await writeFile(config, `${plain.trimEnd()}\n  ProxyCommand ${process.execPath} ${proxy} %h %p ${DELAY_MS}\n`);
     fleet = await remoteFleet(target, { configFile: config });
 
     const apply = await fleet.cli(['apply']);

@@ -45,10 +45,13 @@ describe('signals (design.md, Decision 1)', () => {
 
   it('reach a remote host only through the ssh adapter\'s verified signal, and the ssh client ends only its own ssh', () => {
     const ssh = files.filter((f) => f.path.startsWith('runtime/ssh/'));
-    // The shell's kill, once: in sendSignal, after the PID and start time verified on the host.
+    // The shell's kill, once: in the beat's signal errand, after the PID and start time verified on
+    // the host in the same script; the errand's type admits no KILL.
     const remote = ssh.flatMap((f) => [...f.code.matchAll(/\bkill -s\b/g)].map(() => f.path));
-    expect(remote).toEqual(['runtime/ssh/create-ssh-host.ts']);
-    expect(files.find((f) => f.path === 'runtime/ssh/create-ssh-host.ts')?.code).toMatch(/pstart \$\{o\.pid\} && \[ "\$PSTART" = \$\{shq\(o\.processStart\)\} \] && kill -s/);
+    expect(remote).toEqual(['runtime/ssh/host-beat.ts']);
+    const beat = files.find((f) => f.path === 'runtime/ssh/host-beat.ts')?.code ?? '';
+    expect(beat).toMatch(/pstart \$\{r\.pid\} && \[ "\$PSTART" = \$\{shq\(r\.processStart\)\} \] && kill -s \$\{r\.signal\}/);
+    expect(beat).toMatch(/readonly signal: 'TERM' \| 'QUIT' \| 'USR1' \| 'USR2' \}/);
     const local = files.find((f) => f.path === SSH_CLIENT)?.code ?? '';
     expect([...local.matchAll(/\.kill\(([^)]*)\)/g)].map((m) => m[1])).toEqual(["'SIGTERM'"]);
   });

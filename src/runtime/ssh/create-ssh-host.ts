@@ -29,7 +29,8 @@ import { isQvmCommandLine } from '../qvm-command.js';
 import { HostUnreachableError } from './errors.js';
 import { acknowledgedScript, configHeadsScript, interpretSnapshot, MARK, observeScript, parseConfigHeads, parseJson, parseSnapshot, unexplainedConfigFiles, type Interpreted } from './remote-observe.js';
 import { escapeBre, heredoc, parseSections, prelude, remoteStateDirProblem, shq, type RemoteOs } from './remote-sh.js';
-import { createSshClient, type SshClient } from './ssh-client.js';
+import { createSshClient, unreachable, type SshClient } from './ssh-client.js';
+import { createLockShell } from './lock-shell.js';
 import { beatScript, createBatcher, parseBeat, type BeatAnswer, type BeatRequest } from './host-beat.js';
 
 export interface SshHostOptions {
@@ -57,7 +58,13 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
   const qvmPath = options.qvm.path;
   const isQvm = (argv: readonly string[]): boolean => isQvmCommandLine(argv, options.qvm);
   // The kept-open shells get the shell functions once (remote-sh.ts), so a quick script is just its body.
-  const client = createSshClient({ connection: options.connection, controlDir: options.controlDir, shellInit: async () => prelude(await probe()) });
+  // The kept-open shells ask the host's OS themselves and get the shell functions for it once
+  // (remote-sh.ts), so a quick script is just its body and the probe is one of them.
+  const client = createSshClient({ connection: options.connection, controlDir: options.controlDir, shellInit: () => Promise.resolve(`_os=$(uname -s)
+if [ "$_os" = QNX ]; then
+${prelude('qnx')}else
+${prelude('linux')}fi
+`) });
   const layout = createStateLayout(options.stateDir);
   const sd = layout.root;
   const tuning: RuntimeTuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -65,7 +72,7 @@ export function createSshHost(options: SshHostOptions): HostPort & { readonly cl
   const where = client.where;
 
   let os: Promise<RemoteOs> | undefined;
-  const probe = (): Promise<RemoteOs> => (os ??= client.run('uname -s\n', { timeoutMs: ROUND_TRIP_TIMEOUT_MS }).then(
+  const probe = (): Promise<RemoteOs> => (os ??= client.quick('echo "$_os"\n', { timeoutMs: ROUND_TRIP_TIMEOUT_MS }).then(
     (r) => (r.stdout.trim() === 'QNX' ? 'qnx' : 'linux'),
     (error: unknown) => { os = undefined; throw error; },
   ));
@@ -499,7 +506,7 @@ exit 0
       const r = await session.ended;
       refuseUntrusted(r);
       if (r.exitCode === 3) throw new LockBusyError(`${where}${path}`, Number(/busy (\d+)/.exec(r.stdout)?.[1] ?? 0) || undefined);
-      if (r.exitCode === 255) throw (await import('./ssh-client.js')).unreachable(options.connection, where, r.stderr);
+      if (r.exitCode === 255) throw unreachable(options.connection, where, r.stderr);
       throw writeFailure('take a lock', r.stderr, r.exitCode);
     }
     return {
@@ -509,6 +516,19 @@ exit 0
       },
     };
   };
+
+  // The pass lock, taken and dropped in a shell kept open for it: one round trip each (lock-shell.ts).
+  const lockShell = createLockShell({
+    client,
+    prelude: async () => prelude(await probe()),
+    stateDir: sd,
+    where,
+    fail: (status, output) => {
+      if (status === 255) return unreachable(options.connection, where, output);
+      refuseUntrusted({ exitCode: status, stderr: output });
+      return writeFailure('take a lock', output, status);
+    },
+  });
 
   const watchExits = (onChange: () => void, onError: (error: unknown) => void): Watcher => {
     const watch = { closed: false };
@@ -575,7 +595,7 @@ done
     stop,
     stopUnmanaged,
     withPassLock: async (fn, lockOptions) => {
-      const lock = await holdLock(PASS_LOCK_FILE, lockOptions?.timeoutMs ?? PASS_LOCK_TIMEOUT_MS);
+      const lock = await lockShell.take(`${sd}/${PASS_LOCK_FILE}`, lockOptions?.timeoutMs ?? PASS_LOCK_TIMEOUT_MS);
       try {
         return await fn();
       } finally {
@@ -586,7 +606,10 @@ done
     lockDaemon: () => holdLock(layout.processLock.slice(sd.length + 1), 0),
     watchExits,
     runHostCommand,
-    close: () => client.close(),
+    close: () => {
+      lockShell.close();
+      return client.close();
+    },
   };
 }
 

@@ -65,18 +65,20 @@ const NAP = `nap() { sleep "$1" 2>/dev/null || sleep 1; }`;
  * A file lock compatible with the local adapter's (state/lock.ts): created exclusively (noclobber),
  * holding `{"pid":…,"processStart":"…"}` of a process on the host, broken when that process is gone.
  * `take_lock PATH TRIES` takes it, or prints `@@busy PID` and fails with 1, or fails with 2 (and the
- * reason on stderr) when it cannot be written.
+ * reason on stderr) when it cannot be written; `try_lock PATH ATTEMPT TRIES` is one of its attempts.
  */
-const LOCK = `take_lock() {
+const LOCK = `try_lock() {
+  # One attempt: 0 taken, 1 held by a live process (its PID in _hp), 2 cannot be written (the
+  # reason on stderr). A lock whose holder is gone is broken at once; one nobody could read is
+  # broken only on the last attempt (ATTEMPT = TRIES): it may be being written this very moment.
   pstart $$; _me=$PSTART
-  _n=0
   while :; do
     # noclobber: created only if it does not exist (no subshell: a process costs more than the rest).
     set -C
     if printf '{"pid":%s,"processStart":"%s"}' "$$" "$_me" 2>/dev/null > "$1"; then set +C; return 0; fi
     set +C
     # Not there, or there and empty: maybe the file system takes no writes (read-only, full). Then
-    # the system's reason goes to stderr and it fails with 2; an empty lock it could not fill is removed.
+    # the system's reason goes to stderr; an empty lock it could not fill is removed.
     if [ ! -s "$1" ]; then
       _w=$( { printf x > "$1.w.$$"; } 2>&1 ) || {
         rm -f "$1.w.$$" 2>/dev/null; [ -e "$1" ] && rm -f "$1" 2>/dev/null
@@ -87,11 +89,18 @@ const LOCK = `take_lock() {
     _hp=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$1" 2>/dev/null)
     _hs=$(sed -n 's/.*"processStart":"\\([^"]*\\)".*/\\1/p' "$1" 2>/dev/null)
     if [ -n "$_hp" ] && { pstart "$_hp"; [ "$PSTART" != "$_hs" ]; }; then rm -f "$1"; continue; fi
-    _n=$((_n + 1))
     # A lock nobody could read for the whole wait was left half-written by a process that died.
-    if [ -z "$_hp" ] && [ $_n -ge "$2" ]; then rm -f "$1"; continue; fi
-    if [ $_n -ge "$2" ]; then echo "@@busy \${_hp:-0}"; return 1; fi
-    nap 0.05
+    if [ -z "$_hp" ] && [ "$2" -ge "$3" ]; then rm -f "$1"; continue; fi
+    return 1
+  done
+}
+take_lock() {
+  _k=1
+  while :; do
+    try_lock "$1" $_k "$2"
+    case $? in 0) return 0 ;; 2) return 2 ;; esac
+    [ $_k -ge "$2" ] && { echo "@@busy \${_hp:-0}"; return 1; }
+    _k=$((_k + 1)); nap 0.05
   done
 }
 drop_lock() {

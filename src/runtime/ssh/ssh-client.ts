@@ -54,6 +54,8 @@ export interface SshClient {
   session(script: string): Promise<SshSession>;
   /** Round trips so far (benchmarks and tests count them). */
   readonly roundTrips: number;
+  /** Counts a round trip made through a session (a line written and its answer awaited). */
+  noteRoundTrip(): void;
   /** Closes the kept-open shells; the master connection ends by itself once idle. */
   close(): Promise<void>;
 }
@@ -240,6 +242,9 @@ echo "${token}ready"
     where,
     get roundTrips() {
       return roundTrips;
+    },
+    noteRoundTrip() {
+      roundTrips += 1;
     },
     async run(script, runOptions = {}) {
       await ensureMaster();

@@ -18,7 +18,7 @@ import type { SignalResult } from '../signal.js';
 import { formatJson } from '../state/atomic-file.js';
 import { parseMonitorExit, toExitRecord, toMonitorJson } from '../state/exit-records.js';
 import { FENCE_FILE, formatOrphans, ORPHANS_FILE, SHUTDOWN_RECORD_FILE } from '../state/host-state.js';
-import type { IdentityRecord } from '../state/identity.js';
+import { parseIdentity, type IdentityRecord } from '../state/identity.js';
 import { createStateLayout, isRunId } from '../state/layout.js';
 import { PASS_LOCK_FILE, PASS_LOCK_TIMEOUT_MS } from '../state/pass-lock.js';
 import { StateDirError } from '../state/state-dir-error.js';
@@ -28,7 +28,7 @@ import { delay } from '../poll.js';
 import { isQvmCommandLine } from '../qvm-command.js';
 import { HostUnreachableError } from './errors.js';
 import { acknowledgedScript, configHeadsScript, interpretSnapshot, MARK, observeScript, parseConfigHeads, parseJson, parseSnapshot, unexplainedConfigFiles, type Interpreted } from './remote-observe.js';
-import { escapeBre, heredoc, parseSections, prelude, remoteStateDirProblem, shq, type RemoteOs } from './remote-sh.js';
+import { escapeBre, heredoc, parseSections, prelude, remoteStateDirProblem, shq, type RemoteOs, type Section } from './remote-sh.js';
 import { createSshClient, unreachable, type SshClient } from './ssh-client.js';
 import { createLockShell } from './lock-shell.js';
 import { beatScript, createBatcher, parseBeat, type BeatAnswer, type BeatRequest } from './host-beat.js';
@@ -94,11 +94,21 @@ ${prelude('linux')}fi
     const [, path = sd, problem = 'is not trusted', fix = `chmod 700 ${sd}`] = line.split('\t');
     throw new StateDirTrustError(path, problem, fix, `${sd} on ${where}`);
   };
+  // Writes a pass may leave for its next script (restart histories, then the acknowledgements of
+  // the exits folded into them): they ride on it, in order, before its own body, so a restart pass
+  // is the lock, the look and the start. A crash before they ran loses nothing: the exits are not
+  // acknowledged either, and folding them again is idempotent (docs/remote.md, "Round trips").
+  let pending: string[] = [];
+  let passes = 0;
   const trustedSh = async (body: string, timeoutMs?: number): Promise<{ stdout: string; exitCode: number; stderr: string }> => {
-    const r = await sh(`${TRUST}${body}`, timeoutMs);
+    const before = pending.join('');
+    pending = [];
+    const r = await sh(`${TRUST}${before}${body}`, timeoutMs);
     refuseUntrusted(r);
     return r;
   };
+  /** Atomic write of a small text with the shell's own echo and one mv. */
+  const putText = (path: string, text: string): string => `emit ${shq(text.replace(/\n$/, ''))} > ${shq(`${path}.tmp.$$`)} && mv -f ${shq(`${path}.tmp.$$`)} ${shq(path)}`;
   /** Runs a script that must succeed (exit 0); a failure names the host and what the script said. */
   const mustSh = async (what: string, body: string): Promise<string> => {
     const r = await trustedSh(body);
@@ -122,6 +132,7 @@ ${prelude('linux')}fi
   const forget = (): void => { last = undefined; };
 
   const observe = async (): Promise<Interpreted> => {
+    await flush();
     const remoteOs = await probe();
     const r = await trustedSh(observeScript(remoteOs, sd));
     let interpreted: Interpreted;
@@ -177,7 +188,7 @@ ${prelude('linux')}fi
     if (answers.some((a) => a.failed === 'untrusted')) refuseUntrusted({ exitCode: 11, stderr: r.stderr });
     // A failed write carries what the host said (the beat's stderr).
     return answers.map((a) => (a.failed === undefined ? a : { ...a, failed: r.stderr }));
-  });
+  }, tuning.pollMs);
   const tick = (request: { pid: number; log?: { path: string; offset: number } }): Promise<BeatAnswer> =>
     beat(request.log === undefined ? { kind: 'alive', pid: request.pid } : { kind: 'log', pid: request.pid, ...request.log });
 
@@ -255,11 +266,9 @@ take_lock "$G/start.lock" ${lockTries}; case $? in 0) ;; 1) exit 3 ;; *) exit 10
 trap 'drop_lock "$G/start.lock"' EXIT
 # The last moment before launch, under the lock: no start gets past a host shutdown's fence.
 [ -e "$SD/${FENCE_FILE}" ] && { echo "\${M}fenced"; exit 5; }
-# Any qvm whose config lies in this guest's directory, recorded or not (its monitor aside). The
-# pattern's [@] keeps grep from finding its own command line.
-running=$(proc_args | grep -e ${shq(`[ ][@]${escapeBre(dir)}/`)} | grep -vF -e "$SD/monitor.sh")
-# pidin pads the PID with spaces: its first word.
-[ -n "$running" ] && { set -- $running; echo "\${M}running $1"; exit 4; }
+# Any qvm whose config lies in this guest's directory, recorded or not (its monitor aside).
+running=$(qvm_in ${shq(`[@]${escapeBre(dir)}/`)} "$SD/monitor.sh")
+[ -n "$running" ] && { echo "\${M}running $running"; exit 4; }
 off=0; [ -f "$G/console.log" ] && off=$(($(wc -c < "$G/console.log")))
 # Named by its content's hash: a config already there is this one.
 [ -f "$CONF" ] || { ${heredoc('put "$CONF"', spec.qvmconf).trimEnd()}
@@ -269,24 +278,27 @@ printf '{"runId":"%s","confPath":"%s","configHash":"%s","startedAt":%s,"consoleO
 set -m
 sh "$SD/monitor.sh" "$G" "$RUN" ${argv.map(shq).join(' ')} </dev/null >/dev/null 2>&1 &
 set +m
-pid=; start=; n=0
-while [ $n -lt ${spawnTries} ]; do
-  [ -f "$G/run-$RUN.exit.json" ] && break
-  pid=; read -r pid < "$G/run-$RUN.pid" 2>/dev/null
-  case $pid in ''|*[!0-9]*) pid= ;; *)
-    pstart "$pid" && start=$PSTART && proc_has "$pid" "@$CONF" && break ;;
-  esac
-  start=; n=$((n + 1)); nap 0.02
-done
-if [ -n "$start" ]; then
-  printf '{"name":"%s","runId":"%s","pid":%s,"processStart":"%s","configHash":"%s","confPath":"%s","startedAt":%s,"consoleOffset":%s}\\n' \\
-    ${shq(name)} "$RUN" "$pid" "$start" ${shq(spec.configHash)} "$CONF" ${startedAt} "$off" > "$G/identity.json.tmp.$$" && mv -f "$G/identity.json.tmp.$$" "$G/identity.json" || exit 10
-  echo "\${M}started $off $pid $start"
-  exit 0
-fi
-${END_OF_RUN}`;
-    // In a kept-open shell: the script returns as soon as qvm runs; the start grace is watched from here.
-    const r = await trustedSh(body, tuning.lockTimeoutMs + tuning.spawnTimeoutMs + tuning.exitRecordTimeoutMs + ROUND_TRIP_TIMEOUT_MS);
+# qvm's PID is waited for in the background, which holds the start lock until the identity is
+# written (or the wait gave up), so this shell is free for other scripts at once.
+trap - EXIT
+(
+  trap 'drop_lock "$G/start.lock"' EXIT
+  pid=; start=; n=0
+  while [ $n -lt ${spawnTries} ]; do
+    [ -f "$G/run-$RUN.exit.json" ] && break
+    pid=; read -r pid < "$G/run-$RUN.pid" 2>/dev/null
+    case $pid in ''|*[!0-9]*) pid= ;; *)
+      pstart "$pid" && start=$PSTART && proc_has "$pid" "@$CONF" && break ;;
+    esac
+    start=; n=$((n + 1)); nap 0.02
+  done
+  [ -n "$start" ] && printf '{"name":"%s","runId":"%s","pid":%s,"processStart":"%s","configHash":"%s","confPath":"%s","startedAt":%s,"consoleOffset":%s}\\n' \\
+    ${shq(name)} "$RUN" "$pid" "$start" ${shq(spec.configHash)} "$CONF" ${startedAt} "$off" > "$G/identity.json.tmp.$$" && mv -f "$G/identity.json.tmp.$$" "$G/identity.json"
+) </dev/null >/dev/null 2>&1 &
+echo "\${M}launched $off"
+exit 0
+`;
+    const r = await trustedSh(body, tuning.lockTimeoutMs + ROUND_TRIP_TIMEOUT_MS);
     const sections = parseSections(r.stdout, MARK);
     const tag = (t: string): { arg: string; body: string } | undefined => sections.find((s) => s.tag === t);
     const runningPid = tag('running');
@@ -294,11 +306,22 @@ ${END_OF_RUN}`;
     if (tag('fenced') !== undefined) throw new FencedError(name);
     if (r.exitCode === 3) throw new LockBusyError(`${where}${dir}/start.lock`, Number(/@@busy (\d+)/.exec(r.stdout)?.[1] ?? 0) || undefined);
     if (r.exitCode === 10) throw writeFailure(`start guest ${name}`, r.stderr, r.exitCode);
-    const started = tag('started');
-    let ended = sections;
-    if (started !== undefined) {
-      const [offset = '0', pid = '0', ...start] = started.arg.split(' ');
-      const identity: IdentityRecord = { name, runId, pid: Number(pid), processStart: start.join(' '), configHash: spec.configHash, confPath, startedAt, consoleOffset: Number(offset) };
+    if (tag('launched') === undefined) throw new RuntimeError(`${where}: the start of guest ${name} did not complete: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`);
+    // The identity the host's waiter writes once qvm runs, or the exit record of a run that ended first.
+    const identityFile = layout.identityFile(name);
+    const exitFile = layout.exitFile(name, runId);
+    const spawnDeadline = Date.now() + tuning.spawnTimeoutMs + 5_000;
+    let identity: IdentityRecord | undefined;
+    let endedFirst = false;
+    while (identity === undefined && !endedFirst && Date.now() < spawnDeadline) {
+      const [id, ex] = await Promise.all([beat({ kind: 'read', files: [identityFile] }), beat({ kind: 'read', files: [exitFile] })]);
+      const recorded = parseIdentity(name, parseJson(id.text));
+      if (recorded?.runId === runId) identity = recorded;
+      else if (ex.text !== undefined) endedFirst = true;
+      else await delay(20);
+    }
+    let ended: Section[] = [];
+    if (identity !== undefined) {
       startedHere.set(name, identity);
       log({ level: 'info', msg: 'started qvm', guest: name, pid: identity.pid });
       // qvm that rejects its configuration (65) or fails before the guest starts (64) ends at once.
@@ -309,7 +332,9 @@ ${END_OF_RUN}`;
         if (alive) await delay(Math.min(20, Math.max(0, deadline - Date.now())));
       }
       if (alive) return { name, pid: identity.pid, processStart: identity.processStart, configHash: spec.configHash, startedAt, ready: false, stopping: false };
-      const afterwards = await sh(`M=${shq(MARK)}\nG=${shq(dir)}; RUN=${shq(runId)}; off=${identity.consoleOffset}\n${END_OF_RUN}`);
+    }
+    if (identity !== undefined || endedFirst) {
+      const afterwards = await sh(`M=${shq(MARK)}\nG=${shq(dir)}; RUN=${shq(runId)}; off=${identity?.consoleOffset ?? Number(tag('launched')?.arg ?? 0)}\n${END_OF_RUN}`);
       ended = parseSections(afterwards.stdout, MARK);
     }
     const endTag = (t: string): { arg: string; body: string } | undefined => ended.find((x) => x.tag === t);
@@ -374,12 +399,13 @@ ${END_OF_RUN}`;
       }
     }
     if (ready) {
-      // Remembered on the host, so a qvmctl that adopts the guest knows it was ready.
-      const file = layout.identityFile(spec.name);
-      await sh(`grep -q '"pid": *${guest.pid}[,}]' ${shq(file)} 2>/dev/null || grep -q '"pid":${guest.pid},' ${shq(file)} || exit 0
-grep -q readyAt ${shq(file)} && exit 0
-sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)}
-`);
+      // Remembered on the host, so a qvmctl that adopts the guest knows it was ready. Not waited for:
+      // the guests that need this one start now (the beat's timer keeps this process until it ran).
+      const known = [startedHere.get(spec.name), seen.get(spec.name)].find((id) => id?.pid === guest.pid && id.processStart === guest.processStart);
+      if (known !== undefined && known.readyAt === undefined) {
+        const file = layout.identityFile(spec.name);
+        void beat({ kind: 'write', dir: layout.guestDir(spec.name), file: file.slice(file.lastIndexOf('/') + 1), line: JSON.stringify({ ...known, readyAt: Date.now() }), ifHolds: `"runId":"${known.runId}"` }).catch(() => undefined);
+      }
     }
     return ready;
   };
@@ -391,11 +417,18 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
     const identity = [startedHere.get(name), seen.get(name)].find(matches) ?? (await observe()).identities.get(name);
     forget();
     const runId = identity?.pid === guest.pid && identity.processStart === guest.processStart ? identity.runId : undefined;
-    // Marks the coming exit as requested: the monitor reads this when qvm ends.
+    // Marks the coming exit as requested: the monitor reads this when qvm ends. The ladder's first
+    // look rides on the same beat; nothing is asked of the guest before the mark is written.
     const stopRequest = layout.stopRequest(name);
-    const marked = await beat({ kind: 'write', dir: layout.guestDir(name), file: stopRequest.slice(stopRequest.lastIndexOf('/') + 1), line: String(guest.pid) });
-    if (marked.failed !== undefined) throw writeFailure('mark the stop request', marked.failed, 1);
-    return runStopLadder(ctx, {
+    const marked = beat({ kind: 'write', dir: layout.guestDir(name), file: stopRequest.slice(stopRequest.lastIndexOf('/') + 1), line: String(guest.pid) })
+      .then((answer) => { if (answer.failed !== undefined) throw writeFailure('mark the stop request', answer.failed, 1); });
+    marked.catch(() => undefined);
+    const afterMark: RuntimeContext = {
+      ...ctx,
+      sendSignal: async (o) => { await marked; return sendSignal(o); },
+      runCommand: async (o) => { await marked; return runCommand(o); },
+    };
+    return runStopLadder(afterMark, {
       pid: guest.pid,
       processStart: guest.processStart,
       guestCommand: shutdown.guestCommand,
@@ -413,30 +446,44 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
       const dir = layout.consumedExitsDir(exit.name);
       const from = layout.exitFile(exit.name, exit.runId);
       const to = `${dir}/run-${exit.runId}.exit.json`;
-      lines.push(`mkdir -p ${shq(dir)} || exit 10`);
+      const pid = layout.pidFile(exit.name, exit.runId);
+      const launch = pid.replace(/\.pid$/, '.launch.json');
+      lines.push(`[ -d ${shq(dir)} ] || mkdir -p ${shq(dir)} || exit 10`);
+      // The exit record and the PID file keep their names in the consumed directory: one mv.
       lines.push(exit.unrecorded === undefined
-        ? `[ -f ${shq(from)} ] && { mv -f ${shq(from)} ${shq(to)} || exit 10; }`
-        : `[ -f ${shq(to)} ] || { emit ${shq(toMonitorJson(exit).trimEnd())} | put ${shq(to)} || exit 10; }`);
-      lines.push(`mv -f ${shq(layout.pidFile(exit.name, exit.runId))} ${shq(dir)}/ 2>/dev/null`);
+        ? `set --; [ -f ${shq(from)} ] && set -- ${shq(from)}; [ -f ${shq(pid)} ] && set -- "$@" ${shq(pid)}; [ $# -eq 0 ] || mv -f "$@" ${shq(dir)}/ || exit 10`
+        : `[ -f ${shq(to)} ] || { ${putText(to, toMonitorJson(exit))} || exit 10; }; [ -f ${shq(pid)} ] && mv -f ${shq(pid)} ${shq(dir)}/`);
       // Needed only to adopt a run that has not ended: gone with its acknowledgement, so it does not pile up.
-      lines.push(`rm -f ${shq(layout.pidFile(exit.name, exit.runId).replace(/\.pid$/, '.launch.json'))}`);
+      lines.push(`[ -e ${shq(launch)} ] && rm -f ${shq(launch)}`);
     }
     if (lines.length === 0) return;
-    forget();
-    await mustSh('acknowledge exit records', `${lines.join('\n')}\nexit 0\n`);
+    await persist('acknowledge exit records', `${lines.join('\n')}\n`);
+  };
+
+  /** A write of the pass: left for its next script inside a pass, run at once outside one. */
+  const persist = async (what: string, script: string): Promise<void> => {
+    if (passes > 0) pending.push(`{\n${script}:\n} || exit 10\n`);
+    else await mustSh(what, `${script}exit 0\n`);
+  };
+  /** Runs the writes left for a next script that did not come. */
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    await mustSh('save restart histories and acknowledge exits', 'exit 0\n');
   };
 
   const writeJson = (what: string, file: string, value: unknown): Promise<string> =>
-    mustSh(what, `${MAKE_SD}${heredoc(`put ${shq(`${sd}/${file}`)}`, formatJson(value))}`);
+    mustSh(what, `${MAKE_SD}${putText(`${sd}/${file}`, formatJson(value))} || exit 10\n`);
 
   const state: HostState = {
     async readFence() {
       const snap = fresh();
       if (snap !== undefined) return snap.fence;
-      const r = await trustedSh(`[ -f ${shq(`${sd}/${FENCE_FILE}`)} ] && { echo present; dump ${shq(`${sd}/${FENCE_FILE}`)}; }\nexit 0\n`);
-      if (!r.stdout.startsWith('present')) return undefined;
+      // In the beat: the fence watch of a pass asks often. Only a look (the start script checks the
+      // fence again, trusted and under the guest's lock, right before each launch).
+      const text = (await beat({ kind: 'read', files: [`${sd}/${FENCE_FILE}`] })).text;
+      if (text === undefined) return undefined;
       const { parseFence } = await import('../state/host-state.js');
-      return parseFence(r.stdout.slice('present\n'.length));
+      return parseFence(text);
     },
     async raiseFence(fence) {
       forget();
@@ -477,8 +524,13 @@ sed 's/}[[:space:]]*$/,"readyAt":${Date.now()}}/' ${shq(file)} | put ${shq(file)
     },
     async saveHistories(histories) {
       if (histories.length === 0) return;
-      forget();
-      await mustSh('save restart histories', histories.map((h) => `mkdir -p ${shq(layout.guestDir(h.name))} || exit 10\n${heredoc(`put ${shq(layout.historyFile(h.name))}`, formatJson(h))}`).join(''));
+      // The last look's histories stay usable: these replace theirs.
+      if (last !== undefined) {
+        const updated = new Map(last.interpreted.histories);
+        for (const h of histories) updated.set(h.name, h);
+        last = { ...last, interpreted: { ...last.interpreted, histories: updated } };
+      }
+      await persist('save restart histories', histories.map((h) => `[ -d ${shq(layout.guestDir(h.name))} ] || mkdir -p ${shq(layout.guestDir(h.name))} || exit 10\n${putText(layout.historyFile(h.name), formatJson(h))} || exit 10\n`).join(''));
     },
     async writeShutdownRecord(record) {
       await writeJson('record the shutdown', SHUTDOWN_RECORD_FILE, record);
@@ -596,9 +648,15 @@ done
     stopUnmanaged,
     withPassLock: async (fn, lockOptions) => {
       const lock = await lockShell.take(`${sd}/${PASS_LOCK_FILE}`, lockOptions?.timeoutMs ?? PASS_LOCK_TIMEOUT_MS);
+      passes += 1;
       try {
-        return await fn();
+        const result = await fn();
+        await flush();
+        return result;
       } finally {
+        passes -= 1;
+        // A pass that failed drops the writes it did not make: the next one folds those exits again.
+        if (passes === 0) pending = [];
         forget();
         await lock.release().catch(() => undefined);
       }

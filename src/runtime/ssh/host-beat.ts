@@ -16,8 +16,11 @@ export type BeatRequest =
   | { readonly kind: 'read'; readonly files: readonly string[] }
   /** A signal, sent only while the process still has this start time (checked in the same script). */
   | { readonly kind: 'signal'; readonly pid: number; readonly processStart: string; readonly signal: 'TERM' | 'QUIT' | 'USR1' | 'USR2' }
-  /** Writes one line to a file in the state directory (atomically), creating its directory. */
-  | { readonly kind: 'write'; readonly dir: string; readonly file: string; readonly line: string };
+  /**
+   * Writes one line to a file in the state directory (atomically), creating its directory; with
+   * `ifHolds`, only while the file holds that text (it was not replaced meanwhile).
+   */
+  | { readonly kind: 'write'; readonly dir: string; readonly file: string; readonly line: string; readonly ifHolds?: string };
 
 export interface BeatAnswer {
   /** alive, log: the start time; undefined when the process is gone (or a zombie). */
@@ -45,7 +48,8 @@ export function beatScript(requests: readonly BeatRequest[], stateDir: string): 
   requests.forEach((r, i) => {
     if (r.kind !== 'write') return;
     const tmp = `${r.dir}/${r.file}.tmp.$$`;
-    lines.push(`if [ -z "$T" ]; then echo "\${M}r${i} untrusted"; elif { [ -d ${shq(r.dir)} ] || mkdir -p ${shq(r.dir)}; } && emit ${shq(r.line)} > ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(`${r.dir}/${r.file}`)}; then echo "\${M}r${i} ok"; else echo "\${M}r${i} failed"; fi`);
+    const guard = r.ifHolds === undefined ? '' : `grep -qF -e ${shq(r.ifHolds)} ${shq(`${r.dir}/${r.file}`)} 2>/dev/null && `;
+    lines.push(`if [ -z "$T" ]; then echo "\${M}r${i} untrusted"; elif ${guard} { [ -d ${shq(r.dir)} ] || mkdir -p ${shq(r.dir)}; } && emit ${shq(r.line)} > ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(`${r.dir}/${r.file}`)}; then echo "\${M}r${i} ok"; else echo "\${M}r${i} failed"; fi`);
   });
   requests.forEach((r, i) => {
     if (r.kind !== 'signal') return;
@@ -96,13 +100,25 @@ export function parseBeat(requests: readonly BeatRequest[], stdout: string): Bea
   });
 }
 
-/** Requests made while a batch runs wait for the next batch, which starts as soon as that one ends. */
-export function createBatcher<Req, Res>(run: (requests: readonly Req[]) => Promise<readonly Res[]>): (request: Req) => Promise<Res> {
+/**
+ * Requests made while a batch runs wait for the next batch, which starts as soon as that one ends,
+ * but not sooner than `minIntervalMs` after it began: on a small host every beat costs processes,
+ * and the waits that ask each poll no faster than that anyway.
+ */
+export function createBatcher<Req, Res>(run: (requests: readonly Req[]) => Promise<readonly Res[]>, minIntervalMs = 0): (request: Req) => Promise<Res> {
   let queue: { request: Req; resolve: (r: Res) => void; reject: (e: unknown) => void }[] = [];
   let running = false;
+  let lastStart = Number.NEGATIVE_INFINITY;
+  let timer: NodeJS.Timeout | undefined;
   const pump = (): void => {
-    if (running || queue.length === 0) return;
+    if (running || queue.length === 0 || timer !== undefined) return;
+    const wait = lastStart + minIntervalMs - Date.now();
+    if (wait > 0) {
+      timer = setTimeout(() => { timer = undefined; pump(); }, wait);
+      return;
+    }
     running = true;
+    lastStart = Date.now();
     const batch = queue;
     queue = [];
     run(batch.map((b) => b.request)).then(

@@ -58,6 +58,27 @@ const PROC_HAS: Readonly<Record<RemoteOs, string>> = {
   qnx: `proc_has() { pidin -p "$1" -F '%A' 2>/dev/null | grep -qF -e "$2"; }`,
 };
 
+/**
+ * \`qvm_in BRE EXCLUDE\` prints the PID of a process whose command line has an argument matching
+ * BRE (written \`[@]…\`, so grep's own command line does not match it) and does not contain
+ * EXCLUDE (the monitor), or fails. On Linux from /proc with one grep, not ps and two.
+ */
+const QVM_IN: Readonly<Record<RemoteOs, string>> = {
+  linux: `qvm_in() {
+  _qm=$2
+  set -- $(grep -l -e "$1" /proc/[0-9]*/cmdline 2>/dev/null)
+  [ $# -gt 0 ] || return 1
+  set -- $(grep -L -F -e "$_qm" "$@" 2>/dev/null)
+  [ $# -gt 0 ] || return 1
+  _q=\${1#/proc/}; echo "\${_q%/cmdline}"
+}`,
+  qnx: `qvm_in() {
+  set -- $(proc_args | grep -e "[ ]$1" | grep -vF -e "$2")
+  [ $# -gt 0 ] || return 1
+  echo "$1"
+}`,
+};
+
 /** Sleeps a fraction of a second where sleep takes one, else a whole second. */
 const NAP = `nap() { sleep "$1" 2>/dev/null || sleep 1; }`;
 
@@ -123,8 +144,8 @@ const PUT = `put() {
  * looks (\`ls -ldn\`: toybox, busybox and QNX's ls all have it). It runs before every script that
  * touches the state directory, and starting a process is the dearest thing such a script does: one
  * \`ls\` lists every directory at once (the name is a line's last word: paths hold no spaces) and
- * the rest is the shell's builtins; \`id -u\` runs once per shell. It leaves the state directory's
- * mode in _tsm (empty when it does not exist yet).
+ * the rest is the shell's builtins; \`id -u\` runs once per shell (the prelude sets _tu). It
+ * leaves the state directory's mode in _tsm (empty when it does not exist yet).
  */
 const TRUST = `untrusted() {
   emit "@@untrusted\t$1\t$2\t$3" >&2
@@ -195,7 +216,8 @@ dump() {
 }`;
 
 export function prelude(os: RemoteOs): string {
-  return ['umask 077', EMIT, PROC_START[os], PRINT_START, PROC_ARGS[os], PROC_HAS[os], NAP, LOCK, PUT, TRUST, ''].join('\n');
+  // The login user's uid, once per shell: a script in a subshell could not keep it for the next.
+  return ['umask 077', '_tu=$(id -u)', EMIT, PROC_START[os], PRINT_START, PROC_ARGS[os], PROC_HAS[os], QVM_IN[os], NAP, LOCK, PUT, TRUST, ''].join('\n');
 }
 
 /** The state directory's problem in a host tool's error message (strerror's words), as locally. */

@@ -97,7 +97,7 @@ ${prelude('linux')}fi
   // Writes a pass may leave for its next script (restart histories, then the acknowledgements of
   // the exits folded into them): they ride on it, in order, before its own body, so a restart pass
   // is the lock, the look and the start. A crash before they ran loses nothing: the exits are not
-  // acknowledged either, and folding them again is idempotent (docs/remote.md, "Round trips").
+  // acknowledged either, and folding them again is idempotent (docs/remote.md, "The writes of a pass ride on its next script").
   let pending: string[] = [];
   let passes = 0;
   const trustedSh = async (body: string, timeoutMs?: number): Promise<{ stdout: string; exitCode: number; stderr: string }> => {

@@ -1,9 +1,9 @@
-// The beat of the ssh adapter (docs/remote.md, "Round trips"): every small question and errand that
+// The beat of the ssh adapter (docs/remote.md, "The beat"): every small question and errand that
 // waits for the host — is this process still there, what did this console log gain, has this run's
 // exit record been written, send this signal, mark this stop request — goes into the next script
-// of one batch, which runs as soon as the one under way has answered. The stop ladders, readiness
-// waits and exit-record waits of 50 guests then cost one round trip a beat between them, not one
-// each, and they do not queue for the kept-open shells.
+// of one batch, which runs once the one under way has answered (and no sooner than pollMs after it
+// began). The stop ladders, readiness waits and exit-record waits of 50 guests then cost one round
+// trip a beat between them, not one each, and they do not queue for the kept-open shells.
 import { MARK } from './remote-observe.js';
 import { parseSections, shq } from './remote-sh.js';
 

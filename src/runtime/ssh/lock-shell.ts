@@ -1,4 +1,4 @@
-// Locks held by one shell kept open on the host (docs/remote.md, "Locks"): taking or dropping one
+// Locks held by one shell kept open on the host (docs/remote.md, "Locks held by the host"): taking or dropping one
 // is a line written to that shell and one round trip, not a new ssh client. The lock file holds
 // the shell's PID, so it is held for as long as the shell lives: when qvmctl or the link goes away,
 // the session ends and the shell drops what it holds (or, if it was killed, the next taker finds

@@ -2,7 +2,10 @@
 // on this machine, the guests and the state directory live on the target.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadManifests } from '../../src/manifest/load.js';
+import type { DesiredState } from '../../src/model/host-spec.js';
 import { controlDirOf } from '../../src/runtime/create-host.js';
+import { createSshHost } from '../../src/runtime/ssh/create-ssh-host.js';
 import { createLinuxProcessTable } from '../../src/runtime/proc-table/linux.js';
 import { copyExampleFleet, runQvmctl, type CliRun } from './cli.js';
 import type { SshTarget } from './ssh-target.js';
@@ -21,6 +24,11 @@ export interface RemoteFleet {
   qvmPids(): Promise<Map<string, number[]>>;
   /** Ends the ssh master connection of this fleet, as a lost link would. */
   cutLink(): Promise<void>;
+  /**
+   * The fleet's desired state and an ssh adapter for it with a connection of its own (its own
+   * control directory, `ctl-<name>`): another controller of the same host, driven from the test.
+   */
+  sshHost(name: string): Promise<{ desired: DesiredState; host: ReturnType<typeof createSshHost> }>;
   cleanup(): Promise<void>;
 }
 
@@ -77,6 +85,11 @@ export async function remoteFleet(target: SshTarget, options: RemoteFleetOptions
     cli: (args) => runQvmctl([...args, '-f', fleet.manifests]),
     qvmPids,
     cutLink,
+    async sshHost(name) {
+      const desired = (await loadManifests({ dir: fleet.manifests })).desired;
+      if (desired === undefined || desired.host.connection.kind !== 'ssh') throw new Error('expected the ssh fleet to load');
+      return { desired, host: createSshHost({ connection: desired.host.connection, qvm: desired.host.qvm, stateDir, controlDir: join(fleet.root, `ctl-${name}`) }) };
+    },
     async cleanup() {
       // Whatever a test left running gets the power cut (never SIGKILL), so the next test's host is empty.
       const left = [...(await qvmPids()).values()].flat();

@@ -4,9 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadManifests } from '../../src/manifest/load.js';
 import { LockBusyError } from '../../src/runtime/errors.js';
-import { createSshHost } from '../../src/runtime/ssh/create-ssh-host.js';
+import type { createSshHost } from '../../src/runtime/ssh/create-ssh-host.js';
 import { createLinuxProcessTable } from '../../src/runtime/proc-table/linux.js';
 import { remoteFleet, type RemoteFleet } from '../helpers/remote-fleet.js';
 import { startSshTarget, type SshTarget } from '../helpers/ssh-target.js';
@@ -23,9 +22,7 @@ afterAll(async () => {
 });
 
 async function controller(name: string): Promise<ReturnType<typeof createSshHost>> {
-  const desired = (await loadManifests({ dir: fleet.manifests })).desired;
-  if (desired === undefined || desired.host.connection.kind !== 'ssh') throw new Error('expected the ssh fleet to load');
-  return createSshHost({ connection: desired.host.connection, qvm: desired.host.qvm, stateDir: fleet.stateDir, controlDir: join(fleet.root, `ctl-${name}`) });
+  return (await fleet.sshHost(name)).host;
 }
 
 describe('the pass lock of an ssh host', () => {

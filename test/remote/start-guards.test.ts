@@ -1,11 +1,8 @@
 // The guards of a start on an ssh host, under the guest's start lock (docs/remote.md): a second
 // start of a guest whose qvm runs is refused with that qvm's PID, on a Linux target (the process
 // table read with ps and grep) and on a QNX-like one (pidin), and starts nothing.
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadManifests } from '../../src/manifest/load.js';
 import { GuestAlreadyRunningError } from '../../src/runtime/errors.js';
-import { createSshHost } from '../../src/runtime/ssh/create-ssh-host.js';
 import { remoteFleet, type RemoteFleet } from '../helpers/remote-fleet.js';
 import { startSshTarget, type SshTarget, type SshTargetOs } from '../helpers/ssh-target.js';
 
@@ -25,9 +22,7 @@ describe.each<SshTargetOs>(['linux', 'qnx'])('a start on a %s ssh host', (os) =>
     const apply = await fleet.cli(['apply']);
     expect(apply.exitCode, apply.stderr).toBe(0);
     const before = await fleet.qvmPids();
-    const desired = (await loadManifests({ dir: fleet.manifests })).desired;
-    if (desired === undefined || desired.host.connection.kind !== 'ssh') throw new Error('expected the ssh fleet to load');
-    const host = createSshHost({ connection: desired.host.connection, qvm: desired.host.qvm, stateDir: fleet.stateDir, controlDir: join(fleet.root, 'ctl') });
+    const { desired, host } = await fleet.sshHost('guard');
     try {
       const spec = desired.guests.find((g) => g.name === 'svc');
       if (spec === undefined) throw new Error('no guest svc');

@@ -203,7 +203,7 @@ async function measureSoloLaunch(root: string): Promise<number> {
 
 async function stopAll(stateDir: string): Promise<void> {
   const runtime = createHostRuntime({ host: { qvm: { kind: 'simulator' } }, stateDir });
-  const button: ShutdownSpec = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 10_000, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
+  const button: ShutdownSpec = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 10_000, powerButton: 'graceful' as const, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
   const observed = await runtime.observe();
   await Promise.all(observed.guests.map((g) => runtime.stop(g.name, button, g)));
 }

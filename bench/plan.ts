@@ -30,7 +30,7 @@ function spec(name: string, dependsOn: string[], state: 'running' | 'stopped'): 
   return {
     name, labels: {}, source: { file: `${name}.yaml`, line: 1 }, state, system: name, qvmconf: '', extraArgs: [],
     configHash: `h-${name}`, dependsOn, readiness: { kind: 'none' },
-    shutdown: { guestCommand: undefined, guestTimeoutMs: 10_000, powerButtonTimeoutMs: 20_000, allowPowerCut: false, powerCutTimeoutMs: 5_000 },
+    shutdown: { guestCommand: undefined, guestTimeoutMs: 10_000, powerButtonTimeoutMs: 20_000, powerButton: 'graceful' as const, allowPowerCut: false, powerCutTimeoutMs: 5_000 },
     restart: { onGuestExit: 'restart', onFailure: 'restart', backoff: { initialMs: 1_000, maxMs: 60_000, resetAfterMs: 300_000 }, maxFailures: { count: 5, windowMs: 600_000 }, exitCodes: {} },
     update: 'restart', passthrough: [],
   };

@@ -29,7 +29,7 @@ export async function benchRuntime(guests = Number(process.env.BENCH_RUNTIME_GUE
   const stateDir = await mkdtemp(join(tmpdir(), 'qvmctl-bench-rt-'));
   const runtime = createHostRuntime({ host: { qvm: { kind: 'simulator' } }, stateDir });
   const specs = Array.from({ length: guests }, (_, i) => guestSpec(`g${i}`, { knobs: 'boot-ms=100 shutdown-ms=100' }));
-  const shutdown: ShutdownSpec = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 30_000, allowPowerCut: true, powerCutTimeoutMs: 10_000 };
+  const shutdown: ShutdownSpec = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 30_000, powerButton: 'graceful' as const, allowPowerCut: true, powerCutTimeoutMs: 10_000 };
   const queue = new PQueue({ concurrency });
   try {
     const startTimes: number[] = [];

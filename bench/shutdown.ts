@@ -71,7 +71,7 @@ function createFleet(guests: number, layers: number): Fleet {
     const above = Array.from({ length: perLayer }, (_, k) => (layer - 1) * perLayer + k).filter((k) => layer > 0 && k < i);
     const deps = [...new Set([0, 1].slice(0, 1 + Math.round(random())).map(() => above[Math.floor(random() * above.length)]))]
       .filter((k): k is number => k !== undefined).map((k) => `g${k}`);
-    const spec = guestSpec(name, { knobs: `boot-ms=100 shutdown-ms=${ms}`, shutdown: { guestCommand: undefined, powerButtonTimeoutMs: 30_000 } });
+    const spec = guestSpec(name, { knobs: `boot-ms=100 shutdown-ms=${ms}`, shutdown: { guestCommand: undefined, powerButtonTimeoutMs: 30_000 , powerButton: 'graceful' as const} });
     specs.push({ ...spec, dependsOn: deps });
   }
   return { specs, shutdownMs };
@@ -119,7 +119,7 @@ async function timeShutdown(fleet: Fleet, concurrency: number): Promise<Timing> 
     return { elapsedMs, t0, t1, signals: at('signal'), exits: at('exit') };
   } finally {
     const left = await runtime.observe();
-    const cut = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 5_000, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
+    const cut = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 5_000, powerButton: 'graceful' as const, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
     await Promise.all(left.guests.map((g) => runtime.stop(g.name, cut, g)));
     await runtime.state.liftFence();
     await rm(stateDir, { recursive: true, force: true });

@@ -2,7 +2,8 @@
 // the blockers and what happened to the host command.
 
 import type { ShutdownHooks, ShutdownResult } from '../executor/shutdown-sequence.js';
-import { describeStep, type GuestShutdownResult } from '../executor/shutdown-stops.js';
+import { describeStep } from '../executor/ladder-words.js';
+import type { GuestShutdownResult } from '../executor/shutdown-stops.js';
 
 const seconds = (ms: number | undefined): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
 

@@ -12,6 +12,7 @@ import { FencedError } from '../runtime/errors.js';
 import type { RuntimePort, StopOutcome, StopStep } from '../runtime/port.js';
 import { FenceRaisedError } from './fence-watch.js';
 import { runGraph, type GraphNode, type NodeResult } from './run-graph.js';
+import { describeStep, describeStuck } from './ladder-words.js';
 
 export type StepKind = 'stop' | 'start';
 
@@ -95,10 +96,10 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
       const stop = await options.runtime.stop(step.guest, shutdown, guest, {
         onStep: (ladderStep) => hooks.onLadderStep?.(step.guest, ladderStep),
       });
-      if (stop.result === 'stuck') return { ok: false, outcome: { detail: `stuck after ${ladderLabel(stop.lastStep)}: still running`, stop } };
+      if (stop.result === 'stuck') return { ok: false, outcome: { detail: describeStuck(stop.lastStep), stop } };
       running.delete(step.guest);
       if (step.change.action === 'restart') crashPoint('restart:after-stop');
-      return { ok: true, outcome: { detail: `by ${ladderLabel(stop.step)}`, stop } };
+      return { ok: true, outcome: { detail: `by ${describeStep(stop.step)}`, stop } };
     }
     const spec = specs.get(step.guest);
     if (spec === undefined) return { ok: false, outcome: { detail: 'no manifest for this guest' } };
@@ -214,11 +215,3 @@ function cutReason(signal: AbortSignal | undefined): string {
   return reason instanceof Error ? reason.message : 'cancelled';
 }
 
-function ladderLabel(step: StopStep | 'already-gone'): string {
-  switch (step) {
-    case 'guest-command': return 'the guest shutdown command';
-    case 'power-button': return 'the power button (SIGTERM)';
-    case 'power-cut': return 'the power cut (SIGQUIT)';
-    case 'already-gone': return 'itself before any step';
-  }
-}

@@ -7,11 +7,11 @@
 // goes up; the runtime's own check right before each launch is the last line.
 
 import type { Fence } from '../model/fence.js';
-import type { ShutdownSpec } from '../model/guest-spec.js';
 import type { DesiredState } from '../model/host-spec.js';
 import type { GuestHistory, Observation } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
 import { createPlan } from '../planner/create-plan.js';
+import { fallbackShutdown } from '../planner/shutdown-plan.js';
 import { crashPoint } from '../runtime/crash-point.js';
 import type { HostPort } from '../runtime/port.js';
 import { observeHost } from './observe-host.js';
@@ -19,14 +19,6 @@ import { sameOrphans, trackOrphans } from './orphans.js';
 import { executePlan, type ExecutionHooks, type ExecutionResult } from './execute-plan.js';
 import { watchFence } from './fence-watch.js';
 
-/** Ladder for a guest whose manifest is gone (we no longer know its own): the power button only. */
-export const FALLBACK_SHUTDOWN: ShutdownSpec = {
-  guestCommand: undefined,
-  guestTimeoutMs: 0,
-  powerButtonTimeoutMs: 60_000,
-  allowPowerCut: false,
-  powerCutTimeoutMs: 0,
-};
 
 export interface PassOptions {
   readonly desired: DesiredState;
@@ -113,7 +105,7 @@ export function runPass(options: RunPassOptions): Promise<PassResult> {
         running: prepared.observation.guests,
         runtime: options.runtime,
         concurrency: options.desired.host.concurrency,
-        fallbackShutdown: FALLBACK_SHUTDOWN,
+        fallbackShutdown: fallbackShutdown(options.desired.host),
         ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
         ...(signal === undefined ? {} : { signal }),
       });

@@ -16,7 +16,7 @@ import type { Fence } from '../model/fence.js';
 import type { HostPort } from '../runtime/port.js';
 import { announceFence } from './fence-watch.js';
 import { holdPassLock, PASS_LOCK_PREEMPT_MS } from './pass-lock-hold.js';
-import { FALLBACK_SHUTDOWN } from './reconcile-pass.js';
+import { fallbackShutdown } from '../planner/shutdown-plan.js';
 import { stopAll, type GuestShutdownResult, type ShutdownStopHooks } from './shutdown-stops.js';
 
 /**
@@ -134,7 +134,7 @@ async function stopAndPowerOff(options: ShutdownSequenceOptions & { readonly fen
   const { desired, runtime, mode, hooks = {}, fence, now, started } = options;
   // What runs now; the guests' exits are folded once, at the end.
   const observed = await runtime.observe();
-  const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
+  const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: fallbackShutdown(desired.host) });
   const argv = mode === 'reboot' ? desired.host.shutdown.rebootCommand : desired.host.shutdown.command;
   const finish = async (rest: Omit<ShutdownResult, 'fence' | 'resumed' | 'plan' | 'elapsedMs'>): Promise<ShutdownResult> => {
     const result: ShutdownResult = { ...rest, fence, resumed: options.resumed, plan, elapsedMs: now() - started };
@@ -156,7 +156,7 @@ async function stopAndPowerOff(options: ShutdownSequenceOptions & { readonly fen
   // 2 + 3. Managed guests in reverse dependency order; unmanaged qvm by policy.
   const stopRound = (round: ShutdownPlan, running: typeof observed): Promise<GuestShutdownResult[]> => stopAll({
     plan: round, guests: desired.guests, running: running.guests, unmanaged: running.unmanaged, runtime,
-    fallbackShutdown: FALLBACK_SHUTDOWN, hooks, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    fallbackShutdown: fallbackShutdown(desired.host), hooks, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
   });
   const guests = await stopRound(plan, observed);
 
@@ -170,7 +170,7 @@ async function stopAndPowerOff(options: ShutdownSequenceOptions & { readonly fen
     const late = { guests: after.guests.filter((g) => !seen.has(g.pid)), unmanaged: after.unmanaged.filter((p) => !seen.has(p.pid)) };
     if (late.guests.length === 0 && late.unmanaged.length === 0) break;
     for (const pid of [...late.guests.map((g) => g.pid), ...late.unmanaged.map((p) => p.pid)]) seen.add(pid);
-    const extra = createShutdownPlan({ desired, running: late.guests, unmanaged: late.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
+    const extra = createShutdownPlan({ desired, running: late.guests, unmanaged: late.unmanaged, fallbackShutdown: fallbackShutdown(desired.host) });
     // Too late to refuse: an unmanaged qvm under `refuse` is left, and the confirmation names it.
     guests.push(...(await stopRound({ ...extra, refused: [] }, { ...after, ...late })));
     after = await runtime.observe();

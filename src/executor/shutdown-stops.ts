@@ -8,6 +8,7 @@ import type { ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { ShutdownPlan, ShutdownStep } from '../planner/shutdown-plan.js';
 import type { RuntimePort, StopHooks, StopOutcome, StopStep } from '../runtime/port.js';
 import { runGraph, type NodeResult } from './run-graph.js';
+import { describeStep, describeStuck } from './ladder-words.js';
 
 export type GuestEnd = 'stopped' | 'stuck' | 'blocked' | 'failed' | 'left';
 
@@ -140,18 +141,10 @@ function toGuestResult(node: StopNode, result: NodeResult<StopOutcome | undefine
     return { ...base, end: 'failed', step: undefined, exitCode: undefined, elapsedMs: undefined, blockedBy: undefined, detail: result.error?.message ?? 'failed' };
   }
   if (outcome.result === 'stuck') {
-    return { ...base, end: 'stuck', step: outcome.lastStep, exitCode: undefined, elapsedMs: outcome.elapsedMs, blockedBy: undefined, detail: `stuck after ${describeStep(outcome.lastStep)}: still running` };
+    return { ...base, end: 'stuck', step: outcome.lastStep === 'none' ? undefined : outcome.lastStep, exitCode: undefined, elapsedMs: outcome.elapsedMs, blockedBy: undefined, detail: describeStuck(outcome.lastStep) };
   }
   const code = outcome.exit?.code;
   const exit = code === undefined ? '' : code === null ? `, ended by ${outcome.exit?.signal ?? 'a signal'}` : `, exit ${code}`;
   return { ...base, end: 'stopped', step: outcome.step, exitCode: code, elapsedMs: outcome.elapsedMs, blockedBy: undefined, detail: `stopped by ${describeStep(outcome.step)}${exit}` };
 }
 
-export function describeStep(step: StopStep | 'already-gone'): string {
-  switch (step) {
-    case 'guest-command': return 'the guest shutdown command';
-    case 'power-button': return 'the power button (SIGTERM)';
-    case 'power-cut': return 'the power cut (SIGQUIT)';
-    case 'already-gone': return 'itself before any step';
-  }
-}

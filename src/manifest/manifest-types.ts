@@ -37,6 +37,7 @@ export interface GuestInput {
   readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>> };
   readonly spec?: {
     readonly state?: 'running' | 'stopped';
+    readonly os?: 'qnx' | 'linux' | 'android' | 'other';
     readonly qvm?: QvmInput;
     readonly dependsOn?: readonly string[];
     readonly readiness?: {
@@ -50,6 +51,7 @@ export interface GuestInput {
       readonly guestCommand?: readonly string[];
       readonly guestTimeout?: string;
       readonly powerButtonTimeout?: string;
+      readonly powerButton?: 'graceful' | 'ignored' | 'abrupt';
       readonly allowPowerCut?: boolean;
       readonly powerCutTimeout?: string;
     };
@@ -70,6 +72,7 @@ export interface HostInput {
   readonly kind: 'Host';
   readonly spec?: {
     readonly qvm?: { readonly path?: string; readonly simulator?: boolean };
+    readonly arch?: 'x86_64' | 'aarch64';
     readonly connection?: { readonly ssh: { readonly host: string; readonly user?: string; readonly port?: number; readonly identityFile?: string; readonly configFile?: string; readonly connectTimeout?: string } };
     readonly stateDir?: string;
     readonly concurrency?: number;

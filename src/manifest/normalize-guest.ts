@@ -8,6 +8,7 @@ import type { HostSpec } from '../model/host-spec.js';
 import { checkCommand, substituteArgv } from './commands.js';
 import { GUEST_DEFAULTS } from './defaults.js';
 import { durationOr } from './duration.js';
+import { archOfVdevs, derivePowerButton } from './power-button.js';
 import type { GuestInput } from './manifest-types.js';
 import { resolveQvmConfig } from './qvm-config.js';
 import type { QvmFacts } from './qvm-facts.js';
@@ -45,6 +46,12 @@ export async function normalizeGuest(options: {
   const exitCodes: Record<number, ExitCodeMeaning> = {};
   for (const [code, meaning] of Object.entries(r.exitCodes ?? {})) exitCodes[Number(code)] = meaning;
   const guestCommand = spec.shutdown?.guestCommand;
+  const button = derivePowerButton({ declared: spec.shutdown?.powerButton, os: spec.os, hostArch: host.arch, configArch: archOfVdevs(facts.vdevTypes) });
+  const allowPowerCut = spec.shutdown?.allowPowerCut ?? d.shutdown.allowPowerCut;
+  if (guestCommand === undefined && button.powerButton !== 'graceful') {
+    const end = allowPowerCut ? 'the power cut (allowPowerCut) is its only stop' : 'nothing stops it: a stop or host shutdown leaves it running (stuck)';
+    diagnostics.push({ severity: 'warning', code: 'no-controlled-stop', file: doc.file, ...doc.locate(spec.shutdown === undefined ? ['spec'] : ['spec', 'shutdown'], 'key'), field: 'spec.shutdown.guestCommand', message: `guest \`${name}\` has no guest shutdown command and its power button is ${button.powerButton} (${button.basis}): ${end}; add shutdown.guestCommand, or set shutdown.powerButton: graceful if a vdev of its own handles the button` });
+  }
   const guest: GuestSpec = {
     name,
     labels: input.metadata.labels ?? {},
@@ -60,7 +67,9 @@ export async function normalizeGuest(options: {
       guestCommand: guestCommand === undefined ? undefined : substituteArgv(guestCommand, { name, system }),
       guestTimeoutMs: durationOr(spec.shutdown?.guestTimeout, d.shutdown.guestTimeoutMs),
       powerButtonTimeoutMs: durationOr(spec.shutdown?.powerButtonTimeout, d.shutdown.powerButtonTimeoutMs),
-      allowPowerCut: spec.shutdown?.allowPowerCut ?? d.shutdown.allowPowerCut,
+      powerButton: button.powerButton,
+      powerButtonBasis: button.basis,
+      allowPowerCut,
       powerCutTimeoutMs: durationOr(spec.shutdown?.powerCutTimeout, d.shutdown.powerCutTimeoutMs),
     },
     restart: {

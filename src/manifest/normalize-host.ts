@@ -44,6 +44,7 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
   const host: HostSpec = {
     qvm,
     connection,
+    ...(spec.arch === undefined ? {} : { arch: spec.arch }),
     stateDir,
     concurrency: spec.concurrency ?? d.concurrency,
     reconcile: {

@@ -8,12 +8,16 @@ export interface QvmFacts {
   readonly passthrough: readonly string[];
   /** One entry per vCPU with a runmask: the host CPUs it may run on. */
   readonly pins: readonly (readonly number[])[];
+  /** The type of every `vdev`, in order (`gic`, `pl011`…): they tell the architecture. */
+  readonly vdevTypes: readonly string[];
 }
 
 export function extractQvmFacts(entries: readonly RenderOption[]): QvmFacts {
   const passthrough = new Set<string>();
   const pins: number[][] = [];
+  const vdevTypes: string[] = [];
   for (const entry of entries) {
+    if (entry.option === 'vdev' && entry.args[0] !== undefined) vdevTypes.push(entry.args[0]);
     for (const child of entry.children ?? []) {
       const value = child.args[0];
       if (value === undefined) continue;
@@ -27,7 +31,7 @@ export function extractQvmFacts(entries: readonly RenderOption[]): QvmFacts {
       }
     }
   }
-  return { passthrough: [...passthrough], pins };
+  return { passthrough: [...passthrough], pins, vdevTypes };
 }
 
 const LOCATION_TYPE = /^(mem|io|pci):/;

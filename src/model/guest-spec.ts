@@ -28,12 +28,26 @@ export type Readiness =
   /** Ready once the guest has been running for `minUptimeMs`. */
   | { readonly kind: 'uptime'; readonly minUptimeMs: number };
 
+/**
+ * What pressing the virtual power button (SIGTERM) does to this guest (docs/shutdown.md, "The power
+ * button per guest"): `graceful` the guest shuts down; `ignored` nothing happens (and on QNX a second
+ * press ends the guest at once); `abrupt` the guest ends at once, like the power cut. Only a
+ * graceful power button is a controlled stop, so only then does the ladder press it.
+ */
+export type PowerButton = 'graceful' | 'ignored' | 'abrupt';
+
+/** The guest's operating system, as its manifest says (`spec.os`). */
+export type GuestOs = 'qnx' | 'linux' | 'android' | 'other';
+
 export interface ShutdownSpec {
   /** Argv that asks the guest to shut down from inside; `{name}` and `{system}` already substituted. */
   readonly guestCommand: readonly string[] | undefined;
   readonly guestTimeoutMs: number;
   /** How long to wait after SIGTERM (the power button). */
   readonly powerButtonTimeoutMs: number;
+  readonly powerButton: PowerButton;
+  /** Why the power button is taken to behave so, for plans and warnings (e.g. "aarch64 guest"). */
+  readonly powerButtonBasis?: string;
   /** SIGQUIT (the power cut) as the last step; never without this. */
   readonly allowPowerCut: boolean;
   readonly powerCutTimeoutMs: number;

@@ -7,6 +7,9 @@ export type QvmBinary =
   /** The bundled qvm simulator (`qvm-sim`): for laptops, demos and tests. */
   | { readonly kind: 'simulator' };
 
+/** The hypervisor host's architecture; its guests run on the same one. */
+export type HostArch = 'x86_64' | 'aarch64';
+
 export type UnmanagedPolicy = 'stop' | 'leave' | 'refuse';
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
@@ -38,6 +41,8 @@ export interface HostSpec {
   readonly qvm: QvmBinary;
   /** How qvmctl reaches the host. */
   readonly connection: HostConnection;
+  /** As the Host manifest says; undefined: each guest's configuration tells (docs/shutdown.md). */
+  readonly arch?: HostArch;
   /** Absolute path (on the host); resolved against the manifest directory when given relative for a local host. */
   readonly stateDir: string;
   readonly concurrency: number;

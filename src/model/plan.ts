@@ -1,5 +1,7 @@
 // A plan is data: what to do to each guest and why. Decisions use `action`; `reason` is for people.
 
+import type { PowerButton } from './guest-spec.js';
+
 export type Action = 'start' | 'stop' | 'restart' | 'none';
 
 export type Reason =
@@ -50,6 +52,16 @@ export interface Change {
   readonly stopAfter: readonly string[];
   /** Start half: direct dependencies whose start halves (running and ready) come first. Empty for a stop. */
   readonly startAfter: readonly string[];
+  /** Stop half: the steps its stop ladder takes and how the guest takes the power button. */
+  readonly stopLadder?: StopLadderSummary;
+}
+
+/** What a stop will do, for people and JSON (docs/shutdown.md, "The power button per guest"). */
+export interface StopLadderSummary {
+  /** `guest command → power button → power cut`, only the steps that apply; `nothing` when none does. */
+  readonly steps: string;
+  readonly powerButton: PowerButton;
+  readonly powerButtonBasis?: string;
 }
 
 /** A guest that needs attention but gets no action now, and why (backoff, window, manual update…). */

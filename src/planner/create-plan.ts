@@ -1,13 +1,14 @@
 // The planner: desired state + observed processes + history + policy → Plan. Pure and
 // deterministic: no I/O, no clock (`policy.now`), no randomness; every tie is broken by name.
 
-import type { GuestSpec } from '../model/guest-spec.js';
+import type { GuestSpec, ShutdownSpec } from '../model/guest-spec.js';
 import type { DesiredState } from '../model/host-spec.js';
 import type { GuestHistory, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { Action, Change, Hold, Plan } from '../model/plan.js';
 import { compareNames, createGraph, groupWaves, orderTopologically } from './graph.js';
 import { decideGuest, type Decision } from './guest-decision.js';
 import { decidePrunes } from './prune.js';
+import { fallbackShutdown, summarizeLadder } from './shutdown-plan.js';
 
 export interface PlanInput {
   /** Last good desired state. */
@@ -97,7 +98,9 @@ export function createPlan(input: PlanInput): Plan {
     }));
   }
 
-  return assemblePlan({ decisions, actionOf, dependencies: graph.dependencies, dependents: graph.dependents });
+  const fallback = fallbackShutdown(desired.host);
+  const shutdownOf = (name: string): ShutdownSpec => specs.get(name)?.shutdown ?? fallback;
+  return assemblePlan({ decisions, actionOf, dependencies: graph.dependencies, dependents: graph.dependents, shutdownOf });
 }
 
 /** The unmanaged qvm that runs each system name (the lowest PID where several do). */
@@ -114,10 +117,12 @@ export interface AssembleInput {
   readonly actionOf: (name: string) => ChangeAction | undefined;
   readonly dependencies: ReadonlyMap<string, readonly string[]>;
   readonly dependents: ReadonlyMap<string, readonly string[]>;
+  /** The stop ladder of each guest, for the stop halves' summaries. */
+  readonly shutdownOf: (name: string) => ShutdownSpec;
 }
 
 // Edges (see Change), waves and the requeue time from the per-guest decisions.
-export function assemblePlan({ decisions, actionOf, dependencies, dependents }: AssembleInput): Plan {
+export function assemblePlan({ decisions, actionOf, dependencies, dependents, shutdownOf }: AssembleInput): Plan {
   const changes: Change[] = [];
   const holds: Hold[] = [];
   for (const name of [...decisions.keys()].sort(compareNames)) {
@@ -130,7 +135,8 @@ export function assemblePlan({ decisions, actionOf, dependencies, dependents }: 
     const stopAfter = hasStopHalf(decision.action) ? (dependents.get(name) ?? []).filter((d) => hasStopHalf(actionOf(d))) : [];
     const startAfter = hasStartHalf(decision.action) ? (dependencies.get(name) ?? []).filter((d) => hasStartHalf(actionOf(d))) : [];
     const after = [...new Set([...stopAfter, ...startAfter])].sort(compareNames);
-    changes.push({ guest: name, action: decision.action, reason: decision.reason, detail: decision.detail, after, stopAfter, startAfter });
+    const stopLadder = hasStopHalf(decision.action) ? { stopLadder: summarizeLadder(shutdownOf(name)) } : {};
+    changes.push({ guest: name, action: decision.action, reason: decision.reason, detail: decision.detail, after, stopAfter, startAfter, ...stopLadder });
   }
   const byGuest = new Map(changes.map((c) => [c.guest, c]));
   const stopWaves = groupWaves(changes.filter((c) => hasStopHalf(c.action)).map((c) => c.guest), (g) => byGuest.get(g)?.stopAfter ?? []);

@@ -9,6 +9,7 @@ import type { Action, Plan } from '../model/plan.js';
 import { assemblePlan, systemsOf } from './create-plan.js';
 import { collectDependencies, collectDependents, createGraph, type DependencyGraph } from './graph.js';
 import { systemInUseDetail, type Decision } from './guest-decision.js';
+import { fallbackShutdown } from './shutdown-plan.js';
 
 export type OneOffAction = 'start' | 'stop' | 'restart';
 
@@ -51,7 +52,7 @@ export function createOneOffPlan(input: OneOffInput): Plan {
   }
 
   holdSystemsInUse(decisions, input, graph);
-  return assemblePlan(planEdges(decisions, graph));
+  return assemblePlan(planEdges(decisions, graph, desired));
 }
 
 /**
@@ -76,8 +77,10 @@ function holdSystemsInUse(decisions: Map<string, Decision>, input: OneOffInput, 
   }
 }
 
-function planEdges(decisions: ReadonlyMap<string, Decision>, graph: DependencyGraph): Parameters<typeof assemblePlan>[0] {
+function planEdges(decisions: ReadonlyMap<string, Decision>, graph: DependencyGraph, desired: DesiredState): Parameters<typeof assemblePlan>[0] {
+  const fallback = fallbackShutdown(desired.host);
   return {
+    shutdownOf: (guest) => desired.guests.find((g) => g.name === guest)?.shutdown ?? fallback,
     decisions,
     actionOf: (guest) => {
       const decision = decisions.get(guest);

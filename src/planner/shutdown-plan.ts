@@ -2,7 +2,8 @@
 // guest's worst-case stop budget, and the worst case along the critical path. Pure.
 
 import type { ShutdownSpec } from '../model/guest-spec.js';
-import type { DesiredState, UnmanagedPolicy } from '../model/host-spec.js';
+import type { DesiredState, HostSpec, UnmanagedPolicy } from '../model/host-spec.js';
+import type { StopLadderSummary } from '../model/plan.js';
 import type { ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import { compareNames, createGraph, groupWaves } from './graph.js';
 
@@ -13,6 +14,7 @@ export interface ShutdownStep {
   readonly pid: number;
   /** Sum of the ladder timeouts that apply (guest command, power button, power cut if allowed). */
   readonly budgetMs: number;
+  readonly ladder: StopLadderSummary;
   /** Running guests whose stops come first (its dependents). */
   readonly after: readonly string[];
 }
@@ -39,11 +41,44 @@ export interface ShutdownPlanInput {
   readonly fallbackShutdown: ShutdownSpec;
 }
 
-// Worst case of one stop ladder: every step that applies runs into its timeout.
+// Worst case of one stop ladder: every step that applies runs into its timeout. The power button is
+// pressed only where it is graceful (docs/shutdown.md, "The power button per guest").
 export function computeStopBudgetMs(shutdown: ShutdownSpec): number {
   return (shutdown.guestCommand === undefined ? 0 : shutdown.guestTimeoutMs)
-    + shutdown.powerButtonTimeoutMs
+    + (shutdown.powerButton === 'graceful' ? shutdown.powerButtonTimeoutMs : 0)
     + (shutdown.allowPowerCut ? shutdown.powerCutTimeoutMs : 0);
+}
+
+/**
+ * Ladder for a guest whose manifest is gone (we no longer know its own) and for unmanaged qvm: the
+ * power button only, and not even that on an aarch64 host, where it would be a power cut that no
+ * manifest allowed (docs/shutdown.md, "The power button per guest").
+ */
+export function fallbackShutdown(host: HostSpec): ShutdownSpec {
+  const abrupt = host.arch === 'aarch64';
+  return {
+    guestCommand: undefined,
+    guestTimeoutMs: 0,
+    powerButtonTimeoutMs: 60_000,
+    powerButton: abrupt ? 'abrupt' : 'graceful',
+    powerButtonBasis: abrupt ? 'aarch64 host: ARM has no standard power-button notification' : 'no manifest says otherwise',
+    allowPowerCut: false,
+    powerCutTimeoutMs: 0,
+  };
+}
+
+export function summarizeLadder(shutdown: ShutdownSpec): StopLadderSummary {
+  return { steps: describeLadder(shutdown), powerButton: shutdown.powerButton, ...(shutdown.powerButtonBasis === undefined ? {} : { powerButtonBasis: shutdown.powerButtonBasis }) };
+}
+
+/** The steps one ladder takes, for plans and dry runs: `guest command → power cut`, or `nothing`. */
+export function describeLadder(shutdown: ShutdownSpec): string {
+  const steps = [
+    ...(shutdown.guestCommand === undefined ? [] : ['guest command']),
+    ...(shutdown.powerButton === 'graceful' ? ['power button'] : []),
+    ...(shutdown.allowPowerCut ? ['power cut'] : []),
+  ];
+  return steps.length === 0 ? 'nothing' : steps.join(' → ');
 }
 
 function splitUnmanaged(unmanaged: readonly UnmanagedProcess[], policy: UnmanagedPolicy): { stop: UnmanagedProcess[]; left: UnmanagedProcess[]; refused: UnmanagedProcess[] } {
@@ -64,12 +99,13 @@ export function createShutdownPlan({ desired, running, unmanaged, fallbackShutdo
       kind: spec === undefined ? 'removed' : 'managed',
       pid: guest.pid,
       budgetMs: computeStopBudgetMs(spec?.shutdown ?? fallbackShutdown),
+      ladder: summarizeLadder(spec?.shutdown ?? fallbackShutdown),
       after: graph.dependents.get(name) ?? [],
     });
   }
   for (const process of split.stop) {
     const guest = `pid:${process.pid}`;
-    steps.set(guest, { guest, kind: 'unmanaged', pid: process.pid, budgetMs: computeStopBudgetMs(fallbackShutdown), after: [] });
+    steps.set(guest, { guest, kind: 'unmanaged', pid: process.pid, budgetMs: computeStopBudgetMs(fallbackShutdown), ladder: summarizeLadder(fallbackShutdown), after: [] });
   }
   const waves = groupWaves([...steps.keys()], (name) => steps.get(name)?.after ?? [])
     .map((wave) => wave.map((name) => steps.get(name)).filter((s): s is ShutdownStep => s !== undefined));

@@ -1,6 +1,7 @@
 // A plan for people, in the style of terraform: one line per change or hold, the waves, a summary.
 
 import type { Change, Hold, Plan } from '../model/plan.js';
+import { describePowerButton } from './shutdown-plan-text.js';
 
 export interface PlanTextOptions {
   /** ANSI colours; the caller decides (a TTY and no NO_COLOR). */
@@ -18,7 +19,9 @@ function describe(reason: string, detail: string): string {
 
 function renderChange(change: Change, paint: Paint): string {
   const [symbol, colour] = SYMBOL[change.action];
-  return `${paint(colour, `${symbol} ${change.action}`)} ${change.guest} (${describe(change.reason, change.detail)})`;
+  const line = `${paint(colour, `${symbol} ${change.action}`)} ${change.guest} (${describe(change.reason, change.detail)})`;
+  const note = change.stopLadder === undefined ? undefined : describePowerButton(change.stopLadder);
+  return note === undefined ? line : `${line}\n    ${note}`;
 }
 
 function renderHold(hold: Hold, paint: Paint): string {

@@ -13,8 +13,8 @@ export type StopStep = 'guest-command' | 'power-button' | 'power-cut';
 
 export type StopOutcome =
   | { readonly result: 'stopped'; readonly step: StopStep | 'already-gone'; readonly exit: ExitRecord | undefined; readonly elapsedMs: number }
-  /** Every allowed step timed out: the guest still runs and the operator must act. */
-  | { readonly result: 'stuck'; readonly lastStep: StopStep; readonly elapsedMs: number };
+  /** Every allowed step timed out, or none applied (`none`): the guest still runs and the operator must act. */
+  | { readonly result: 'stuck'; readonly lastStep: StopStep | 'none'; readonly elapsedMs: number };
 
 export interface StopHooks {
   onStep?(step: StopStep): void;

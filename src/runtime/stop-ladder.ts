@@ -41,21 +41,32 @@ export async function runStopLadder(ctx: RuntimeContext, target: StopTarget, shu
     if (!(await alive())) return stopped('guest-command');
   }
 
-  hooks?.onStep?.('power-button');
-  if ((await ctx.sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGTERM' })) === 'not-verified') {
-    return stopped(target.guestCommand === undefined ? 'already-gone' : 'guest-command');
+  // Only a graceful power button is a controlled stop. An ignored one does nothing (and a second
+  // press ends a QNX guest at once); an abrupt one is a power cut and needs the same consent, which
+  // the SIGQUIT below asks for. Either way the button is not pressed (docs/shutdown.md).
+  if (shutdown.powerButton === 'graceful') {
+    hooks?.onStep?.('power-button');
+    if ((await ctx.sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGTERM' })) === 'not-verified') {
+      return stopped(target.guestCommand === undefined ? 'already-gone' : 'guest-command');
+    }
+    crashPoint('stop:after-power-button');
+    if (await waitGone(shutdown.powerButtonTimeoutMs)) return stopped('power-button');
   }
-  crashPoint('stop:after-power-button');
-  if (await waitGone(shutdown.powerButtonTimeoutMs)) return stopped('power-button');
 
-  if (!shutdown.allowPowerCut) return { result: 'stuck', lastStep: 'power-button', elapsedMs: Date.now() - started };
+  if (!shutdown.allowPowerCut) return { result: 'stuck', lastStep: lastTried(target, shutdown) ?? 'none', elapsedMs: Date.now() - started };
 
   hooks?.onStep?.('power-cut');
   if ((await ctx.sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGQUIT' })) === 'not-verified') {
-    return stopped('power-button');
+    return stopped(lastTried(target, shutdown) ?? 'already-gone');
   }
   if (await waitGone(shutdown.powerCutTimeoutMs)) return stopped('power-cut');
   return { result: 'stuck', lastStep: 'power-cut', elapsedMs: Date.now() - started };
+}
+
+/** The last step the ladder took before the power cut; undefined when it took none. */
+function lastTried(target: StopTarget, shutdown: ShutdownSpec): StopStep | undefined {
+  if (shutdown.powerButton === 'graceful') return 'power-button';
+  return target.guestCommand !== undefined && target.guestCommand.length > 0 ? 'guest-command' : undefined;
 }
 
 async function waitForExit(ctx: RuntimeContext, target: StopTarget): Promise<ExitRecord | undefined> {

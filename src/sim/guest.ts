@@ -25,6 +25,7 @@ export class SimulatedGuest {
   private state: GuestState = 'booting';
   private hung = false;
   private ignorePowerButton: boolean;
+  private presses = 0;
   private readonly startedAt = Date.now();
   private timers: NodeJS.Timeout[] = [];
 
@@ -107,11 +108,20 @@ export class SimulatedGuest {
     this.options.onExit(code);
   }
 
-  /** SIGTERM/SIGINT: the power button. The guest may ignore it. */
+  /** SIGTERM/SIGINT: the power button. The guest may ignore it, or end at once (`power-button` knob). */
   powerButton(signal: 'SIGTERM' | 'SIGINT'): void {
     this.journal({ event: 'signal', signal });
-    if (this.state === 'shutting-down' || this.state === 'ended') return;
-    if (this.hung || this.ignorePowerButton) {
+    if (this.state === 'ended') return;
+    this.presses += 1;
+    const kind = this.options.settings.powerButton;
+    // Not handled by the guest, qvm ends it at once: on the first press (abrupt), on the second (ignored).
+    if (kind === 'abrupt' || (kind === 'ignored' && this.presses > 1)) {
+      this.say(`power button (${signal}) not handled by the guest: qvm ends it at once`);
+      this.end(3, 'power button not handled by the guest');
+      return;
+    }
+    if (this.state === 'shutting-down') return;
+    if (this.hung || this.ignorePowerButton || kind === 'ignored') {
       this.say(`power button (${signal}) ignored by the guest`);
       return;
     }

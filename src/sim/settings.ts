@@ -11,6 +11,12 @@ export interface SimSettings {
   readonly bootMs: number;
   readonly shutdownMs: number;
   readonly ignorePowerButton: boolean;
+  /**
+   * How the guest takes the power button (docs/simulator.md): `graceful` shuts down, `ignored`
+   * ignores the first press and ends at once on the second (a QNX guest on x86), `abrupt` ends at
+   * once (an ARM guest without a vdev of its own for the button).
+   */
+  readonly powerButton: 'graceful' | 'ignored' | 'abrupt';
   readonly ignoreGuestShutdown: boolean;
   /** Exit code of a guest-initiated reboot: 0 as qvm, or 32–63 as a custom vdev would set. */
   readonly rebootExit: number;
@@ -30,7 +36,7 @@ export class SimSettingsError extends Error {
 }
 
 const KNOWN_KNOBS = new Set([
-  'boot-ms', 'shutdown-ms', 'ignore-power-button', 'ignore-guest-shutdown', 'reboot-exit', 'fail-start',
+  'boot-ms', 'shutdown-ms', 'ignore-power-button', 'power-button', 'ignore-guest-shutdown', 'reboot-exit', 'fail-start',
   'watchdog-ms', 'crash-after-ms', 'hang-after-ms', 'shutdown-after-ms', 'reboot-after-ms',
 ]);
 
@@ -62,6 +68,10 @@ export function readSimSettings(document: QvmconfDocument, fallbackName: string)
     throw new SimSettingsError(`knob \`reboot-exit\`: expected 0 or a code in 32–63, got \`${rebootExit}\``);
   }
   const failStart = knobs['fail-start'];
+  const powerButton = knobs['power-button'] ?? 'graceful';
+  if (powerButton !== 'graceful' && powerButton !== 'ignored' && powerButton !== 'abrupt') {
+    throw new SimSettingsError(`knob \`power-button\`: expected graceful, ignored or abrupt, got \`${String(powerButton)}\``);
+  }
   const after: Partial<Record<'crash' | 'hang' | 'shutdown' | 'reboot', number>> = {};
   for (const what of ['crash', 'hang', 'shutdown', 'reboot'] as const) {
     const ms = readMs(knobs, `${what}-after-ms`);
@@ -72,6 +82,7 @@ export function readSimSettings(document: QvmconfDocument, fallbackName: string)
     bootMs: readMs(knobs, 'boot-ms') ?? 200,
     shutdownMs: readMs(knobs, 'shutdown-ms') ?? 300,
     ignorePowerButton: knobs['ignore-power-button'] !== undefined,
+    powerButton,
     ignoreGuestShutdown: knobs['ignore-guest-shutdown'] !== undefined,
     rebootExit,
     failStart: failStart === undefined ? undefined : failStart === true ? 'configured start-up failure' : failStart,

@@ -1,8 +1,9 @@
 // Executing plans against the simulator: failures stop what depends on them and nothing else;
 // stop ladders that run out leave the guest running and block what it depends on.
+import { HOST_DEFAULTS } from '../../src/manifest/defaults.js';
 import { describe, expect, it } from 'vitest';
 import { executePlan } from '../../src/executor/execute-plan.js';
-import { FALLBACK_SHUTDOWN } from '../../src/executor/reconcile-pass.js';
+import { fallbackShutdown } from '../../src/planner/shutdown-plan.js';
 import type { GuestSpec } from '../../src/model/guest-spec.js';
 import { createOneOffPlan } from '../../src/planner/one-off-plan.js';
 import { createPlan } from '../../src/planner/create-plan.js';
@@ -22,7 +23,7 @@ async function apply(guests: readonly GuestSpec[]) {
     orphans: new Map(),
     policy: { now: Date.now(), explicit: true, fenced: false, manifestsTrusted: true },
   });
-  return executePlan({ plan, guests, running: observation.guests, runtime: harness.runtime, concurrency: 4, fallbackShutdown: FALLBACK_SHUTDOWN });
+  return executePlan({ plan, guests, running: observation.guests, runtime: harness.runtime, concurrency: 4, fallbackShutdown: fallbackShutdown(HOST_DEFAULTS) });
 }
 
 describe('executePlan on the simulator', () => {
@@ -41,12 +42,12 @@ describe('executePlan on the simulator', () => {
     const lower = guestSpec('lower');
     const upper = withDeps(guestSpec('upper', {
       knobs: 'boot-ms=50 shutdown-ms=50 ignore-guest-shutdown ignore-power-button',
-      shutdown: { guestTimeoutMs: 300, powerButtonTimeoutMs: 300, allowPowerCut: false },
+      shutdown: { guestTimeoutMs: 300, powerButtonTimeoutMs: 300, powerButton: 'graceful' as const, allowPowerCut: false },
     }), ['lower']);
     expect((await apply([lower, upper])).ok).toBe(true);
     const observation = await harness.runtime.observe();
     const plan = createOneOffPlan({ action: 'stop', name: 'lower', desired: desired([lower, upper]), running: observation.guests });
-    const result = await executePlan({ plan, guests: [lower, upper], running: observation.guests, runtime: harness.runtime, concurrency: 4, fallbackShutdown: FALLBACK_SHUTDOWN });
+    const result = await executePlan({ plan, guests: [lower, upper], running: observation.guests, runtime: harness.runtime, concurrency: 4, fallbackShutdown: fallbackShutdown(HOST_DEFAULTS) });
     expect(result.stuck).toEqual(['upper']);
     expect(result.steps.find((s) => s.guest === 'lower')?.status).toBe('skipped');
     const after = await harness.runtime.observe();

@@ -1,11 +1,13 @@
 // Issue 13, cases 1 and 2, in one process: the fence is obeyed by every pass, and raising it cuts a
 // pass under way short, so the host shutdown starts its stops at once instead of waiting for it
 // (docs/shutdown.md, "One fence, every path" and "Shutdown preempts").
+import { fallbackShutdown } from '../../src/planner/shutdown-plan.js';
+import { HOST_DEFAULTS } from '../../src/manifest/defaults.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { executePlan } from '../../src/executor/execute-plan.js';
 import { FENCE_POLL_MS } from '../../src/executor/fence-watch.js';
 import { PASS_LOCK_PREEMPT_MS } from '../../src/executor/pass-lock-hold.js';
-import { FALLBACK_SHUTDOWN, FencedPlanError, runPass, type PassResult } from '../../src/executor/reconcile-pass.js';
+import { FencedPlanError, runPass, type PassResult } from '../../src/executor/reconcile-pass.js';
 import { runShutdownSequence, SHUTDOWN_TUNING } from '../../src/executor/shutdown-sequence.js';
 import type { GuestSpec } from '../../src/model/guest-spec.js';
 import { createOneOffPlan } from '../../src/planner/one-off-plan.js';
@@ -177,7 +179,7 @@ describe('one fence, every path', () => {
     // A plan made before the fence went up, executed after: only the runtime's own check is left.
     const plan = createOneOffPlan({ action: 'start', name: 'app', desired, running: [] });
     await h.runtime.state.raiseFence({ since: Date.now(), reason: 'test' });
-    const result = await executePlan({ plan, guests, running: [], runtime: h.runtime, concurrency: 4, fallbackShutdown: FALLBACK_SHUTDOWN });
+    const result = await executePlan({ plan, guests, running: [], runtime: h.runtime, concurrency: 4, fallbackShutdown: fallbackShutdown(HOST_DEFAULTS) });
     expect(result.steps.map((s) => `${s.kind} ${s.guest}: ${s.status}: ${s.detail}`)).toEqual([
       'start app: skipped: skipped: start:dep did not succeed',
       'start dep: skipped: not started: fence up',

@@ -57,7 +57,7 @@ describe('host shutdown sequence', () => {
 
   it('does not run the host command while a guest is stuck, and names it and what it blocks', async () => {
     const guests = cockpitFleet({
-      ivi: { knobs: 'boot-ms=50 ignore-guest-shutdown ignore-power-button', shutdown: { guestTimeoutMs: 200, powerButtonTimeoutMs: 300, allowPowerCut: false } },
+      ivi: { knobs: 'boot-ms=50 ignore-guest-shutdown ignore-power-button', shutdown: { guestTimeoutMs: 200, powerButtonTimeoutMs: 300, powerButton: 'graceful' as const, allowPowerCut: false } },
     });
     await Promise.all(guests.map((spec) => h.startRunning(spec)));
     const ends: string[] = [];
@@ -86,7 +86,7 @@ describe('host shutdown sequence', () => {
 
   it('runs the host command despite a stuck guest only when forced', async () => {
     const guests = cockpitFleet({
-      telematics: { knobs: 'boot-ms=50 ignore-power-button', shutdown: { guestCommand: undefined, powerButtonTimeoutMs: 200, allowPowerCut: false } },
+      telematics: { knobs: 'boot-ms=50 ignore-power-button', shutdown: { guestCommand: undefined, powerButtonTimeoutMs: 200, powerButton: 'graceful' as const, allowPowerCut: false } },
     }).filter((s) => s.name === 'svc' || s.name === 'telematics');
     await Promise.all(guests.map((spec) => h.startRunning(spec)));
     const result = await runShutdownSequence({

@@ -179,7 +179,7 @@ export async function createDaemonHarness(host: HostOptions = {}, options: Harne
     async cleanup() {
       await harness.stopDaemon('SIGTERM').catch(() => undefined);
       const runtime = createHostRuntime({ host: { qvm: { kind: 'simulator' } }, stateDir, tuning: { pollMs: 20 } });
-      const cut: ShutdownSpec = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 500, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
+      const cut: ShutdownSpec = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 500, powerButton: 'graceful' as const, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
       const observed = await runtime.observe();
       await Promise.all([
         ...observed.guests.map((g) => runtime.stop(g.name, cut, g)),

@@ -38,7 +38,7 @@ export function guestSpec(name: string, options: GuestOptions = {}): GuestSpec {
     shutdown: {
       guestCommand: ['qvm-sim', 'guest', name, 'shutdown'],
       guestTimeoutMs: 3_000,
-      powerButtonTimeoutMs: 3_000,
+      powerButtonTimeoutMs: 3_000, powerButton: 'graceful' as const,
       allowPowerCut: false,
       powerCutTimeoutMs: 3_000,
       ...options.shutdown,
@@ -78,7 +78,7 @@ export async function createHarness(options: { readonly stateDir?: string } = {}
       return guest;
     },
     async cleanup() {
-      const cut: ShutdownSpec = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 500, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
+      const cut: ShutdownSpec = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 500, powerButton: 'graceful' as const, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
       const observed = await runtime.observe();
       await Promise.all([
         ...observed.guests.map((g) => runtime.stop(g.name, cut, g)),

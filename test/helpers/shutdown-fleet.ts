@@ -53,7 +53,7 @@ export function withDeps(spec: GuestSpec, dependsOn: readonly string[]): GuestSp
   return { ...spec, dependsOn };
 }
 
-const FAST = { guestTimeoutMs: 2_000, powerButtonTimeoutMs: 2_000, powerCutTimeoutMs: 2_000 };
+const FAST = { guestTimeoutMs: 2_000, powerButtonTimeoutMs: 2_000, powerButton: 'graceful' as const, powerCutTimeoutMs: 2_000 };
 
 /**
  * The cockpit fleet: svc ← {cluster, ivi, telematics}, ivi ← rear-seat. svc and rear-seat honour
@@ -63,7 +63,7 @@ const FAST = { guestTimeoutMs: 2_000, powerButtonTimeoutMs: 2_000, powerCutTimeo
 export function cockpitFleet(overrides: Readonly<Record<string, GuestOptions>> = {}): GuestSpec[] {
   const options: Record<string, GuestOptions> = {
     svc: { knobs: 'boot-ms=50 shutdown-ms=150', shutdown: FAST },
-    cluster: { knobs: 'boot-ms=50 shutdown-ms=50 ignore-guest-shutdown ignore-power-button', shutdown: { ...FAST, guestTimeoutMs: 300, powerButtonTimeoutMs: 300, allowPowerCut: true } },
+    cluster: { knobs: 'boot-ms=50 shutdown-ms=50 ignore-guest-shutdown ignore-power-button', shutdown: { ...FAST, guestTimeoutMs: 300, powerButtonTimeoutMs: 300, powerButton: 'graceful' as const, allowPowerCut: true } },
     ivi: { knobs: 'boot-ms=50 shutdown-ms=200 ignore-guest-shutdown', shutdown: { ...FAST, guestTimeoutMs: 300 } },
     'rear-seat': { knobs: 'boot-ms=50 shutdown-ms=100', shutdown: FAST },
     telematics: { knobs: 'boot-ms=50 shutdown-ms=100', shutdown: { ...FAST, guestCommand: undefined } },

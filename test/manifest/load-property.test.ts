@@ -21,7 +21,7 @@ const VALID_GUEST = {
     qvm: { cpus: [{ runmask: 1 }], ram: ['0x80000000,128M'], vdevs: [{ type: 'pl011', options: [{ loc: '0x1c090000' }, { intr: 'gic:37' }] }] },
     dependsOn: [],
     readiness: { minUptime: '1s' },
-    shutdown: { guestTimeout: '5s', allowPowerCut: false },
+    shutdown: { guestTimeout: '5s', powerButton: 'graceful', allowPowerCut: false },
     restart: { exitCodes: { '40': 'reboot' }, backoff: { initial: '1s' } },
   },
 };

@@ -23,6 +23,6 @@ describe('extractQvmFacts', () => {
     const text = 'ram 64M\ncpu runmask 2\npass loc pci:0:12.0=pci:0x8086/0x1234 intr gic:40\nreserve loc 0x1000,0x8\nvdev virtio-blk hostdev /dev/hd0\nvdev virtio-console hostdev /dev/qvm/other/console';
     const parsed = parseQvmconf([{ text, file: 'g.qvmconf' }]);
     if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join('\n'));
-    expect(extractQvmFacts(parsed.document.entries)).toEqual({ passthrough: ['pci:0x8086/0x1234', '/dev/hd0'], pins: [[2]] });
+    expect(extractQvmFacts(parsed.document.entries)).toEqual({ passthrough: ['pci:0x8086/0x1234', '/dev/hd0'], pins: [[2]], vdevTypes: ['virtio-blk', 'virtio-console'] });
   });
 });

@@ -21,7 +21,7 @@ export function guest(name: string, overrides: GuestOverrides = {}): GuestSpec {
     configHash: `hash-${name}-v1`,
     dependsOn: [],
     readiness: { kind: 'none' },
-    shutdown: { guestCommand: undefined, guestTimeoutMs: 10_000, powerButtonTimeoutMs: 20_000, allowPowerCut: false, powerCutTimeoutMs: 5_000 },
+    shutdown: { guestCommand: undefined, guestTimeoutMs: 10_000, powerButtonTimeoutMs: 20_000, powerButton: 'graceful' as const, allowPowerCut: false, powerCutTimeoutMs: 5_000 },
     update: 'restart',
     passthrough: [],
     ...rest,

@@ -6,7 +6,7 @@ import { desired, guest, running } from './fixtures.js';
 const ladder = (guestMs: number | undefined, buttonMs: number, cutMs?: number): ShutdownSpec => ({
   guestCommand: guestMs === undefined ? undefined : ['shutdown'],
   guestTimeoutMs: guestMs ?? 99_999,
-  powerButtonTimeoutMs: buttonMs,
+  powerButtonTimeoutMs: buttonMs, powerButton: 'graceful' as const,
   allowPowerCut: cutMs !== undefined,
   powerCutTimeoutMs: cutMs ?? 99_999,
 });

@@ -3,7 +3,7 @@ import { createShutdownPlan } from '../../src/planner/shutdown-plan.js';
 import { renderShutdownPlanText } from '../../src/render/shutdown-plan-text.js';
 import { desired, guest, running } from '../planner/fixtures.js';
 
-const fallback = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 30_000, allowPowerCut: false, powerCutTimeoutMs: 0 };
+const fallback = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 30_000, powerButton: 'graceful' as const, allowPowerCut: false, powerCutTimeoutMs: 0 };
 const hostShutdown = { command: ['shutdown'], rebootCommand: [], deadlineMs: 60_000, unmanaged: 'leave' as const };
 
 describe('renderShutdownPlanText', () => {

@@ -63,7 +63,7 @@ describe('adoption', () => {
   it('finishes a stop that a SIGKILLed qvmctl left half done', async () => {
     const spec = guestSpec('midstop', {
       knobs: 'boot-ms=50 ignore-guest-shutdown ignore-power-button',
-      shutdown: { guestTimeoutMs: 100, powerButtonTimeoutMs: 60_000, allowPowerCut: false },
+      shutdown: { guestTimeoutMs: 100, powerButtonTimeoutMs: 60_000, powerButton: 'graceful' as const, allowPowerCut: false },
     });
     const guest = await h.startRunning(spec);
     const driver = runDriver('stop', spec);
@@ -74,7 +74,7 @@ describe('adoption', () => {
     const runtime = h.newRuntime();
     const observed = await runtime.observe();
     expect(observed.guests).toMatchObject([{ name: 'midstop', pid: guest.pid, processStart: guest.processStart, stopping: true }]);
-    const cut = { ...spec.shutdown, guestCommand: undefined, powerButtonTimeoutMs: 200, allowPowerCut: true };
+    const cut = { ...spec.shutdown, guestCommand: undefined, powerButtonTimeoutMs: 200, powerButton: 'graceful' as const, allowPowerCut: true };
     const outcome = await runtime.stop('midstop', cut, observed.guests[0] ?? guest);
     expect(outcome).toMatchObject({ result: 'stopped', step: 'power-cut', exit: { code: 3, requested: true } });
   });
@@ -123,7 +123,7 @@ describe('adoption', () => {
     // qvm has set up its signal handling once the guest runs.
     await waitFor(async () => (await h.journal()).some((l) => l.system === 'stray' && l.event === 'running'));
     expect((await h.runtime.observe()).guests).toEqual([]);
-    const shutdown = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 5_000, allowPowerCut: false, powerCutTimeoutMs: 0 };
+    const shutdown = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 5_000, powerButton: 'graceful' as const, allowPowerCut: false, powerCutTimeoutMs: 0 };
     expect(await h.runtime.stopUnmanaged(unmanaged, shutdown)).toMatchObject({ result: 'stopped', step: 'power-button', exit: undefined });
     expect((await stray).exitCode).toBe(0);
   });

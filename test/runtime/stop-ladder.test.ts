@@ -26,7 +26,7 @@ describe('stop ladder', () => {
   it('cuts the power (exit 3) when the guest ignores the power button and that is allowed', async () => {
     const spec = guestSpec('cut-allowed', {
       knobs: 'boot-ms=50 ignore-guest-shutdown ignore-power-button',
-      shutdown: { guestTimeoutMs: 200, powerButtonTimeoutMs: 300, allowPowerCut: true },
+      shutdown: { guestTimeoutMs: 200, powerButtonTimeoutMs: 300, powerButton: 'graceful' as const, allowPowerCut: true },
     });
     const guest = await h.startRunning(spec);
     const outcome = await h.runtime.stop(spec.name, spec.shutdown, guest);
@@ -37,7 +37,7 @@ describe('stop ladder', () => {
   it('reports stuck and leaves the guest running when the power cut is not allowed', async () => {
     const spec = guestSpec('stuck', {
       knobs: 'boot-ms=50 ignore-guest-shutdown ignore-power-button',
-      shutdown: { guestTimeoutMs: 200, powerButtonTimeoutMs: 300, allowPowerCut: false },
+      shutdown: { guestTimeoutMs: 200, powerButtonTimeoutMs: 300, powerButton: 'graceful' as const, allowPowerCut: false },
     });
     const guest = await h.startRunning(spec);
     const outcome = await h.runtime.stop(spec.name, spec.shutdown, guest);

@@ -6,7 +6,7 @@
 import { observeHost } from '../../executor/observe-host.js';
 import { Option, type Command } from 'commander';
 import { runShutdownSequence, SHUTDOWN_TUNING, shutdownWorstCase, withUnmanagedPolicy, type ShutdownMode, type ShutdownResult } from '../../executor/shutdown-sequence.js';
-import { FALLBACK_SHUTDOWN } from '../../executor/reconcile-pass.js';
+import { fallbackShutdown } from '../../planner/shutdown-plan.js';
 import { createShutdownPlan, type ShutdownPlan } from '../../planner/shutdown-plan.js';
 import { renderShutdownPlanText } from '../../render/shutdown-plan-text.js';
 import type { UnmanagedPolicy } from '../../model/host-spec.js';
@@ -49,7 +49,7 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
 
     if (options.dryRun === true) {
       const { observation: observed } = await observeHost({ runtime, desired, persist: false });
-      const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
+      const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: fallbackShutdown(desired.host) });
       // The worst case counts the wait for a pass under way as well as the ladders (docs/shutdown.md, "Dry run").
       const worst = shutdownWorstCase(plan);
       if (json) {

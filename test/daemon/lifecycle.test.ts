@@ -52,6 +52,12 @@ describe('qvmctl run: lifecycle', () => {
       const s = await h?.status();
       return s !== undefined && names.every((n) => s.guests.find((g) => g.name === n)?.phase === 'running');
     }, { timeoutMs: 40_000, message: 'all six running' });
+    // `running` follows from qvmctl's readiness (300 ms of uptime), which on a loaded machine can
+    // come before the simulator's own boot timer (300 ms) has journalled `boot`: wait for those too.
+    await waitFor(async () => {
+      const lines = (await h?.journal()) ?? [];
+      return names.every((n) => lines.some((l) => l.system === n && l.event === 'boot'));
+    }, { timeoutMs: 20_000, message: 'six boots journalled' });
     const journal = await h.journal();
     expect(overlappingRuns(journal)).toEqual([]);
     expect(journal.filter((l) => l.event === 'refused')).toEqual([]);

@@ -45,7 +45,11 @@ export function inCheckoutTerms(copy: ManifestCopy, d: Diagnostic): Diagnostic {
  * two must agree, or qvm would start on bytes the commit does not hold. A working-tree copy that
  * differs is an error on that item, so the commit is not acted on until they agree.
  */
-export async function guestInCheckoutTerms(copy: ManifestCopy, guest: NormalizedGuest): Promise<{ guest: NormalizedGuest; diagnostics: Diagnostic[] }> {
+export async function guestInCheckoutTerms(copy: ManifestCopy, copied: NormalizedGuest): Promise<{ guest: NormalizedGuest; diagnostics: Diagnostic[] }> {
+  // qvm runs in the working tree's directory, never in the copy, which goes away.
+  const copiedDir = copied.spec.workingDir;
+  const workingDir = copiedDir === undefined ? undefined : pathInCheckout(copy, copiedDir);
+  const guest = workingDir === undefined ? copied : { ...copied, spec: { ...copied.spec, workingDir } };
   const { spec, doc } = guest;
   if (!spec.extraArgs.some((a) => a.startsWith('@') && pathInCheckout(copy, a.slice(1)) !== undefined)) return { guest, diagnostics: [] };
   const diagnostics: Diagnostic[] = [];

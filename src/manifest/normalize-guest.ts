@@ -2,12 +2,13 @@
 // commands checked against the Host allow-list, the VM configuration resolved and checked.
 
 import { createHash } from 'node:crypto';
-import type { Diagnostic } from '../model/diagnostic.js';
+import { hasErrors, type Diagnostic } from '../model/diagnostic.js';
 import type { ExitCodeMeaning, GuestSpec, Readiness } from '../model/guest-spec.js';
 import type { HostSpec } from '../model/host-spec.js';
 import { checkCommand, substituteArgv } from './commands.js';
 import { GUEST_DEFAULTS } from './defaults.js';
 import { durationOr } from './duration.js';
+import { checkQvmPaths } from './qvm-paths.js';
 import { archOfVdevs, derivePowerButton } from './power-button.js';
 import type { GuestInput } from './manifest-types.js';
 import { resolveQvmConfig } from './qvm-config.js';
@@ -39,7 +40,8 @@ export async function normalizeGuest(options: {
   diagnostics.push(...readinessProblems);
   const qvm = await resolveQvmConfig({ doc, qvm: spec.qvm ?? {}, name, manifestPath: options.manifestPath, allowedRoots: options.allowedRoots });
   diagnostics.push(...qvm.diagnostics);
-  if (qvm.resolved === undefined || diagnostics.length > 0) return { guest: undefined, diagnostics };
+  if (qvm.resolved !== undefined) diagnostics.push(...(await checkQvmPaths(qvm.resolved.files, { host, workingDir: qvm.resolved.workingDir })));
+  if (qvm.resolved === undefined || hasErrors(diagnostics)) return { guest: undefined, diagnostics };
   const { system, qvmconf, facts, extraArgs } = qvm.resolved;
   const d = GUEST_DEFAULTS;
   const r = spec.restart ?? {};
@@ -60,6 +62,7 @@ export async function normalizeGuest(options: {
     system,
     qvmconf,
     extraArgs,
+    ...(host.connection.kind === 'local' ? { workingDir: qvm.resolved.workingDir } : {}),
     configHash: hashConfig(qvmconf, extraArgs, qvm.resolved.included),
     dependsOn: spec.dependsOn ?? [],
     readiness: normalizeReadiness(input, { name, system }),

@@ -2,7 +2,8 @@
 // checked by the qvmconf parser, with every qvm error mapped back to the manifest (or .qvmconf) line.
 
 import type { Diagnostic } from '../model/diagnostic.js';
-import type { QvmconfError } from '../qvmconf/ast.js';
+import { dirname } from 'node:path';
+import type { QvmconfError, QvmconfOption } from '../qvmconf/ast.js';
 import { parseQvmconf, type QvmconfSource } from '../qvmconf/parse.js';
 import { renderQvmconfWithOrigins, type RenderOption } from '../qvmconf/render.js';
 import { readAllowedFile } from './allowed-file.js';
@@ -23,6 +24,31 @@ export interface ResolvedQvm {
   readonly inputs: readonly string[];
   /** Contents of the `@file`s of extraArgs: what qvm reads besides the config, for the config hash. */
   readonly included: readonly string[];
+  /** Where a relative path in the configuration points on a local host (docs/manifests.md, "Paths"). */
+  readonly workingDir: string;
+  /** The files the configuration names (`load`, `dump`), with where it names them. */
+  readonly files: readonly QvmFileRef[];
+}
+
+/** A path qvm opens: the file of a `load` (any blob type), or the directory of a `dump`. */
+export interface QvmFileRef {
+  readonly option: 'load' | 'dump';
+  /** As written before the option, e.g. `initrd` in `initrd load …`. */
+  readonly blobType: string | undefined;
+  readonly path: string;
+  readonly at: { readonly file: string; readonly line: number; readonly col: number };
+}
+
+/** The file of `load [addr,]file`, the directory of `dump dir` (a `dump "|command"` names none). */
+function fileRefs(entries: readonly QvmconfOption[], at: (entry: QvmconfOption) => QvmFileRef['at']): QvmFileRef[] {
+  const refs: QvmFileRef[] = [];
+  for (const entry of entries) {
+    const value = entry.args[0];
+    if (value === undefined) continue;
+    if (entry.option === 'load') refs.push({ option: 'load', blobType: entry.blobType, path: value.replace(/^(0x[0-9a-fA-F]+|[0-9]+),/, ''), at: at(entry) });
+    if (entry.option === 'dump' && !value.startsWith('|')) refs.push({ option: 'dump', blobType: undefined, path: value, at: at(entry) });
+  }
+  return refs;
 }
 
 export interface QvmConfigOptions {
@@ -60,7 +86,7 @@ async function resolveForm(options: QvmConfigOptions): Promise<{ resolved: Resol
   }
   if (qvm.config !== undefined) {
     const lineOf = (line: number): number => doc.locateInText([...QVM, 'config'], line, 1).line;
-    return checkRaw(doc, [{ text: qvm.config, file: doc.file, lineOf }], (e) => mapToBlock(doc, e), []);
+    return checkRaw(doc, [{ text: qvm.config, file: doc.file, lineOf }], (e) => mapToBlock(doc, e), [], dirname(options.manifestPath));
   }
   if (qvm.configFile !== undefined) return resolveConfigFile(options, qvm.configFile);
   return resolveStructured(options);
@@ -88,7 +114,12 @@ function resolveStructured(options: QvmConfigOptions): { resolved: ResolvedQvm |
   }
   if (diagnostics.length > 0) return { resolved: undefined, diagnostics };
   const system = built.entries[0]?.args[0] ?? options.name;
-  return { resolved: { qvmconf: rendered.text, system, facts: extractQvmFacts(built.entries), extraArgs: [], inputs: [], included: [] }, diagnostics };
+  const at = (entry: QvmconfOption): QvmFileRef['at'] => {
+    const origin = rendered.origins[entry.line - 1];
+    return { file: doc.file, ...((origin === undefined ? undefined : built.positions.get(origin)) ?? doc.locate(QVM, 'key')) };
+  };
+  const files = parsed.ok && 'document' in parsed ? fileRefs(parsed.document.entries, at) : [];
+  return { resolved: { qvmconf: rendered.text, system, facts: extractQvmFacts(built.entries), extraArgs: [], inputs: [], included: [], workingDir: dirname(options.manifestPath), files }, diagnostics };
 }
 
 async function resolveConfigFile(options: QvmConfigOptions, configFile: string): Promise<{ resolved: ResolvedQvm | undefined; diagnostics: Diagnostic[] }> {
@@ -96,7 +127,7 @@ async function resolveConfigFile(options: QvmConfigOptions, configFile: string):
   const path: FieldPath = [...QVM, 'configFile'];
   const read = await readAllowedFile(options, configFile, path);
   if ('diagnostic' in read) return { resolved: undefined, diagnostics: [read.diagnostic] };
-  return checkRaw(doc, [{ text: read.text, file: read.display }], (e) => ({ file: e.file, line: e.line, col: e.col }), [read.text], path);
+  return checkRaw(doc, [{ text: read.text, file: read.display }], (e) => ({ file: e.file, line: e.line, col: e.col }), [read.text], dirname(read.real), path);
 }
 
 // Raw text (config or configFile) is used as given; the parser checks it and tells its system.
@@ -105,6 +136,7 @@ function checkRaw(
   sources: readonly QvmconfSource[],
   map: (e: QvmconfError) => { file: string; line: number; col: number },
   inputs: readonly string[],
+  workingDir: string,
   path: FieldPath = [...QVM, 'config'],
 ): { resolved: ResolvedQvm | undefined; diagnostics: Diagnostic[] } {
   const parsed = parseQvmconf(sources);
@@ -120,7 +152,8 @@ function checkRaw(
   }
   const text = sources.map((s) => s.text).join('\n');
   const entries: readonly RenderOption[] = parsed.document.entries;
-  return { resolved: { qvmconf: text.endsWith('\n') ? text : `${text}\n`, system, facts: extractQvmFacts(entries), extraArgs: [], inputs, included: [] }, diagnostics: [] };
+  const files = fileRefs(parsed.document.entries, (entry) => map({ file: entry.file, line: entry.line, col: entry.col, message: '' }));
+  return { resolved: { qvmconf: text.endsWith('\n') ? text : `${text}\n`, system, facts: extractQvmFacts(entries), extraArgs: [], inputs, included: [], workingDir, files }, diagnostics: [] };
 }
 
 function mapToBlock(doc: SourceDocument, error: QvmconfError): { file: string; line: number; col: number } {

@@ -95,6 +95,13 @@ export interface GuestSpec {
   readonly qvmconf: string;
   /** Extra qvm arguments after `@file`. */
   readonly extraArgs: readonly string[];
+  /**
+   * The directory qvm runs in on a local host, so relative paths in its configuration mean what
+   * they meant where it was written: the config file's directory, or the manifest's for an inline
+   * configuration (docs/manifests.md, "Paths"). Undefined on an ssh host (qvm runs in the state
+   * directory's guests/ there) and for specs built in code (the guests/ directory).
+   */
+  readonly workingDir?: string;
   /** Hash of `qvmconf` + `extraArgs`: a running guest with another hash needs a restart. */
   readonly configHash: string;
   readonly dependsOn: readonly string[];

@@ -34,6 +34,11 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
     const running = (await findGuestProcess(ctx, name, processes)) ?? findAnyGuestQvm(ctx, name, processes);
     if (running !== undefined) throw new GuestAlreadyRunningError(name, running.pid);
 
+    // qvm runs where the relative paths of its configuration were meant (docs/manifests.md, "Paths").
+    const cwd = spec.workingDir ?? layout.guestsDir;
+    if (!(await stat(cwd).then((s) => s.isDirectory(), () => false))) {
+      throw new RuntimeError(`cannot start guest ${name}: its working directory ${cwd} is not a directory (docs/manifests.md, "Paths")`);
+    }
     const confPath = layout.confFile(name, spec.configHash);
     const runId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
     const launch: LaunchRecord = {
@@ -63,7 +68,7 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
       const failed = writes.find((w) => w.status === 'rejected');
       if (failed !== undefined || reserved === undefined) throw failed?.reason as Error;
       identityWrite = reserved;
-      launchMonitor({ ctx, execa: (await loadingExeca).execa, name, runId, qvmArgv: ctx.launcher.argv(confPath, spec.extraArgs) });
+      launchMonitor({ ctx, execa: (await loadingExeca).execa, name, runId, cwd, qvmArgv: ctx.launcher.argv(confPath, spec.extraArgs) });
       launched = true;
       crashPoint('start:after-monitor-spawn');
       entry = await waitForQvm(ctx, name, runId, confPath);
@@ -84,9 +89,10 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
 }
 
 // Detached, no pipes, not killed with qvmctl, never force-killed (docs/runtime.md, "How qvm is run").
-function launchMonitor(options: { ctx: RuntimeContext; execa: Execa; name: string; runId: string; qvmArgv: readonly string[] }): void {
-  const { ctx, execa, name, runId, qvmArgv } = options;
+function launchMonitor(options: { ctx: RuntimeContext; execa: Execa; name: string; runId: string; cwd: string; qvmArgv: readonly string[] }): void {
+  const { ctx, execa, name, runId, cwd, qvmArgv } = options;
   const child = execa('/bin/sh', [ctx.layout.monitorScript, ctx.layout.guestDir(name), runId, ...qvmArgv], {
+    cwd,
     detached: true,
     cleanup: false,
     forceKillAfterDelay: false,

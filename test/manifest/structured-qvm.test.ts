@@ -22,6 +22,8 @@ ${qvm.split('\n').map((l) => `    ${l}`).join('\n')}
 
 async function load(qvm: string): Promise<{ qvmconf: string | undefined; errors: string[] }> {
   await writeFile(join(dir, 'linux.yaml'), guest(qvm));
+  // The simulator reads no guest images, so their paths need not exist here (docs/manifests.md, "Paths").
+  await writeFile(join(dir, 'host.yaml'), 'apiVersion: qvmctl/v1\nkind: Host\nmetadata:\n  name: h\nspec:\n  qvm: {simulator: true}\n');
   const r = await loadManifests({ dir });
   return { qvmconf: r.desired?.guests[0]?.qvmconf, errors: r.diagnostics.map((d) => formatDiagnostic({ ...d, file: d.file.slice(dir.length + 1) })) };
 }

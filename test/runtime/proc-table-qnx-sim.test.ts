@@ -71,11 +71,11 @@ describe('the QNX process table on the simulator\'s pidin', () => {
   });
 
   it('loses a guest that ended: gone from the list, and get() finds nothing (pidin exits 1)', async () => {
-    const conf = sim.writeConf('brief', simConf('brief'));
+    const conf = sim.writeConf('ending', simConf('ending'));
     const run = sim.start([`@${conf}`]);
-    await running(run, 'brief');
+    await running(run, 'ending');
     expect((await table.get(run.pid))?.argv).toContain(`@${conf}`);
-    expect((await sim.run(['guest', 'brief', 'shutdown'])).code).toBe(0);
+    expect((await sim.run(['guest', 'ending', 'shutdown'])).code).toBe(0);
     expect(await run.exited).toBe(0);
     expect(await table.get(run.pid)).toBeUndefined();
     expect(mine(await table.list(isQvm), [run.pid])).toEqual([]);

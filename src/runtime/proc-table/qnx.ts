@@ -1,71 +1,109 @@
 // QNX process table from `pidin`: arguments (`-F "%a %A"`), thread states (`-F "%a %J"`) and start
-// times (`times`). pidin prints one line per thread in some views; lines are merged by PID.
-// pidin joins arguments with spaces, so an argument that contains a space cannot be told apart;
-// qvmctl's own qvm command lines (state directory paths) must not contain spaces on QNX.
+// times (`times`), merged by PID. The layouts read here, and where each is known from, are in
+// docs/runtime.md ("Process tables"). In short: the PID is right-aligned in 8 columns, one line per
+// process for arguments and times, one line per thread for states; pidin joins arguments with
+// spaces (an argument that contains a space cannot be told apart, so qvmctl's own qvm command
+// lines must not contain spaces on QNX) and prints them whole, newlines included; a zombie's
+// fields that need a live process are blank.
 import { loadExeca } from '../load-execa.js';
 import type { ProcessEntry, ProcessTable } from './types.js';
 
 export type RunPidin = (args: readonly string[]) => Promise<string>;
 
-const PID_LINE = /^\s*([0-9]+)\s*(.*)$/;
+/**
+ * A line that starts with a PID (pidin right-aligns it in 8 columns): the PID and the rest of the
+ * line. Any indentation is accepted: a layout that differs must not hide a process.
+ */
+const PID_LINE = /^\s*([0-9]+)(?:\s(.*))?$/s;
 
-/** PID → argv from `pidin -F "%a %A"` output. */
-export function parsePidinArgs(text: string): Map<number, string[]> {
-  const result = new Map<number, string[]>();
-  for (const line of text.split('\n')) {
-    const match = PID_LINE.exec(line);
-    if (match === null) continue;
-    const pid = Number(match[1]);
-    if (result.has(pid)) continue;
-    const args = (match[2] ?? '').trim();
-    result.set(pid, args.length === 0 ? [] : args.split(/\s+/));
-  }
-  return result;
-}
-
-/** PID → thread states from `pidin -F "%a %J"` output (one line per thread). */
-export function parsePidinStates(text: string): Map<number, string[]> {
-  const result = new Map<number, string[]>();
-  for (const line of text.split('\n')) {
-    const match = PID_LINE.exec(line);
-    if (match === null) continue;
-    const pid = Number(match[1]);
-    const state = (match[2] ?? '').trim();
-    result.set(pid, [...(result.get(pid) ?? []), state]);
-  }
-  return result;
+function pidLine(line: string): { pid: number; rest: string } | undefined {
+  const match = PID_LINE.exec(line);
+  return match === null ? undefined : { pid: Number(match[1]), rest: match[2] ?? '' };
 }
 
 /**
- * PID → start time from `pidin times` output:
- * `pid name sid <start time: 3 words> utime stime cutime cstime`; the name may contain spaces.
+ * PID → argv from `pidin -F "%a %A"` output. pidin lists processes by ascending PID and prints an
+ * argument's newline as it is, so a line that does not start with a PID, or whose PID is lower
+ * than the one before, continues the arguments of the process before it.
  */
-export function parsePidinTimes(text: string): Map<number, string> {
-  const result = new Map<number, string>();
+export function parsePidinArgs(text: string): Map<number, string[]> {
+  const joined = new Map<number, string>();
+  let last: number | undefined;
   for (const line of text.split('\n')) {
-    const tokens = line.trim().split(/\s+/);
-    if (tokens.length < 9 || !/^[0-9]+$/.test(tokens[0] ?? '')) continue;
-    const pid = Number(tokens[0]);
-    const start = tokens.slice(-7, -4).join(' ');
-    if (!result.has(pid)) result.set(pid, start);
+    const parsed = pidLine(line);
+    if (parsed !== undefined && (last === undefined || parsed.pid >= last)) {
+      // The same PID again (a view with a line per thread) adds nothing.
+      if (!joined.has(parsed.pid)) joined.set(parsed.pid, parsed.rest);
+      last = parsed.pid;
+    } else if (last !== undefined) {
+      joined.set(last, `${joined.get(last) ?? ''}\n${line}`);
+    }
+  }
+  const result = new Map<number, string[]>();
+  for (const [pid, args] of joined) {
+    const trimmed = args.trim();
+    result.set(pid, trimmed.length === 0 ? [] : trimmed.split(/\s+/));
   }
   return result;
 }
 
-// A process whose every thread is dead is ended but not yet reaped.
-function isZombie(states: readonly string[] | undefined): boolean {
-  return states !== undefined && states.length > 0 && states.every((s) => s === 'DEAD' || s === 'ZOMBIE');
+/** PID → thread states from `pidin -F "%a %J"` output (one line per thread; blank for a zombie). */
+export function parsePidinStates(text: string): Map<number, string[]> {
+  const result = new Map<number, string[]>();
+  for (const line of text.split('\n')) {
+    const parsed = pidLine(line);
+    if (parsed === undefined) continue;
+    result.set(parsed.pid, [...(result.get(parsed.pid) ?? []), parsed.rest.trim()]);
+  }
+  return result;
+}
+
+interface TimesLine {
+  readonly start: string;
+  readonly name: string;
+}
+
+/**
+ * `pidin times`: `pid name sid start utime stime cutime cstime`. The start time is three words
+ * (`Mar 14 09:26`, or `Mar 14  2024` for a process started more than 182 days ago) and each CPU
+ * time one word; the name may contain spaces and the sid is blank for session 0, so the fields are
+ * counted from the end.
+ */
+function parseTimesLines(text: string): Map<number, TimesLine> {
+  const result = new Map<number, TimesLine>();
+  for (const line of text.split('\n')) {
+    const parsed = pidLine(line);
+    if (parsed === undefined || result.has(parsed.pid)) continue;
+    const tokens = parsed.rest.trim().split(/\s+/);
+    if (tokens.length < 8) continue;
+    result.set(parsed.pid, { start: tokens.slice(-7, -4).join(' '), name: tokens.slice(0, -7).join(' ') });
+  }
+  return result;
+}
+
+/** PID → start time (its three words, single-spaced) from `pidin times` output. */
+export function parsePidinTimes(text: string): Map<number, string> {
+  return new Map([...parseTimesLines(text)].map(([pid, line]) => [pid, line.start]));
+}
+
+// pidin shows a zombie (ended, not reaped) as `(Zombie)` in the name column, with blank arguments
+// and a blank state; a process whose every thread is DEAD is ending too. A blank state alone does
+// not make a zombie: a live qvm taken for gone would let a shutdown go on.
+function isZombie(states: readonly string[] | undefined, name: string | undefined, argv: readonly string[]): boolean {
+  if (name === '(Zombie)') return true;
+  if (states === undefined || states.length === 0) return false;
+  return states.every((s) => s === 'DEAD') || (argv.length === 0 && states.every((s) => s === ''));
 }
 
 export function mergePidinViews(args: string, states: string, times: string): ProcessEntry[] {
   const argvByPid = parsePidinArgs(args);
   const statesByPid = parsePidinStates(states);
-  const startByPid = parsePidinTimes(times);
+  const timesByPid = parseTimesLines(times);
   const entries: ProcessEntry[] = [];
   for (const [pid, argv] of argvByPid) {
-    const start = startByPid.get(pid);
-    if (start === undefined) continue;
-    entries.push({ pid, start, zombie: isZombie(statesByPid.get(pid)), argv });
+    const line = timesByPid.get(pid);
+    if (line === undefined) continue;
+    entries.push({ pid, start: line.start, zombie: isZombie(statesByPid.get(pid), line.name, argv), argv });
   }
   return entries;
 }
@@ -92,6 +130,7 @@ export function createQnxProcessTable(run: RunPidin = defaultRun): ProcessTable 
     },
     async get(pid) {
       try {
+        // pidin exits 1 for a PID that no process has.
         return (await snapshot(pid)).find((e) => e.pid === pid);
       } catch {
         return undefined;

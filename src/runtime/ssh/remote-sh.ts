@@ -29,11 +29,13 @@ const PROC_START: Readonly<Record<RemoteOs, string>> = {
   [ -n "\${1:-}" ] || return 1
   PSTART=$1
 }`,
-  // pidin's three-word start time, as proc-table/qnx.ts reads it from \`pidin times\`.
+  // pidin's three-word start time, as proc-table/qnx.ts reads it from \`pidin times\`; a zombie,
+  // which pidin names "(Zombie)", has none (docs/runtime.md, "Process tables").
   qnx: `pstart() {
   PSTART=
   _l=$(pidin -p "$1" times 2>/dev/null | sed -n '2p')
   [ -n "$_l" ] || return 1
+  case $_l in *'(Zombie)'*) return 1 ;; esac
   set -- $_l
   [ $# -ge 9 ] || return 1
   eval "PSTART=\\"\\\${$(($# - 6))} \\\${$(($# - 5))} \\\${$(($# - 4))}\\""

@@ -8,7 +8,7 @@ Usage:
   qvm-sim guest <system> shutdown|reboot|hang|crash|ignore-power-button|status
                                                            act from inside a running guest
   qvm-sim reset <system>...                                clear damage markers (like a host reboot)
-  qvm-sim pidin [-p pid]... [-F "%a %A" | -F "%a %J" | times]
+  qvm-sim pidin [-p pid] [-F format | times]
                                                            QNX's pidin views, from Linux /proc
   qvm-sim --help
 

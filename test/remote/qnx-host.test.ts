@@ -28,7 +28,7 @@ describe('a QNX host over ssh (pidin)', () => {
     expect(guests.map((g) => g.phase)).toEqual(guests.map(() => 'running'));
     const pids = await fleet.qvmPids();
     for (const g of guests) expect(pids.get(g.name)).toEqual([g.pid]);
-    // pidin's start times (`Mon DD HH:MM:SS.cc`) are what identity is verified by.
+    // pidin's start times (`Mon DD HH:MM`, local time) are what identity is verified by.
     const plan = await fleet.cli(['plan', '--detailed-exitcode']);
     expect(plan.exitCode, plan.stdout).toBe(0);
     const down = await fleet.cli(['shutdown', '--no-host']);

@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { RuntimeContext } from './context.js';
-import type { ProcessEntry } from './proc-table/types.js';
+import { sameStart, type ProcessEntry } from './proc-table/types.js';
 import { readJsonFile } from './state/atomic-file.js';
 import { type IdentityRecord, readIdentity, writeIdentity } from './state/identity.js';
 import { listRuns } from './state/exit-records.js';
@@ -36,7 +36,7 @@ export async function findGuestProcess(
   const identity = await readIdentity(ctx.layout, name);
   if (identity !== undefined) {
     const entry = processes.find((p) => p.pid === identity.pid);
-    if (entry !== undefined && entry.start === identity.processStart && hasArg(entry, `@${identity.confPath}`)) return identity;
+    if (entry !== undefined && sameStart(entry.start, identity.processStart) && hasArg(entry, `@${identity.confPath}`)) return identity;
   }
   const { pidFiles, exits } = await listRuns(ctx.layout, name);
   const ended = new Set(exits);

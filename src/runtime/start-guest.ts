@@ -11,7 +11,7 @@ import { crashPoint } from './crash-point.js';
 import { FencedError, GuestAlreadyRunningError, GuestStartError, RuntimeError } from './errors.js';
 import { findAnyGuestQvm, findGuestProcess, hasArg, launchRecordPath, type LaunchRecord } from './find-guest-process.js';
 import { delay, pollUntil } from './poll.js';
-import type { ProcessEntry } from './proc-table/types.js';
+import { sameStart, type ProcessEntry } from './proc-table/types.js';
 import { ensureDir, formatJson, reserveAtomicWrite, type ReservedWrite, writeFileAtomic, writeJsonAtomic } from './state/atomic-file.js';
 import { readRunExit } from './state/exit-records.js';
 import type { IdentityRecord } from './state/identity.js';
@@ -132,7 +132,7 @@ async function watchStartGrace(ctx: RuntimeContext, identity: IdentityRecord): P
   const intervalMs = Math.min(ctx.tuning.pollMs, 20);
   while (Date.now() < deadline) {
     const entry = await ctx.table.get(identity.pid);
-    if (entry === undefined || entry.zombie || entry.start !== identity.processStart) {
+    if (entry === undefined || entry.zombie || !sameStart(entry.start, identity.processStart)) {
       const gotExit = await pollUntil(async () => (await readRunExit(ctx.layout, identity.name, identity.runId)) !== undefined, {
         timeoutMs: ctx.tuning.exitRecordTimeoutMs,
         intervalMs,

@@ -12,7 +12,7 @@ import type { HostCommandRunner } from '../host-command.js';
 import { MONITOR_SCRIPT } from '../monitor-script.js';
 import type { HostPort, HostState, LockRelease, StopHooks, StopOutcome, Watcher } from '../port.js';
 import type { ProcessEntry, ProcessTable } from '../proc-table/types.js';
-import { isSameProcess } from '../proc-table/types.js';
+import { isSameProcess, sameStart } from '../proc-table/types.js';
 import type { CommandResult } from '../run-command.js';
 import type { SignalResult } from '../signal.js';
 import { formatJson } from '../state/atomic-file.js';
@@ -328,7 +328,8 @@ exit 0
       const deadline = Date.now() + tuning.startGraceMs;
       let alive = true;
       while (alive && Date.now() < deadline) {
-        alive = (await table.get(identity.pid))?.start === identity.processStart;
+        const now = (await table.get(identity.pid))?.start;
+        alive = now !== undefined && sameStart(now, identity.processStart);
         if (alive) await delay(Math.min(20, Math.max(0, deadline - Date.now())));
       }
       if (alive) return { name, pid: identity.pid, processStart: identity.processStart, configHash: spec.configHash, startedAt, ready: false, stopping: false };
@@ -380,9 +381,9 @@ exit 0
             const lines = (carry + answer.log.text).split('\n');
             carry = lines.pop() ?? '';
             offset = answer.log.size;
-            if (lines.some((line) => pattern.test(line)) || pattern.test(carry)) { ready = answer.start === guest.processStart; break; }
+            if (lines.some((line) => pattern.test(line)) || pattern.test(carry)) { ready = answer.start !== undefined && sameStart(answer.start, guest.processStart); break; }
           }
-          if (answer.start !== guest.processStart) break;
+          if (answer.start === undefined || !sameStart(answer.start, guest.processStart)) break;
           await delay(Math.min(tuning.pollMs, Math.max(0, deadline - Date.now())), signal);
         }
         break;

@@ -53,7 +53,7 @@ export function beatScript(requests: readonly BeatRequest[], stateDir: string): 
   });
   requests.forEach((r, i) => {
     if (r.kind !== 'signal') return;
-    lines.push(`pstart ${r.pid} && [ "$PSTART" = ${shq(r.processStart)} ] && kill -s ${r.signal} ${r.pid} && echo "\${M}r${i} sent"`);
+    lines.push(`pstart ${r.pid} && same_start "$PSTART" ${shq(r.processStart)} && kill -s ${r.signal} ${r.pid} && echo "\${M}r${i} sent"`);
   });
   const pids = [...new Set(requests.flatMap((r) => (r.kind === 'alive' || r.kind === 'log' ? [r.pid] : [])))];
   if (pids.length > 0) lines.push(`for p in ${pids.join(' ')}; do pstart "$p" && echo "\${M}p $p $PSTART"; done`);

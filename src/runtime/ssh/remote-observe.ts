@@ -10,7 +10,7 @@ import { parseCmdline, parseProcStat } from '../proc-table/linux.js';
 import { mergePidinViews } from '../proc-table/qnx.js';
 import { configFilesOf, systemOfQvm } from '../qvm-system.js';
 import { reidentifyMissing } from '../reidentify.js';
-import type { ProcessEntry } from '../proc-table/types.js';
+import { sameStart, type ProcessEntry } from '../proc-table/types.js';
 import { parseMonitorExit, toExitRecord } from '../state/exit-records.js';
 import { parseHistory } from '../state/history.js';
 import { parseFence, parseOrphans } from '../state/host-state.js';
@@ -209,7 +209,7 @@ export function interpretSnapshot(options: {
 }
 
 function verifies(entry: ProcessEntry | undefined, start: string, confPath: string): boolean {
-  return entry !== undefined && entry.start === start && entry.argv.includes(`@${confPath}`);
+  return entry !== undefined && sameStart(entry.start, start) && entry.argv.includes(`@${confPath}`);
 }
 
 // A run with a PID file and no exit record, whose process shows this guest's config: a qvmctl died
@@ -249,7 +249,7 @@ function inferLostExit(o: {
   const { recorded } = o;
   // Whether it was acknowledged already is asked of the host afterwards (acknowledgedScript): rare.
   if (o.ended.has(recorded.runId)) return undefined;
-  if (o.processes.some((p) => p.pid === recorded.pid && p.start === recorded.processStart)) return undefined;
+  if (o.processes.some((p) => p.pid === recorded.pid && sameStart(p.start, recorded.processStart))) return undefined;
   if (o.monitors.has(monitorRunKey(recorded.name, recorded.runId))) return undefined;
   const hostDown = o.bootTimeMs !== undefined && recorded.startedAt > 0 && recorded.startedAt < o.bootTimeMs;
   const stopRequest = (o.files.get('stop-request') ?? '').trim();

@@ -44,6 +44,19 @@ const PROC_START: Readonly<Record<RemoteOs, string>> = {
 
 const PRINT_START = `proc_start() { pstart "$1" && echo "$PSTART"; }`;
 
+/**
+ * `same_start NOW RECORDED`: proc-table/types.ts's sameStart in sh. Equal, or on QNX the time of
+ * day recorded and the year now (pidin switches after 182 days: docs/runtime.md, "Process tables").
+ */
+const SAME_START = `same_start() {
+  [ "$1" = "$2" ] && return 0
+  set -- $1 $2
+  [ $# -eq 6 ] && [ "$1 $2" = "$4 $5" ] || return 1
+  case $3 in [0-9][0-9][0-9][0-9]) ;; *) return 1 ;; esac
+  case $6 in [0-9]:[0-9][0-9]|[0-9][0-9]:[0-9][0-9]) return 0 ;; esac
+  return 1
+}`;
+
 /** `proc_args` prints `PID ARGS…` per process; `proc_args PID` for one. */
 const PROC_ARGS: Readonly<Record<RemoteOs, string>> = {
   linux: `proc_args() {
@@ -111,7 +124,7 @@ const LOCK = `try_lock() {
     fi
     _hp=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$1" 2>/dev/null)
     _hs=$(sed -n 's/.*"processStart":"\\([^"]*\\)".*/\\1/p' "$1" 2>/dev/null)
-    if [ -n "$_hp" ] && { pstart "$_hp"; [ "$PSTART" != "$_hs" ]; }; then rm -f "$1"; continue; fi
+    if [ -n "$_hp" ] && { ! pstart "$_hp" || ! same_start "$PSTART" "$_hs"; }; then rm -f "$1"; continue; fi
     # A lock nobody could read for the whole wait was left half-written by a process that died.
     if [ -z "$_hp" ] && [ "$2" -ge "$3" ]; then rm -f "$1"; continue; fi
     return 1
@@ -219,7 +232,7 @@ dump() {
 
 export function prelude(os: RemoteOs): string {
   // The login user's uid, once per shell: a script in a subshell could not keep it for the next.
-  return ['umask 077', '_tu=$(id -u)', EMIT, PROC_START[os], PRINT_START, PROC_ARGS[os], PROC_HAS[os], QVM_IN[os], NAP, LOCK, PUT, TRUST, ''].join('\n');
+  return ['umask 077', '_tu=$(id -u)', EMIT, PROC_START[os], PRINT_START, SAME_START, PROC_ARGS[os], PROC_HAS[os], QVM_IN[os], NAP, LOCK, PUT, TRUST, ''].join('\n');
 }
 
 /** The state directory's problem in a host tool's error message (strerror's words), as locally. */

@@ -9,6 +9,7 @@ import type { RuntimeTuning } from '../runtime/context.js';
 import { createHost } from '../runtime/create-host.js';
 import type { HostPort } from '../runtime/port.js';
 import { CliError } from './errors.js';
+import { colorFor } from './terminal.js';
 import type { Output } from './output.js';
 
 export interface HostContextOptions {
@@ -43,7 +44,7 @@ export async function openHost(options: HostContextOptions, io: Output, tuning?:
   return { loaded, ...target, target, stateDir };
 }
 
-/** ANSI colour only on a terminal and never with NO_COLOR (https://no-color.org). */
+/** ANSI colour on stdout: terminal.ts's rule (no-color.org, FORCE_COLOR, a terminal). */
 export function useColor(): boolean {
-  return process.stdout.isTTY && process.env['NO_COLOR'] === undefined;
+  return colorFor(process.stdout);
 }

@@ -1,6 +1,7 @@
 // The daemon's logger, created once here and passed down: NDJSON for machines, pretty on a terminal.
 
 import type { Logger, LevelWithSilent } from 'pino';
+import { colorFor } from './terminal.js';
 
 export const LOG_LEVELS: readonly LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -11,5 +12,5 @@ export async function createLogger(options: { readonly level: LevelWithSilent; r
   const base = { level: options.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
   if (!options.pretty) return pino(base, pino.destination({ dest: 1, sync: true }));
   const { PinoPretty } = await import('pino-pretty');
-  return pino(base, PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
+  return pino(base, PinoPretty({ colorize: colorFor(process.stdout), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
 }

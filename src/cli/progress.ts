@@ -4,6 +4,7 @@ import type { Plan } from '../model/plan.js';
 import type { ExecutionHooks, ExecutionResult, StepResult } from '../executor/execute-plan.js';
 import type { StopStep } from '../runtime/port.js';
 import type { Output } from './output.js';
+import { glyphsFor, type Glyphs } from './terminal.js';
 
 const LADDER: Readonly<Record<StopStep, string>> = {
   'guest-command': 'asking the guest to shut down',
@@ -16,13 +17,12 @@ const VERB: Readonly<Record<StepResult['kind'], Readonly<Record<StepResult['stat
   stop: { done: 'stopped', failed: 'stop failed', skipped: 'stop skipped' },
 };
 
-const MARK: Readonly<Record<StepResult['status'], string>> = { done: '✓', failed: '✗', skipped: '-' };
-
-export function createProgressHooks(io: Output): ExecutionHooks {
+/** `glyphs`: ✓ ✗ … on a terminal, ASCII into a pipe (terminal.ts). */
+export function createProgressHooks(io: Output, glyphs: Glyphs = glyphsFor(process.stdout)): ExecutionHooks {
   return {
-    onStepStart: (step) => { io.out(`  ${step.guest}: ${step.kind === 'start' ? 'starting' : 'stopping'}…\n`); },
+    onStepStart: (step) => { io.out(`  ${step.guest}: ${step.kind === 'start' ? 'starting' : 'stopping'}${glyphs.ellipsis}\n`); },
     onLadderStep: (guest, step) => { io.out(`  ${guest}: ${LADDER[step]}\n`); },
-    onStepEnd: (result) => { io.out(`${MARK[result.status]} ${result.guest}: ${VERB[result.kind][result.status]}: ${result.detail}${elapsed(result)}\n`); },
+    onStepEnd: (result) => { io.out(`${glyphs[result.status]} ${result.guest}: ${VERB[result.kind][result.status]}: ${result.detail}${elapsed(result)}\n`); },
   };
 }
 

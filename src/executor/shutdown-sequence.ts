@@ -114,7 +114,9 @@ export async function runShutdownSequence(options: ShutdownSequenceOptions): Pro
   // 1. Fence first: from now on no start launches (the runtime checks it right before each launch),
   // and a pass of this process that is under way is cut short at once (others within FENCE_POLL_MS).
   const existing = await runtime.state.readFence();
-  const fence = existing ?? { since: started, reason: `host shutdown (${mode}) by pid ${process.pid}` };
+  // The reason says what the fence is for: after `--no-host` the host stays up with its guests down.
+  const reason = mode === 'none' ? `guests stopped by a shutdown without the host (--no-host), pid ${process.pid}` : `host shutdown (${mode}) by pid ${process.pid}`;
+  const fence = existing ?? { since: started, reason };
   if (existing === undefined) await runtime.state.raiseFence(fence);
   announceFence(runtime, fence);
   hooks.onFence?.(fence, existing !== undefined);

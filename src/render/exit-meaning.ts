@@ -31,7 +31,9 @@ export function describeUnrecorded(cause: UnrecordedCause): string {
 }
 
 export function describeExit(exit: ExitToDescribe): string {
-  const requested = exit.meaning === 'requested' ? ', requested by qvmctl' : '';
+  // The monitor knows that qvmctl had asked for a stop, not which signal ended it (a power cut sent by
+  // hand during a stuck stop is one too): the words say no more than that.
+  const requested = exit.meaning === 'requested' ? ', after qvmctl asked it to stop' : '';
   if (exit.unrecorded === 'host-down') return describeUnrecorded(exit.unrecorded);
   if (exit.unrecorded !== undefined) return `${describeUnrecorded(exit.unrecorded)}${exit.meaning === 'requested' ? ', after a stop by qvmctl' : ', counted as a failure'}`;
   if (exit.code === null) return `killed by ${exit.signal ?? 'a signal'}${requested}`;

@@ -63,6 +63,8 @@ describe('qvmctl run: guest exits', () => {
     const whyText = await execa('node', [CLI, 'why', 'crashy', '--state-dir', h.stateDir]);
     expect(whyText.stdout).toMatch(/^guest crashy: failed/);
     expect(whyText.stdout).toContain('backoff');
+    // The exit's words and the policy's class, each once: `96 (fatal error after the guest started), counted as failure`.
+    expect(whyText.stdout).toMatch(/^last exit: 96 \(fatal error after the guest started\), counted as failure at /m);
     const eventsJson = await execa('node', [CLI, 'events', '--guest', 'crashy', '-o', 'json', '--state-dir', h.stateDir]);
     expect((JSON.parse(eventsJson.stdout) as { reason: string }[]).map((e) => e.reason)).toContain('GaveUp');
   });

@@ -49,7 +49,7 @@ describe('describeExit', () => {
     expect(words({ code: 4 })).toBe('4 (watchdog)');
     expect(words({ code: 40 })).toBe('40 (reboot)');
     expect(words({ code: 41 })).toBe('41 (failure)');
-    expect(words({ code: 0, requested: true })).toBe('0 (guest shut down or rebooted, requested by qvmctl)');
+    expect(words({ code: 0, requested: true })).toBe('0 (guest shut down or rebooted, after qvmctl asked it to stop)');
     expect(words({ code: null, signal: 'SIGSEGV' })).toBe('killed by SIGSEGV');
   });
 

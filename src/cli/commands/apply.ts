@@ -77,6 +77,8 @@ function report(plan: Plan, execution: ExecutionResult, options: ApplyOptions, i
     io.out(`${JSON.stringify({ plan: toPlanJson(plan), ok: execution.ok, failed: execution.failed, stuck: execution.stuck, steps: execution.steps.map(stepJson) }, null, 2)}\n`);
     return;
   }
+  // Nothing was done: the plan's own last line ("No changes…") has said so.
+  if (execution.steps.length === 0) return;
   io.out(`\n${summarizeExecution(plan, execution)}\n`);
 }
 

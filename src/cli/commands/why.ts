@@ -36,7 +36,13 @@ function formatWhy(answer: WhyAnswer): string {
     const pid = status.pid === undefined ? '' : `, pid ${status.pid}`;
     lines.push(`guest ${status.name}: ${status.phase} (desired ${status.desired}${pid}, ${status.restarts} restarts)`);
     if (status.monitorLost) lines.push(MONITOR_LOST);
-    if (status.lastExit !== undefined) lines.push(`last exit: ${describeExit(status.lastExit)} (${status.lastExit.meaning}) at ${new Date(status.lastExit.at).toISOString()}`);
+    if (status.lastExit !== undefined) {
+      const exit = status.lastExit;
+      const words = describeExit(exit);
+      // The restart policy's class, unless the words say it already (`40 (reboot)`, `requested`).
+      const counted = exit.meaning === 'requested' || words.includes(exit.meaning) ? '' : `, counted as ${exit.meaning}`;
+      lines.push(`last exit: ${words}${counted} at ${new Date(exit.at).toISOString()}`);
+    }
     for (const hold of status.holds) lines.push(`held: ${hold.reason}: ${hold.detail}`);
     if (status.lastError !== undefined) lines.push(`last error: ${status.lastError}`);
   }

@@ -83,9 +83,9 @@ function loadAssets(): Map<string, Asset> {
   const scripts = new URL('../../dist/web/', import.meta.url);
   const assets = new Map<string, Asset>([
     ['/', { type: 'text/html; charset=utf-8', body: readFileSync(new URL('index.html', web)) }],
-    ['/style.css', { type: 'text/css; charset=utf-8', body: readFileSync(new URL('style.css', web)) }],
+    // One style sheet (one request before the first paint): the page's, then the phase colours.
+    ['/style.css', { type: 'text/css; charset=utf-8', body: Buffer.concat([readFileSync(new URL('style.css', web)), Buffer.from(phaseStyle())]) }],
     ['/favicon.svg', { type: 'image/svg+xml', body: readFileSync(new URL('favicon.svg', web)) }],
-    ['/phases.css', { type: 'text/css; charset=utf-8', body: Buffer.from(phaseStyle()) }],
   ]);
   let names: string[];
   try {
@@ -225,7 +225,8 @@ export function createWebView(source: WebViewSource): WebView {
     if (path === '/api/view') { view(res).catch((error: unknown) => { send(res, 500, 'text/plain; charset=utf-8', `${error instanceof Error ? error.message : String(error)}\n`); }); return; }
     const why = /^\/api\/why\/([^/]+)$/.exec(path);
     if (why?.[1] !== undefined) {
-      const guest = decodeURIComponent(why[1]);
+      const guest = decodeName(why[1]);
+      if (guest === undefined) { send(res, 400, 'text/plain; charset=utf-8', 'not a guest name\n'); return; }
       const answer: WhyPart = { guest, decisions: source.decisions(guest) };
       send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(answer)}\n`);
       return;
@@ -258,7 +259,13 @@ export function createWebView(source: WebViewSource): WebView {
           send(res, 421, 'text/plain; charset=utf-8', `this web view answers to ${address.host} only, not to \`${host}\`\n`);
           return;
         }
-        handle(req, res, new URL(req.url ?? '/', 'http://qvmctl').pathname, '');
+        // Nothing a browser sends may end the daemon: a request that cannot be read is answered.
+        try {
+          handle(req, res, new URL(req.url ?? '/', 'http://qvmctl').pathname, '');
+        } catch (error) {
+          if (!res.headersSent) send(res, 400, 'text/plain; charset=utf-8', `${error instanceof Error ? error.message : String(error)}\n`);
+          else res.destroy();
+        }
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', (error: NodeJS.ErrnoException) => {
@@ -304,6 +311,14 @@ function allowedHosts(bound: string): ((host: string) => boolean) | undefined {
     const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
     return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
   };
+}
+
+function decodeName(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

@@ -213,6 +213,8 @@ describe('the web view in a browser', () => {
     // Another site whose name resolves here (DNS rebinding) is refused.
     const rebound = await get({ port, path: '/api/view', headers: { host: `attacker.example:${port}` } });
     expect(rebound.status).toBe(421);
+    expect((await get({ port, path: '/api/why/%E0%A4%A' })).status).toBe(400);
+    expect((await get({ port, path: '/../../package.json' })).status).toBe(404);
     for (const method of ['POST', 'PUT', 'DELETE']) {
       const status = await new Promise<number>((resolve, reject) => {
         const req = request({ host: '127.0.0.1', port, path: '/api/view', method }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });

@@ -1,11 +1,13 @@
 // The web view (docs/ui.md) with many guests: `qvmctl run --ui-port 0` on the simulator with N
 // guests in 5 dependency layers, the page opened in headless Chromium (test/helpers/browser.ts):
 // - first paint (First Contentful Paint) and "every panel drawn once" (the page's own
-//   `qvmctl-rendered` mark), from the start of the navigation, cold (a fresh browser context each);
+//   `qvmctl-rendered` mark), from the start of the navigation, cold (a fresh browser context each),
+//   beside the floor of the moment: the first paint of the page's heading and style sheet alone;
 // - what the page weighs: DOM elements, the size of the first message of each panel, long tasks;
 // - with 100 guests idle, the daemon's CPU over a window with no page open and with one open.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { PASS_LOCK_PREEMPT_MS } from '../src/executor/pass-lock-hold.js';
 import { FALLBACK_SHUTDOWN } from '../src/executor/reconcile-pass.js';
@@ -17,8 +19,10 @@ import { statusOf } from '../test/render/status-fixture.js';
 
 export interface UiPageFigures {
   readonly guests: number;
-  /** The same browser's first paint of a one-line page of its own, in the same conditions: the floor. */
+  /** The same browser's first paint of a one-line page of its own, in the same conditions. */
   readonly blankPaintMs: readonly number[];
+  /** … and of a page of one heading and the web view's style sheet, from a server that does nothing else: the floor. */
+  readonly staticPaintMs: readonly number[];
   readonly firstPaintMs: readonly number[];
   readonly renderedMs: readonly number[];
   readonly elements: number;
@@ -66,7 +70,9 @@ async function measurePage(url: string, guests: number): Promise<UiPageFigures> 
     const firstPaintMs: number[] = [];
     const renderedMs: number[] = [];
     const blankPaintMs: number[] = [];
-    let last: Omit<UiPageFigures, 'guests' | 'firstPaintMs' | 'renderedMs' | 'blankPaintMs'> | undefined;
+    const staticPaintMs: number[] = [];
+    let last: Omit<UiPageFigures, 'guests' | 'firstPaintMs' | 'renderedMs' | 'blankPaintMs' | 'staticPaintMs'> | undefined;
+    const floor = await startStaticPage();
     for (let round = 0; round < ROUNDS; round++) {
       const context = await chromium.browser.createBrowserContext();
       const page = await context.newPage();
@@ -96,15 +102,34 @@ async function measurePage(url: string, guests: number): Promise<UiPageFigures> 
       await blank.goto('data:text/html,<p>qvmctl</p>');
       await blank.waitForFunction('performance.getEntriesByName("first-contentful-paint").length > 0', { timeout: 30_000 });
       blankPaintMs.push(Math.round(Number(await blank.evaluate('performance.getEntriesByName("first-contentful-paint")[0].startTime'))));
+      const plain = await context.newPage();
+      await plain.goto(floor.url);
+      await plain.waitForFunction('performance.getEntriesByName("first-contentful-paint").length > 0', { timeout: 30_000 });
+      staticPaintMs.push(Math.round(Number(await plain.evaluate('performance.getEntriesByName("first-contentful-paint")[0].startTime'))));
       await context.close();
     }
+    await new Promise((done) => floor.server.close(done));
     const view = await fetch(new URL('api/view', url));
     const viewBytes = (await view.arrayBuffer()).byteLength;
     if (last === undefined) throw new Error('no round');
-    return { guests, blankPaintMs, firstPaintMs, renderedMs, ...last, viewBytes };
+    return { guests, blankPaintMs, staticPaintMs, firstPaintMs, renderedMs, ...last, viewBytes };
   } finally {
     await chromium.close();
   }
+}
+
+// A page with the web view's heading and style sheet and nothing else, from a server of its own.
+async function startStaticPage(): Promise<{ server: Server; url: string }> {
+  const css = await readFile(resolve(import.meta.dirname, '../web/style.css'));
+  const html = '<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="style.css"></head><body><header><h1>qvmctl</h1></header></body></html>';
+  const server = createServer((req, res) => {
+    if (req.url === '/style.css') res.writeHead(200, { 'content-type': 'text/css' }).end(css);
+    else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((done) => { server.listen(0, '127.0.0.1', done); });
+  const address = server.address();
+  return { server, url: `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/` };
 }
 
 async function cpuTicks(pid: number): Promise<number> {
@@ -181,7 +206,7 @@ export async function benchUi(): Promise<UiBenchResult> {
 
 export function formatUiBench(r: UiBenchResult): string[] {
   return [
-    ...r.pages.map((p) => `${p.guests} guests: first paint median ${median(p.firstPaintMs)} ms [${p.firstPaintMs.join(', ')}] (a one-line page of the browser's own: ${median(p.blankPaintMs)} ms [${p.blankPaintMs.join(', ')}]), every panel drawn median ${median(p.renderedMs)} ms [${p.renderedMs.join(', ')}] (target first paint < 500 ms at 100); ${p.elements} elements, api/view ${(p.viewBytes / 1024).toFixed(0)} KB, ${p.longTasks} long tasks, page ${p.pageHeightPx} px tall, graph ${p.graphPx.width}×${p.graphPx.height} px`),
+    ...r.pages.map((p) => `${p.guests} guests: first paint median ${median(p.firstPaintMs)} ms [${p.firstPaintMs.join(', ')}] (floor: heading and style sheet alone ${median(p.staticPaintMs)} ms [${p.staticPaintMs.join(', ')}], a data: page ${median(p.blankPaintMs)} ms [${p.blankPaintMs.join(', ')}]), every panel drawn median ${median(p.renderedMs)} ms [${p.renderedMs.join(', ')}] (target first paint < 500 ms at 100); ${p.elements} elements, api/view ${(p.viewBytes / 1024).toFixed(0)} KB, ${p.longTasks} long tasks, page ${p.pageHeightPx} px tall, graph ${p.graphPx.width}×${p.graphPx.height} px`),
     `daemon CPU, ${r.idleGuests} idle guests over ${r.idleWindowMs / 1000} s: ${r.cpuWithoutPagePercent.toFixed(2)} % without a page, ${r.cpuWithPagePercent.toFixed(2)} % with one page on the live stream (target: < 1 % more); one update of every panel for 100 guests costs ${r.updateMs.toFixed(2)} ms of CPU`,
   ];
 }

@@ -6,7 +6,7 @@ import type { Timeline } from './view.js';
 
 const LABELS = 150;
 const PLOT = 760;
-const RIGHT = 90;
+const RIGHT = 120;
 const TOP = 34;
 const ROW = 18;
 const BAR = 12;

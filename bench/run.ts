@@ -7,6 +7,7 @@ import { benchRemote, formatRemoteBench } from './remote.js';
 import { benchRuntime, formatRuntimeBench } from './runtime.js';
 import { benchShutdown, formatShutdownBench } from './shutdown.js';
 import { benchSim, formatSimBench } from './sim.js';
+import { benchUi, formatUiBench } from './ui.js';
 
 const benches: readonly { readonly name: string; readonly run: () => Promise<readonly string[]> | readonly string[] }[] = [
   { name: 'plan', run: () => formatPlanBench(benchPlan()) },
@@ -17,6 +18,7 @@ const benches: readonly { readonly name: string; readonly run: () => Promise<rea
   { name: 'daemon', run: async () => formatDaemonBench(await benchDaemon()) },
   { name: 'shutdown (50-guest DAG)', run: async () => formatShutdownBench(await benchShutdown()) },
   { name: 'remote (ssh adapter beside the local one, 50-guest DAG)', run: async () => formatRemoteBench(await benchRemote()) },
+  { name: 'ui (the web view in headless Chromium, 100 and 200 guests)', run: async () => formatUiBench(await benchUi()) },
 ];
 
 // BENCH_ONLY=daemon,plan runs only the named benchmarks.

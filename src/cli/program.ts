@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerApply } from './commands/apply.js';
 import { registerEvents } from './commands/events.js';
 import { registerFence } from './commands/fence.js';
+import { registerGraph } from './commands/graph.js';
 import { registerOneOff } from './commands/one-off.js';
 import { registerPlan } from './commands/plan.js';
 import { registerRender } from './commands/render.js';
@@ -30,6 +31,7 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
   registerPlan(program, io, result);
   registerApply(program, io, result);
   registerStatus(program, io, result);
+  registerGraph(program, io, result);
   registerOneOff(program, io, result);
   registerRun(program, io, result);
   registerEvents(program, io, result);

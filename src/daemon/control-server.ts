@@ -26,6 +26,8 @@ export interface ControlApi {
   healthy(): boolean;
   /** The host shutdown sequence (POST /shutdown); absent = not offered. */
   shutdown?(request: ShutdownRequest): Promise<ShutdownResult>;
+  /** The web view under /ui/ (docs/ui.md): `path` relative to it. */
+  ui?(req: IncomingMessage, res: ServerResponse, path: string, base: string): void;
 }
 
 export interface ControlServer {
@@ -107,7 +109,14 @@ export async function startControlServer(options: ControlServerOptions): Promise
 async function handle(api: ControlApi, req: IncomingMessage, res: ServerResponse, scope: 'full' | 'metrics'): Promise<void> {
   try {
     const url = new URL(req.url ?? '/', 'http://qvmctl');
-    if (scope === 'full' && url.pathname === '/shutdown' && req.method === 'POST') { await handleShutdown(api, req, res); return; }
+    if (scope === 'full' && api.ui !== undefined && (url.pathname === '/ui' || url.pathname.startsWith('/ui/'))) { api.ui(req, res, url.pathname.slice(3), '/ui'); return; }
+    if (scope === 'full' && url.pathname === '/shutdown' && req.method === 'POST') {
+      // A browser always says where a request comes from; curl and scripts do not. Whatever page a
+      // browser shows, it never powers the host off through a socket forwarded to it (docs/ui.md).
+      if (req.headers.origin !== undefined) { send(res, 403, { error: 'POST /shutdown is not taken from a web page' }); return; }
+      await handleShutdown(api, req, res);
+      return;
+    }
     if (req.method !== 'GET') { send(res, 405, { error: 'only GET' }); return; }
     if (url.pathname === '/healthz') {
       const ok = api.healthy();

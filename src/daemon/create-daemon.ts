@@ -24,6 +24,7 @@ import { Reconciler } from './reconciler.js';
 import { createShutdownRunner, type ShutdownRequest } from './shutdown-runner.js';
 import { stoppableRuntime } from './stoppable-runtime.js';
 import { watchManifestDir } from './watch-files.js';
+import { createWebView, formatAddress } from '../ui/web-view.js';
 
 export interface DaemonOptions {
   /** Absolute manifest directory. */
@@ -41,6 +42,8 @@ export interface DaemonOptions {
   readonly intervalMs?: number;
   /** Also serve /metrics and /healthz on this loopback TCP address. */
   readonly metricsTcp?: { readonly port: number; readonly host: string };
+  /** Also serve the web view on this TCP address (it is always under /ui/ on the control socket). */
+  readonly ui?: { readonly port: number; readonly host: string };
   /** The runtime for a desired state; default: the host adapter for its `qvm`. */
   readonly runtimeFor?: (desired: DesiredState) => HostPort;
   readonly runtimeTuning?: Partial<RuntimeTuning>;
@@ -60,6 +63,8 @@ export interface Daemon {
   readonly metrics: DaemonMetrics;
   readonly socketPath: string;
   readonly metricsPort: number | undefined;
+  /** Port of the web view's own listener, when there is one. */
+  readonly uiPort: number | undefined;
   /** The host shutdown sequence on the last good desired state (single-flight). */
   shutdown(request: ShutdownRequest): Promise<ShutdownResult>;
 }
@@ -88,7 +93,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
   // Each readiness wait of a pass listens to it (stoppable-runtime.ts): many at once is not a leak.
   setMaxListeners(0, stopping.signal);
   const metrics = createDaemonMetrics({ processMetrics: options.processMetrics ?? true });
-  const events = new EventLog();
+  // Whatever the page shows may change with an event, at the end of a pass and of a shutdown.
+  const events = new EventLog({ onChange: () => { webView.changed(); } });
   const runtimes = new Map<string, HostPort>();
   const connection = options.connection ?? { kind: 'local' as const };
   // The daemon's host is fixed at start (connection and state directory); a manifest may change how
@@ -121,6 +127,15 @@ export function createDaemon(options: DaemonOptions): Daemon {
     ...(options.gitRevision === undefined ? {} : { gitRevision: options.gitRevision }),
   });
   const shutdownRunner = createShutdownRunner({ stateDir: options.stateDir, connection, logger: log, desired: () => reconciler.desired });
+  const webView = createWebView({
+    status: () => reconciler.status(),
+    events: () => events.events(),
+    decisions: (guest) => events.decisions(guest),
+    desired: () => reconciler.desired,
+    lastShutdown: () => host().state.readShutdownRecord(),
+    now,
+  });
+  const runShutdown = (request: ShutdownRequest): Promise<ShutdownResult> => shutdownRunner.run(request).finally(() => { webView.changed(); });
   const desiredHost = (): DesiredState['host'] => reconciler.desired?.host ?? HOST_DEFAULTS;
   const loop: PassLoop = createPassLoop({
     // While this daemon runs a host shutdown, no pass of its own begins: the sequence has cut the
@@ -136,7 +151,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
         return { requeueAt: undefined };
       }
       lockLost = false;
-      return reconciler.runPass(triggers);
+      try {
+        return await reconciler.runPass(triggers);
+      } finally {
+        webView.changed();
+      }
     },
     now,
     intervalMs: () => options.intervalMs ?? desiredHost().reconcile.intervalMs,
@@ -152,6 +171,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let lock: LockRelease | undefined;
   let lockLost = false;
   let server: ControlServer | undefined;
+  let uiPort: number | undefined;
   let watchers: Watcher[] = [];
   const socketPath = socketPathOf(options.controlDir ?? options.stateDir);
 
@@ -161,9 +181,12 @@ export function createDaemon(options: DaemonOptions): Daemon {
     get metricsPort() {
       return server?.tcpPort;
     },
+    get uiPort() {
+      return uiPort;
+    },
     status: () => reconciler.status(),
     triggerNow: () => { trigger('manual'); },
-    shutdown: (request) => shutdownRunner.run(request),
+    shutdown: runShutdown,
     async start() {
       try {
         lock = await host().lockDaemon();
@@ -180,10 +203,15 @@ export function createDaemon(options: DaemonOptions): Daemon {
           events: (filter) => events.events(filter),
           why: (guest) => ({ guest, status: reconciler.status().guests.find((g) => g.name === guest), decisions: events.decisions(guest) }),
           registry: metrics.registry,
-          shutdown: (request) => shutdownRunner.run(request),
+          shutdown: runShutdown,
           healthy: () => !stopping.signal.aborted && !lockLost,
+          ui: (req, res, path, base) => { webView.handle(req, res, path, base); },
         },
       });
+      if (options.ui !== undefined) {
+        uiPort = await webView.listen(options.ui);
+        log.info({ url: formatAddress(options.ui.host, uiPort) }, `web view at ${formatAddress(options.ui.host, uiPort)}`);
+      }
       const onError = (error: unknown): void => { log.warn({ err: error }, 'file watcher error'); };
       watchers = [
         watchManifestDir({ dir: options.manifestDir, onChange: () => { trigger('manifest', true); }, onError }),
@@ -198,6 +226,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       await Promise.all(watchers.map((w) => w.close()));
       watchers = [];
       await loop.stop();
+      await webView.close();
       await server?.close();
       server = undefined;
       await lock?.release();

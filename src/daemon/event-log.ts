@@ -33,6 +33,8 @@ export interface EventLogOptions {
   readonly maxEvents?: number;
   /** Decisions kept per guest. @default 50 */
   readonly maxDecisions?: number;
+  /** Called after each new event or decision (the web view's stream: docs/ui.md). */
+  readonly onChange?: () => void;
 }
 
 export class EventLog {
@@ -40,10 +42,12 @@ export class EventLog {
   readonly #decisions = new Map<string, Decision[]>();
   readonly #maxEvents: number;
   readonly #maxDecisions: number;
+  readonly #onChange: (() => void) | undefined;
 
   constructor(options: EventLogOptions = {}) {
     this.#maxEvents = options.maxEvents ?? 500;
     this.#maxDecisions = options.maxDecisions ?? 50;
+    this.#onChange = options.onChange;
   }
 
   // Same guest, reason and message as the latest entry: count it instead of adding a line.
@@ -51,10 +55,11 @@ export class EventLog {
     const last = this.#events.at(-1);
     if (last !== undefined && last.guest === event.guest && last.reason === event.reason && last.message === event.message) {
       this.#events[this.#events.length - 1] = { ...last, time: event.time, count: last.count + 1 };
-      return;
+    } else {
+      this.#events.push({ ...event, count: 1 });
+      if (this.#events.length > this.#maxEvents) this.#events.splice(0, this.#events.length - this.#maxEvents);
     }
-    this.#events.push({ ...event, count: 1 });
-    if (this.#events.length > this.#maxEvents) this.#events.splice(0, this.#events.length - this.#maxEvents);
+    this.#onChange?.();
   }
 
   // A decision identical to the guest's latest one (a hold seen again on the next pass) is not repeated.
@@ -65,6 +70,7 @@ export class EventLog {
     list.push(decision);
     if (list.length > this.#maxDecisions) list.splice(0, list.length - this.#maxDecisions);
     this.#decisions.set(guest, list);
+    this.#onChange?.();
   }
 
   events(filter: { readonly guest?: string } = {}): readonly DaemonEvent[] {

@@ -65,6 +65,8 @@ export interface ShutdownResult {
   readonly blockers: readonly string[];
   readonly alive: readonly AliveQvm[];
   readonly host: HostCommandReport;
+  /** Epoch ms the sequence began (this run: a resumed one begins again). */
+  readonly startedAt: number;
   readonly elapsedMs: number;
 }
 
@@ -138,8 +140,8 @@ async function stopAndPowerOff(options: ShutdownSequenceOptions & { readonly fen
   const observed = await runtime.observe();
   const plan = createShutdownPlan({ desired, running: observed.guests, unmanaged: observed.unmanaged, fallbackShutdown: fallbackShutdown(desired.host) });
   const argv = mode === 'reboot' ? desired.host.shutdown.rebootCommand : desired.host.shutdown.command;
-  const finish = async (rest: Omit<ShutdownResult, 'fence' | 'resumed' | 'plan' | 'elapsedMs'>): Promise<ShutdownResult> => {
-    const result: ShutdownResult = { ...rest, fence, resumed: options.resumed, plan, elapsedMs: now() - started };
+  const finish = async (rest: Omit<ShutdownResult, 'fence' | 'resumed' | 'plan' | 'startedAt' | 'elapsedMs'>): Promise<ShutdownResult> => {
+    const result: ShutdownResult = { ...rest, fence, resumed: options.resumed, plan, startedAt: started, elapsedMs: now() - started };
     await runtime.state.writeShutdownRecord(result);
     return result;
   };

@@ -27,6 +27,15 @@ export interface GuestShutdownResult {
   readonly blockedBy: string | undefined;
   /** One line for people. */
   readonly detail: string;
+  /** Epoch ms its stop began (undefined for a stop that never began). */
+  readonly startedAt?: number | undefined;
+  /** Each ladder step taken, with the epoch ms it began: the timeline of docs/ui.md splits a bar by them. */
+  readonly steps?: readonly LadderStepTime[];
+}
+
+export interface LadderStepTime {
+  readonly step: StopStep;
+  readonly at: number;
 }
 
 export interface ShutdownStopHooks {
@@ -66,15 +75,24 @@ export async function stopAll(options: StopAllOptions): Promise<GuestShutdownRes
   // A dependency may stop as soon as its dependents' qvm are gone; their exit records come later.
   const full = new Map<string, Promise<StopOutcome>>();
   const ended = new Map<string, NodeResult<Outcome>>();
+  const stepTimes = new Map<string, LadderStepTime[]>();
   const report = (node: StopNode, result: NodeResult<StopOutcome>): void => {
-    hooks.onGuestEnd?.(toGuestResult(node, result, (id) => rootBlocker(id, ended)));
+    hooks.onGuestEnd?.(toGuestResult(node, result, (id) => rootBlocker(id, ended), stepTimes.get(node.id)));
     crashPoint('shutdown:after-some-stopped');
   };
 
   const run = async (node: StopNode): Promise<{ ok: boolean; outcome: Outcome }> => {
     let gone!: () => void;
     const goneSignal = new Promise<'gone'>((resolve) => { gone = () => { resolve('gone'); }; });
-    const ladderHooks = { onStep: (step: StopStep) => hooks.onLadderStep?.(node.guest, step), onGone: () => { gone(); } };
+    const steps: LadderStepTime[] = [];
+    stepTimes.set(node.id, steps);
+    const ladderHooks = {
+      onStep: (step: StopStep) => {
+        steps.push({ step, at: Date.now() });
+        hooks.onLadderStep?.(node.guest, step);
+      },
+      onGone: () => { gone(); },
+    };
     const startedAt = Date.now();
     const stopping = startStop(node, ladderHooks);
     full.set(node.id, stopping);
@@ -114,7 +132,7 @@ export async function stopAll(options: StopAllOptions): Promise<GuestShutdownRes
     const result = results.get(node.id);
     if (result === undefined) throw new Error(`no result for ${node.id}`);
     const outcome = await full.get(node.id)?.catch(() => undefined);
-    stopped.push(toGuestResult(node, { ...result, outcome }, (id) => rootBlocker(id, results)));
+    stopped.push(toGuestResult(node, { ...result, outcome }, (id) => rootBlocker(id, results), stepTimes.get(node.id)));
   }
   const left = plan.left.map((p): GuestShutdownResult => ({
     guest: `pid:${p.pid}`, kind: 'unmanaged', pid: p.pid, end: 'left', step: undefined, exitCode: undefined, elapsedMs: undefined,
@@ -130,8 +148,9 @@ function rootBlocker(id: string, results: ReadonlyMap<string, NodeResult<Outcome
   return at;
 }
 
-function toGuestResult(node: StopNode, result: NodeResult<StopOutcome | undefined>, blocker: (id: string) => string): GuestShutdownResult {
-  const base = { guest: node.guest, kind: node.kind, pid: node.pid };
+function toGuestResult(node: StopNode, result: NodeResult<StopOutcome | undefined>, blocker: (id: string) => string, steps: readonly LadderStepTime[] | undefined): GuestShutdownResult {
+  const timing = result.startedAt === undefined ? {} : { startedAt: result.startedAt, steps: [...(steps ?? [])] };
+  const base = { guest: node.guest, kind: node.kind, pid: node.pid, ...timing };
   const outcome = result.outcome;
   if (result.status === 'skipped') {
     const by = blocker(result.blockedBy ?? node.id);

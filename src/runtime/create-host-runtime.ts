@@ -155,6 +155,7 @@ function guardedState(state: HostState, guarded: <T>(fn: () => Promise<T>) => Pr
     loadHistories: (names) => guarded(() => state.loadHistories(names)),
     saveHistories: (histories) => guarded(() => state.saveHistories(histories)),
     writeShutdownRecord: (record) => guarded(() => state.writeShutdownRecord(record)),
+    readShutdownRecord: () => guarded(() => state.readShutdownRecord()),
   };
 }
 

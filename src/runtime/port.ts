@@ -57,6 +57,8 @@ export interface HostState {
   saveHistories(histories: readonly GuestHistory[]): Promise<void>;
   /** The last host shutdown's result: written before the host command, as the host may then be gone. */
   writeShutdownRecord(record: unknown): Promise<void>;
+  /** The last host shutdown's result as written, undefined when there is none (or it does not parse). */
+  readShutdownRecord(): Promise<unknown>;
 }
 
 export interface Watcher {

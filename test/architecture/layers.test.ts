@@ -14,8 +14,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   runtime: ['model', 'qvmconf'],
   executor: ['model', 'planner', 'runtime'],
   render: ['model', 'planner'],
-  daemon: ['model', 'manifest', 'planner', 'runtime', 'executor', 'render'],
-  cli: ['model', 'qvmconf', 'manifest', 'planner', 'runtime', 'executor', 'render', 'daemon'],
+  ui: ['model', 'planner', 'executor', 'render'],
+  daemon: ['model', 'manifest', 'planner', 'runtime', 'executor', 'render', 'ui'],
+  cli: ['model', 'qvmconf', 'manifest', 'planner', 'runtime', 'executor', 'render', 'daemon', 'ui'],
   sim: ['qvmconf'],
 };
 
@@ -43,6 +44,15 @@ describe('layering', () => {
   it('knows every folder of src/', () => {
     const unknown = [...new Set(files.map(layerOf))].filter((layer) => !(layer in ALLOWED));
     expect(unknown).toEqual([]);
+  });
+
+  it('keeps the web view\'s page (web/) to its own modules: nothing of src/ reaches the browser', () => {
+    const web = resolve(import.meta.dirname, '../../web');
+    const outside = readdirSync(web).filter((name) => name.endsWith('.ts')).flatMap((name) => [...readFileSync(join(web, name), 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)]
+      .map((m) => m[1] ?? m[2] ?? '')
+      .filter((spec) => !/^\.\/[a-z-]+\.js$/.test(spec))
+      .map((spec) => `web/${name} imports ${spec}`));
+    expect(outside).toEqual([]);
   });
 
   it('imports only downwards', () => {

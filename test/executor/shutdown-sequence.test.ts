@@ -34,6 +34,13 @@ describe('host shutdown sequence', () => {
     expect(g['cluster']).toMatchObject({ end: 'stopped', step: 'power-cut', exitCode: 3 });
     expect(steps).toContain('cluster:power-cut');
     for (const r of result.guests) expect(r.elapsedMs).toBeGreaterThanOrEqual(0);
+    // When each stop began and each ladder step with it, kept in the record (the web view's timeline).
+    expect(g['cluster']?.steps?.map((s) => s.step)).toEqual(['guest-command', 'power-button', 'power-cut']);
+    expect(g['telematics']?.steps?.map((s) => s.step)).toEqual(['power-button']);
+    for (const r of result.guests) expect(r.startedAt).toBeGreaterThanOrEqual(result.startedAt);
+    const svcStart = g['svc']?.startedAt ?? 0;
+    for (const dependent of ['cluster', 'ivi', 'telematics']) expect(svcStart).toBeGreaterThanOrEqual((g[dependent]?.startedAt ?? Infinity) + (g[dependent]?.elapsedMs ?? 0));
+    expect(await h.runtime.state.readShutdownRecord()).toMatchObject({ status: 'completed', startedAt: result.startedAt });
 
     const journal = await h.journal();
     expect(orderViolations(journal, guests)).toEqual([]);

@@ -17,6 +17,8 @@ interface RunOptions extends ManifestOptions, StateDirOptions {
   readonly interval?: string;
   readonly metricsPort?: string;
   readonly metricsHost: string;
+  readonly uiPort?: string;
+  readonly uiAddress: string;
   readonly logLevel: LevelWithSilent;
   readonly logFormat?: 'json' | 'pretty';
   readonly shutdownSignal?: string;
@@ -30,6 +32,8 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
     .option('--interval <duration>', 'periodic resync (default: the Host manifest\'s reconcile.interval)')
     .option('--metrics-port <port>', 'also serve /metrics and /healthz on this TCP port')
     .option('--metrics-host <addr>', 'address of the metrics listener', '127.0.0.1')
+    .option('--ui-port <port>', 'also serve the read-only web view on this TCP port (docs/ui.md)')
+    .option('--ui-address <addr>', 'address of the web view\'s listener', '127.0.0.1')
     .option('--shutdown-signal <signal>', 'run the host shutdown sequence on this signal (e.g. SIGPWR from a UPS daemon)')
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']));
@@ -42,6 +46,10 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
       throw new CliError(`Expected \`--metrics-port\` to be a port number, got \`${options.metricsPort ?? ''}\``);
     }
+    const uiPort = options.uiPort === undefined ? undefined : Number(options.uiPort);
+    if (uiPort !== undefined && (!/^\d+$/.test(options.uiPort ?? '') || uiPort > 65_535)) {
+      throw new CliError(`Expected \`--ui-port\` to be a port number, got \`${options.uiPort ?? ''}\``);
+    }
     const shutdownSignal = parseShutdownSignal(options.shutdownSignal);
     useLowMemoryHeap();
     const target = await resolveTarget(options);
@@ -49,6 +57,7 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
     // The daemon's modules (chokidar, prom-client, pino) load only for this command.
     const { createDaemon } = await import('../../daemon/create-daemon.js');
     const { ControlSocketError } = await import('../../daemon/control-server.js');
+    const { WebViewListenError } = await import('../../ui/web-view.js');
     const daemon = createDaemon({
       manifestDir: resolve(options.manifests),
       stateDir: target.stateDir,
@@ -57,6 +66,7 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
       logger,
       ...(intervalMs === undefined ? {} : { intervalMs }),
       ...(port === undefined ? {} : { metricsTcp: { port, host: options.metricsHost } }),
+      ...(uiPort === undefined ? {} : { ui: { port: uiPort, host: options.uiAddress } }),
     });
     try {
       await daemon.start();
@@ -64,7 +74,7 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
       if (error instanceof DaemonAlreadyRunningError) throw new CliError(error.message, { exitCode: 1, cause: error });
       // Nothing may keep running half-started (a socket, the lock): the daemon never runs without its socket.
       await daemon.stop().catch(() => undefined);
-      if (error instanceof ControlSocketError) throw new CliError(error.message, { exitCode: 1, cause: error });
+      if (error instanceof ControlSocketError || error instanceof WebViewListenError) throw new CliError(error.message, { exitCode: 1, cause: error });
       throw error;
     }
     // The operator's shutdown signal (e.g. from a UPS daemon) runs the host shutdown sequence; the

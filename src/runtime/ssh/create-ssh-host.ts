@@ -536,6 +536,16 @@ exit 0
     async writeShutdownRecord(record) {
       await writeJson('record the shutdown', SHUTDOWN_RECORD_FILE, record);
     },
+    async readShutdownRecord() {
+      // In the beat, like the fence: a look, no writes.
+      const text = (await beat({ kind: 'read', files: [`${sd}/${SHUTDOWN_RECORD_FILE}`] })).text;
+      if (text === undefined) return undefined;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return undefined;
+      }
+    },
   };
 
   // A lock held by a script that runs on the host for as long as its session is open: when qvmctl

@@ -64,5 +64,6 @@ export function createLocalHostState(stateDir: string): HostState {
       await ensureDir(stateDir);
       await writeJsonAtomic(join(stateDir, SHUTDOWN_RECORD_FILE), record);
     },
+    readShutdownRecord: () => readJsonFile(join(stateDir, SHUTDOWN_RECORD_FILE)),
   };
 }

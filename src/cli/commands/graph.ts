@@ -1,0 +1,53 @@
+// `qvmctl graph`: the dependency graph of the manifests, each guest with its desired state and the
+// phase a look at the host gives it, as Graphviz DOT or Mermaid; `--shutdown` draws the stop waves
+// of a host shutdown instead. Read-only, like `status` and `plan`: no daemon needed, nothing written.
+
+import { Option, type Command } from 'commander';
+import { FALLBACK_SHUTDOWN, previewPass } from '../../executor/reconcile-pass.js';
+import { shutdownWorstCase } from '../../executor/shutdown-sequence.js';
+import type { Observation } from '../../model/observed.js';
+import { createShutdownPlan } from '../../planner/shutdown-plan.js';
+import { buildGuestGraph } from '../../render/guest-graph.js';
+import { renderGraphText, type GraphFormat } from '../../render/graph-text.js';
+import { describeGuests } from '../../render/guest-status.js';
+import type { HostPort } from '../../runtime/port.js';
+import { openHost } from '../host-context.js';
+import { addManifestOption, addStateDirOption, type ManifestOptions, type StateDirOptions } from '../options.js';
+import type { CommandResult, Output } from '../output.js';
+
+interface GraphOptions extends ManifestOptions, StateDirOptions {
+  readonly format: GraphFormat;
+  readonly shutdown?: boolean;
+}
+
+export function registerGraph(program: Command, io: Output, result: CommandResult): void {
+  const command = program.command('graph')
+    .description('print the dependency graph with each guest\'s desired state and phase (Graphviz DOT or Mermaid)')
+    .addOption(new Option('--format <format>', 'dot (Graphviz) or mermaid').choices(['dot', 'mermaid']).default('dot'))
+    .option('--shutdown', 'draw the host shutdown\'s stop waves, budgets and critical path instead');
+  addManifestOption(command);
+  addStateDirOption(command);
+  command.action(async (options: GraphOptions) => {
+    const host = await openHost(options, io);
+    // The phases as `status` shows them without a daemon (a guest asked to stop shows as stopping).
+    let observed: Observation | undefined;
+    const runtime: HostPort = { ...host.runtime, observe: async () => (observed = await host.runtime.observe()) };
+    const prepared = await previewPass({ desired: host.desired, runtime, explicit: false });
+    const stopping = new Set((observed?.guests ?? []).filter((g) => g.stopping).map((g) => g.pid));
+    const guests = describeGuests({
+      desired: host.desired,
+      plan: prepared.plan,
+      running: new Map(prepared.observation.guests.map((g) => [g.name, { ...g, stopping: g.stopping || stopping.has(g.pid) }])),
+      histories: prepared.histories,
+      errors: new Map(),
+    }, Date.now());
+    const graph = buildGuestGraph(host.desired, guests);
+    if (options.shutdown === true) {
+      const plan = createShutdownPlan({ desired: host.desired, running: prepared.observation.guests, unmanaged: prepared.observation.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
+      io.out(renderGraphText(graph, { format: options.format, shutdown: plan, worstCaseMs: shutdownWorstCase(plan).worstCaseMs }));
+    } else {
+      io.out(renderGraphText(graph, { format: options.format }));
+    }
+    result.exitCode = 0;
+  });
+}

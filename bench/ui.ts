@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { PASS_LOCK_PREEMPT_MS } from '../src/executor/pass-lock-hold.js';
-import { FALLBACK_SHUTDOWN } from '../src/executor/reconcile-pass.js';
+import { fallbackShutdown } from '../src/planner/shutdown-plan.js';
 import { eventsPart, graphPart, shutdownPart, statusPart } from '../src/render/web-view.js';
 import { launchBrowser } from '../test/helpers/browser.js';
 import { createDaemonHarness, guestYaml, waitFor, type DaemonHarness } from '../test/helpers/daemon-harness.js';
@@ -176,7 +176,7 @@ function measureUpdate(guests: number): number {
     const t0 = process.hrtime.bigint();
     JSON.stringify(statusPart(summary, Date.now()));
     JSON.stringify(graphPart(state, statuses));
-    JSON.stringify(shutdownPart({ desired: state, guests: statuses, record: undefined, fallbackShutdown: FALLBACK_SHUTDOWN, passLockWaitMs: PASS_LOCK_PREEMPT_MS }));
+    JSON.stringify(shutdownPart({ desired: state, guests: statuses, record: undefined, fallbackShutdown: fallbackShutdown(state.host), passLockWaitMs: PASS_LOCK_PREEMPT_MS }));
     JSON.stringify(eventsPart(events));
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }

@@ -54,7 +54,7 @@ export function computeStopBudgetMs(shutdown: ShutdownSpec): number {
  * power button only, and not even that on an aarch64 host, where it would be a power cut that no
  * manifest allowed (docs/shutdown.md, "The power button per guest").
  */
-export function fallbackShutdown(host: HostSpec): ShutdownSpec {
+export function fallbackShutdown(host: Pick<HostSpec, 'arch'>): ShutdownSpec {
   const abrupt = host.arch === 'aarch64';
   return {
     guestCommand: undefined,

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP } from 'node:net';
 import type { DesiredState } from '../model/host-spec.js';
 import { PASS_LOCK_PREEMPT_MS } from '../executor/pass-lock-hold.js';
-import { FALLBACK_SHUTDOWN } from '../executor/reconcile-pass.js';
+import { fallbackShutdown } from '../planner/shutdown-plan.js';
 import { PHASE_COLORS } from '../render/guest-graph.js';
 import { eventsPart, graphPart, shutdownPart, statusPart, type DaemonSummary, type WhyPart } from '../render/web-view.js';
 
@@ -133,7 +133,7 @@ export function createWebView(source: WebViewSource): WebView {
     return {
       status: { key: JSON.stringify({ ...statusData, serverTime: 0 }), data: JSON.stringify(statusData) },
       graph: json(graphPart(desired, status.guests)),
-      shutdown: json(shutdownPart({ desired, guests: status.guests, record, fallbackShutdown: FALLBACK_SHUTDOWN, passLockWaitMs: PASS_LOCK_PREEMPT_MS })),
+      shutdown: json(shutdownPart({ desired, guests: status.guests, record, fallbackShutdown: fallbackShutdown(desired?.host ?? {}), passLockWaitMs: PASS_LOCK_PREEMPT_MS })),
       events: json(eventsPart(source.events())),
     };
   };

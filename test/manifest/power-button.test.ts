@@ -45,8 +45,8 @@ describe('deriving the power button', () => {
   });
 
   it('gives unmanaged and removed guests no power button on an aarch64 host', () => {
-    expect(fallbackShutdown({ arch: 'aarch64' } as Parameters<typeof fallbackShutdown>[0]).powerButton).toBe('abrupt');
-    expect(fallbackShutdown({} as Parameters<typeof fallbackShutdown>[0]).powerButton).toBe('graceful');
+    expect(fallbackShutdown({ arch: 'aarch64' }).powerButton).toBe('abrupt');
+    expect(fallbackShutdown({}).powerButton).toBe('graceful');
   });
 });
 

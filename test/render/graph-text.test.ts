@@ -9,7 +9,7 @@ const fleet = desired([guest('svc'), guest('ivi', { dependsOn: ['svc'] }), guest
   shutdown: { command: ['shutdown'], rebootCommand: [], deadlineMs: 45_000, unmanaged: 'leave' },
 });
 const statuses = [statusOf('svc'), statusOf('ivi', { ready: false }), statusOf('end', { desired: 'stopped', phase: 'stopped', pid: undefined })];
-const fallback = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 60_000, allowPowerCut: false, powerCutTimeoutMs: 0 };
+const fallback = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 60_000, powerButton: 'graceful' as const, allowPowerCut: false, powerCutTimeoutMs: 0 };
 
 describe('renderGraphText', () => {
   it('draws the dependency graph as DOT, coloured by phase', () => {

@@ -3,11 +3,11 @@ import { createShutdownPlan } from '../../src/planner/shutdown-plan.js';
 import { budgetTimeline, parseShutdownRecord, recordTimeline } from '../../src/render/shutdown-timeline.js';
 import { desired, guest, running } from '../planner/fixtures.js';
 
-const fallback = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 60_000, allowPowerCut: false, powerCutTimeoutMs: 0 };
+const fallback = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 60_000, powerButton: 'graceful' as const, allowPowerCut: false, powerCutTimeoutMs: 0 };
 const fleet = desired([
-  guest('svc', { shutdown: { guestCommand: ['halt'], guestTimeoutMs: 3_000, powerButtonTimeoutMs: 2_000, allowPowerCut: false, powerCutTimeoutMs: 0 } }),
-  guest('cluster', { dependsOn: ['svc'], shutdown: { guestCommand: ['halt'], guestTimeoutMs: 1_000, powerButtonTimeoutMs: 1_000, allowPowerCut: true, powerCutTimeoutMs: 2_000 } }),
-  guest('telematics', { dependsOn: ['svc'], shutdown: { guestCommand: undefined, guestTimeoutMs: 9_000, powerButtonTimeoutMs: 1_500, allowPowerCut: false, powerCutTimeoutMs: 0 } }),
+  guest('svc', { shutdown: { guestCommand: ['halt'], guestTimeoutMs: 3_000, powerButtonTimeoutMs: 2_000, powerButton: 'graceful' as const, allowPowerCut: false, powerCutTimeoutMs: 0 } }),
+  guest('cluster', { dependsOn: ['svc'], shutdown: { guestCommand: ['halt'], guestTimeoutMs: 1_000, powerButtonTimeoutMs: 1_000, powerButton: 'graceful' as const, allowPowerCut: true, powerCutTimeoutMs: 2_000 } }),
+  guest('telematics', { dependsOn: ['svc'], shutdown: { guestCommand: undefined, guestTimeoutMs: 9_000, powerButtonTimeoutMs: 1_500, powerButton: 'graceful' as const, allowPowerCut: false, powerCutTimeoutMs: 0 } }),
 ], { shutdown: { command: ['shutdown'], rebootCommand: [], deadlineMs: 10_000, unmanaged: 'leave' } });
 
 describe('budgetTimeline', () => {

@@ -3,7 +3,7 @@ import { EVENTS_SHOWN, eventsPart, graphPart, shutdownPart, statusPart, type Dae
 import { desired, guest } from '../planner/fixtures.js';
 import { statusOf } from './status-fixture.js';
 
-const fallback = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 60_000, allowPowerCut: false, powerCutTimeoutMs: 0 };
+const fallback = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 60_000, powerButton: 'graceful' as const, allowPowerCut: false, powerCutTimeoutMs: 0 };
 const summary = (guests: DaemonSummary['guests']): DaemonSummary => ({
   pid: 42, fenced: false, passes: 3, lastPass: { id: 3, endedAt: 5_000, result: 'ok', changes: 1 },
   manifests: { status: 'ok', source: 'git', commit: 'abc', usingLastGood: false, errors: 0 },

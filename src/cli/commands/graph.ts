@@ -3,10 +3,10 @@
 // of a host shutdown instead. Read-only, like `status` and `plan`: no daemon needed, nothing written.
 
 import { Option, type Command } from 'commander';
-import { FALLBACK_SHUTDOWN, previewPass } from '../../executor/reconcile-pass.js';
+import { previewPass } from '../../executor/reconcile-pass.js';
 import { shutdownWorstCase } from '../../executor/shutdown-sequence.js';
 import type { Observation } from '../../model/observed.js';
-import { createShutdownPlan } from '../../planner/shutdown-plan.js';
+import { createShutdownPlan, fallbackShutdown } from '../../planner/shutdown-plan.js';
 import { buildGuestGraph } from '../../render/guest-graph.js';
 import { renderGraphText, type GraphFormat } from '../../render/graph-text.js';
 import { describeGuests } from '../../render/guest-status.js';
@@ -43,7 +43,7 @@ export function registerGraph(program: Command, io: Output, result: CommandResul
     }, Date.now());
     const graph = buildGuestGraph(host.desired, guests);
     if (options.shutdown === true) {
-      const plan = createShutdownPlan({ desired: host.desired, running: prepared.observation.guests, unmanaged: prepared.observation.unmanaged, fallbackShutdown: FALLBACK_SHUTDOWN });
+      const plan = createShutdownPlan({ desired: host.desired, running: prepared.observation.guests, unmanaged: prepared.observation.unmanaged, fallbackShutdown: fallbackShutdown(host.desired.host) });
       io.out(renderGraphText(graph, { format: options.format, shutdown: plan, worstCaseMs: shutdownWorstCase(plan).worstCaseMs }));
     } else {
       io.out(renderGraphText(graph, { format: options.format }));

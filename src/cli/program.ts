@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerApply } from './commands/apply.js';
+import { registerBundle } from './commands/bundle.js';
 import { registerEvents } from './commands/events.js';
 import { registerFence } from './commands/fence.js';
 import { registerOneOff } from './commands/one-off.js';
@@ -36,6 +37,7 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
   registerWhy(program, io, result);
   registerShutdown(program, io, result);
   registerFence(program, io, result);
+  registerBundle(program, io, result);
   try {
     await program.parseAsync([...argv]);
     return result.exitCode;

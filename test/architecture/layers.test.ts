@@ -15,7 +15,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   executor: ['model', 'planner', 'runtime'],
   render: ['model', 'planner'],
   daemon: ['model', 'manifest', 'planner', 'runtime', 'executor', 'render'],
-  cli: ['model', 'qvmconf', 'manifest', 'planner', 'runtime', 'executor', 'render', 'daemon'],
+  release: ['model', 'manifest', 'planner', 'runtime', 'executor', 'render'],
+  cli: ['model', 'qvmconf', 'manifest', 'planner', 'runtime', 'executor', 'render', 'daemon', 'release'],
   sim: ['qvmconf'],
 };
 

@@ -38,7 +38,7 @@ export function registerStatus(program: Command, io: Output, result: CommandResu
 // guests as observed, though: a pass plans as if no stop were under way (it holds the pass lock),
 // but a look must show a guest that was asked to stop and still runs as such, not as healthy.
 async function observeLocally(options: StatusOptions, io: Output, now: number): Promise<{ guests: GuestStatus[]; unmanaged: readonly UnmanagedProcess[] }> {
-  const host = await openHost(options, io);
+  const host = await openHost(options, io, undefined, 'look');
   let observed: Observation | undefined;
   const runtime: HostPort = { ...host.runtime, observe: async () => (observed = await host.runtime.observe()) };
   const prepared = await previewPass({ desired: host.desired, runtime, explicit: false });

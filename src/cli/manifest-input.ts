@@ -1,9 +1,11 @@
-// Every command reads its manifests through here: `-f` names a manifest directory or a bundle file
-// (docs/fleet.md, "Bundles in every command"). A bundle that cannot be used is one line; commands
-// that act take a directory, never a bundle.
+// Every command reads its manifests through here: `-f` names a manifest directory, a bundle file
+// or a release directory (docs/fleet.md, "Bundles in every command"). A bundle that cannot be
+// used is one line; commands that act take a directory or a release directory, never a bundle.
 
 import type { LoadResult } from '../manifest/load.js';
-import { BundleFileError, loadManifestSource, type ManifestSource } from '../release/manifest-source.js';
+import { BundleFileError, loadManifestSource, sourceKind, type ManifestSource } from '../release/manifest-source.js';
+import { ReleaseRecordError, type ReleaseRecord } from '../release/record.js';
+import { openReleaseStore, ReleaseStoreError } from '../release/store.js';
 import { CliError } from './errors.js';
 
 export interface ManifestInput {
@@ -17,7 +19,7 @@ export async function readManifestInput(path: string, purpose: 'look' | 'act'): 
   try {
     input = await loadManifestSource(path);
   } catch (error) {
-    if (error instanceof BundleFileError) throw new CliError(error.message, { cause: error });
+    if (error instanceof BundleFileError || error instanceof ReleaseStoreError || error instanceof ReleaseRecordError) throw new CliError(error.message, { cause: error });
     throw error;
   }
   if (purpose === 'act' && input.source.kind === 'bundle') {
@@ -26,3 +28,13 @@ export async function readManifestInput(path: string, purpose: 'look' | 'act'): 
   return input;
 }
 
+/** The release record when `-f` names a release directory (for `status`), else undefined. */
+export async function releaseRecordOf(path: string): Promise<ReleaseRecord | undefined> {
+  if ((await sourceKind(path)) !== 'release') return undefined;
+  try {
+    return await (await openReleaseStore(path, { create: false })).readRecord();
+  } catch (error) {
+    if (error instanceof ReleaseStoreError || error instanceof ReleaseRecordError) throw new CliError(error.message, { cause: error });
+    throw error;
+  }
+}

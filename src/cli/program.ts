@@ -6,6 +6,7 @@ import { registerEvents } from './commands/events.js';
 import { registerFence } from './commands/fence.js';
 import { registerOneOff } from './commands/one-off.js';
 import { registerPlan } from './commands/plan.js';
+import { registerRelease } from './commands/release.js';
 import { registerRender } from './commands/render.js';
 import { registerRun } from './commands/run.js';
 import { registerShutdown } from './commands/shutdown.js';
@@ -38,6 +39,7 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
   registerShutdown(program, io, result);
   registerFence(program, io, result);
   registerBundle(program, io, result);
+  registerRelease(program, io, result);
   try {
     await program.parseAsync([...argv]);
     return result.exitCode;

@@ -297,8 +297,19 @@ export function rollbackRelease(ctx: ReleaseContext, options: { readonly digest?
       const last = record.history.at(-1);
       if (options.digest === undefined || last?.digest === options.digest) return { record, again: true };
     }
+    // A bundle that was never staged (its prepare failed) and that the host does not run: nothing to undo.
+    if (options.digest !== undefined && record.staged?.digest !== options.digest && record.applied !== options.digest && (record.staged === null || record.phase === 'prepared')) {
+      return { record, again: true };
+    }
     const staged = checkDigest(record, options.digest, 'rollback');
     const at = (ctx.now ?? Date.now)();
+    if (record.phase === 'prepared') {
+      // Staged but never applied: the host was not touched; dropping it is the whole rollback.
+      const next = noted(rolledBack(record, at), outcome(ctx, 'rollback', staged.digest, true, `dropped release ${name(staged)}: it was prepared, not applied`));
+      await ctx.store.writeRecord(next);
+      await ctx.store.keepOnly([next.current?.digest, next.applied]);
+      return { record: next, again: false };
+    }
     const current = record.current;
     if (current === null) {
       const message = `there is no committed release to return to: the guests of release ${name(staged)} are left as they are (stop them with \`qvmctl shutdown --no-host\`, or install a release that works)`;

@@ -119,7 +119,10 @@ export function committed(record: ReleaseRecord, at: number): ReleaseRecord {
   };
 }
 
-/** `staged` rolled back: dropped; the host is on `current` again (or, with none, stays as it is). */
+/**
+ * `staged` rolled back: dropped; the host is on `current` again (or, with none, stays as it is; a
+ * release that was only prepared never left it).
+ */
 export function rolledBack(record: ReleaseRecord, at: number): ReleaseRecord {
   const staged = record.staged;
   if (staged === null) return record;
@@ -127,13 +130,13 @@ export function rolledBack(record: ReleaseRecord, at: number): ReleaseRecord {
     ...record,
     staged: null,
     phase: 'rolled-back',
-    applied: record.current?.digest ?? record.applied,
+    applied: record.phase === 'prepared' ? record.applied : (record.current?.digest ?? record.applied),
     history: [...record.history, { digest: staged.digest, revision: staged.revision, result: 'rolled-back' as const, at }].slice(-HISTORY_LENGTH),
   };
 }
 
 /** The revision of a digest the record knows (staged, current, or one that ended). */
-function revisionOf(record: ReleaseRecord, digest: string): BundleRevision | null {
+export function revisionOf(record: ReleaseRecord, digest: string): BundleRevision | null {
   if (record.staged?.digest === digest) return record.staged.revision;
   if (record.current?.digest === digest) return record.current.revision;
   return record.history.findLast((h) => h.digest === digest)?.revision ?? null;

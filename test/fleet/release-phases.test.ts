@@ -41,7 +41,8 @@ async function install(f: ReleaseFleet, bundle: string): Promise<void> {
   await ok(f, 'commit', [bundle]);
 }
 
-describe('qvmctl release', () => {
+// Each test runs a dozen qvmctl processes one after another, on a shared machine.
+describe('qvmctl release', { timeout: 240_000 }, () => {
   it('prepares, applies, verifies and commits; each verb run again changes nothing', async () => {
     const f = await setUp();
     const r1 = await f.bundle('r1', [{ name: 'svc' }, { name: 'app', dependsOn: ['svc'] }]);
@@ -137,6 +138,20 @@ describe('qvmctl release', () => {
     expect(slow.stderr).toMatch(/✗ not there after 1 s: gps has run [\d.]+ s of 3600\.0 s/);
     const status = await f.release('status');
     expect(status.stdout).toMatch(/\nlast: verify [0-9a-f]{12} FAILED at .*: verify failed: not there after 1 s/);
+  });
+
+  it('rolls back a release that was only prepared by dropping it, and one never staged by doing nothing', async () => {
+    const f = await setUp();
+    const r1 = await f.bundle('r1', [{ name: 'svc' }]);
+    const r2 = await f.bundle('r2', [{ name: 'svc' }, { name: 'new' }]);
+    await install(f, r1);
+    const journal = await f.journal();
+    // As after a failed prepare: Mender still calls ArtifactRollback with the bundle.
+    expect(await ok(f, 'rollback', [r2])).toMatch(/^nothing to roll back: release [0-9a-f]{12} \(no git revision\) applied, committed$/);
+    await ok(f, 'prepare', [r2]);
+    expect(await ok(f, 'rollback', [r2])).toMatch(/^dropped release [0-9a-f]{12} \(no git revision\): it was prepared, not applied: release [0-9a-f]{12} \(no git revision\) applied, committed; [0-9a-f]{12} \(no git revision\) was rolled back$/);
+    expect(await f.journal()).toEqual(journal);
+    expect((await f.status()).release).toMatchObject({ phase: 'rolled-back', committed: true });
   });
 
   it('refuses a release that moves the host, and a first release has nothing to roll back to', async () => {

@@ -10,10 +10,10 @@ import { formatDiagnostic } from '../../model/diagnostic.js';
 import type { Plan } from '../../model/plan.js';
 import { toPlanJson } from '../../render/plan-json.js';
 import { renderPlanText } from '../../render/plan-text.js';
-import { BundleError, describeRevision, shortDigest, type Bundle, type BundleRevision } from '../../release/bundle.js';
+import { BundleError, describeRevision, shortDigest, type Bundle } from '../../release/bundle.js';
 import { readBundleFile } from '../../release/bundle-files.js';
 import { applyRelease, commitRelease, prepareRelease, ReleaseError, rollbackRelease, verifyRelease, type ReleaseContext } from '../../release/phases.js';
-import { describeRecord, isCommitted, recordJson, ReleaseRecordError, type ReleaseRecord } from '../../release/record.js';
+import { describeRecord, isCommitted, recordJson, ReleaseRecordError, revisionOf, type ReleaseRecord } from '../../release/record.js';
 import { openReleaseStore, ReleaseStoreError } from '../../release/store.js';
 import { CliError, describeFencedSteps, FENCED_EXIT_CODE } from '../errors.js';
 import { useColor } from '../host-context.js';
@@ -107,7 +107,7 @@ export function registerRelease(program: Command, io: Output, result: CommandRes
       const r = await rollbackRelease(ctx, { digest, ...(text ? { hooks: createProgressHooks(io) } : {}) });
       if (r.plan === undefined || r.execution === undefined) {
         if (options.output === 'json') io.out(json({ record: recordJson(r.record), again: r.again }));
-        else io.out(`nothing to roll back: ${describeRecord(r.record)}\n`);
+        else io.out(`${r.again ? 'nothing to roll back' : (r.record.last?.message ?? 'rolled back')}: ${describeRecord(r.record)}\n`);
         result.exitCode = 0;
         return;
       }
@@ -133,7 +133,7 @@ function json(value: unknown): string {
 // Mender inventory attributes: what a fleet view filters and groups devices by (docs/fleet.md).
 function inventoryLines(record: ReleaseRecord): string {
   const applied = record.applied;
-  const revision = applied === null ? null : (recordJson(record)['applied'] as { revision: BundleRevision | null }).revision;
+  const revision = applied === null ? null : revisionOf(record, applied);
   return [
     `qvmctl_release=${applied === null ? 'none' : shortDigest(applied)}`,
     `qvmctl_release_revision=${revision === null ? 'none' : `${revision.commit.slice(0, 12)}${revision.dirty ? '+dirty' : ''}`}`,
@@ -173,7 +173,7 @@ async function contextOf(options: ReleaseOptions, create: boolean): Promise<Rele
   return { store, ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }) };
 }
 
-// A pass's progress was printed as it went; then the plan and the closing line, or JSON.
+// A pass's progress was printed as it went; then the closing lines, or JSON.
 function reportPass(io: Output, options: ReleaseOptions, record: ReleaseRecord, plan: Plan, execution: ExecutionResult, done: string): number {
   const fenced = describeFencedSteps(execution);
   const ok = execution.ok && fenced === undefined;

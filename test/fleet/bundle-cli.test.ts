@@ -67,7 +67,7 @@ describe('qvmctl bundle', () => {
   });
 });
 
-describe('a bundle as -f', () => {
+describe('a bundle as -f', { timeout: 120_000 }, () => {
   it('validates, renders and plans as its manifest directory would, its Host paths against the bundle path', async () => {
     const { root: dir, manifests } = await fleetInGit();
     const bundle = join(dir, 'fleet.qvmb');

@@ -58,7 +58,8 @@ async function expectRunning(f: ReleaseFleet, running: readonly string[], stoppe
   expect(await unparsableStateFiles(f.stateDir)).toEqual([]);
 }
 
-describe('Mender standalone mode with the qvmctl Update Module', () => {
+// Each test runs several installs, each a few qvmctl processes under the Mender client.
+describe('Mender standalone mode with the qvmctl Update Module', { timeout: 300_000 }, () => {
   it('installs a release that converges, commits it, then installs and commits the next one', async () => {
     const { f, device } = await setUp();
     await installAndCommit(f, device, 'release-1', RELEASE_1);

@@ -52,7 +52,8 @@ async function expectRunning(f: ReleaseFleet, running: readonly string[], stoppe
   expect(await unparsableStateFiles(f.releaseDir)).toEqual([]);
 }
 
-describe('crash points of the release phases', () => {
+// Each test runs a dozen qvmctl processes one after another, on a shared machine.
+describe('crash points of the release phases', { timeout: 240_000 }, () => {
   it('release:prepare-after-store: the tree is stored, the record not written; prepare again stages it', async () => {
     fleet = await createReleaseFleet();
     const f = fleet;

@@ -1,9 +1,10 @@
 // `qvmctl release prepare|apply|verify|commit|rollback|status` by hand, against the simulator
 // (docs/fleet.md, "Phases"): the happy path, each verb run again, the order they must come in, what a
 // release drops, a verify that fails, and a release directory that is not safe to use.
-import { chmod, mkdir, readlink, symlink } from 'node:fs/promises';
+import { chmod, mkdir, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeBundle } from '../../src/release/bundle.js';
 import { runQvmctl } from '../helpers/cli.js';
 import { concurrentInstances, liveInstances } from '../helpers/crash-fleet.js';
 import { bootsOf, createReleaseFleet, type ReleaseFleet } from '../helpers/release-fleet.js';
@@ -167,6 +168,18 @@ describe('qvmctl release', { timeout: 240_000 }, () => {
 
     const moved = await f.bundle('moved', [{ name: 'svc' }], { stateDir: join(f.root, 'other-state') });
     await refused(f, 'prepare', [moved], /the bundle's Host is not the host release [0-9a-f]{12} drives \(connection, state directory or qvm differ\): a release changes guests, not the host; nothing was changed$/);
+  });
+
+  it('refuses at prepare a bundle whose manifests do not load on this device, naming file and line, and stages nothing', async () => {
+    const f = await setUp();
+    const bundle = join(f.root, 'bad.qvmb');
+    const manifest = 'apiVersion: qvmctl/v1\nkind: Guest\nmetadata: { name: svc }\nspec:\n  qvm: { configFile: /etc/elsewhere/svc.qvmconf }\n';
+    await writeFile(bundle, writeBundle([{ path: 'svc.yaml', data: Buffer.from(manifest) }], null).bytes);
+    const r = await f.release('prepare', [bundle]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^${f.releaseDir}/trees/[0-9a-f]{64}/svc\\.yaml:5:\\d+: error: .*\\nqvmctl: the manifests of release [0-9a-f]{12} are invalid; nothing was changed$`));
+    expect((await f.release('status')).stdout).toBe('release: none applied yet');
+    expect(await f.journal()).toEqual([]);
   });
 
   it('refuses a release directory others can write, or that is a link', async () => {

@@ -3,6 +3,7 @@ import { benchDaemon, formatDaemonBench } from './daemon.js';
 import { benchMakespan, formatMakespanBench } from './makespan.js';
 import { benchManifests, formatManifestBench } from './manifests.js';
 import { benchPlan, formatPlanBench } from './plan.js';
+import { benchRelease, formatReleaseBench } from './release.js';
 import { benchRemote, formatRemoteBench } from './remote.js';
 import { benchRuntime, formatRuntimeBench } from './runtime.js';
 import { benchShutdown, formatShutdownBench } from './shutdown.js';
@@ -19,6 +20,7 @@ const benches: readonly { readonly name: string; readonly run: () => Promise<rea
   { name: 'shutdown (50-guest DAG)', run: async () => formatShutdownBench(await benchShutdown()) },
   { name: 'remote (ssh adapter beside the local one, 50-guest DAG)', run: async () => formatRemoteBench(await benchRemote()) },
   { name: 'ui (the web view in headless Chromium, 100 and 200 guests)', run: async () => formatUiBench(await benchUi()) },
+  { name: 'release (the example fleet in phases, and through the Mender client)', run: async () => formatReleaseBench(await benchRelease()) },
 ];
 
 // BENCH_ONLY=daemon,plan runs only the named benchmarks.

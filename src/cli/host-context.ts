@@ -2,13 +2,14 @@
 // Invalid manifests stop the command here, before anything is observed or changed.
 
 import { resolve } from 'node:path';
-import { loadManifests, type LoadResult } from '../manifest/load.js';
+import type { LoadResult } from '../manifest/load.js';
 import { formatDiagnostic } from '../model/diagnostic.js';
 import type { DesiredState } from '../model/host-spec.js';
 import type { RuntimeTuning } from '../runtime/context.js';
 import { createHost } from '../runtime/create-host.js';
 import type { HostPort } from '../runtime/port.js';
 import { CliError } from './errors.js';
+import { readManifestInput } from './manifest-input.js';
 import { colorFor } from './terminal.js';
 import type { Output } from './output.js';
 
@@ -30,8 +31,9 @@ export interface HostContext extends PassTarget {
   readonly stateDir: string;
 }
 
-export async function openHost(options: HostContextOptions, io: Output, tuning?: Partial<RuntimeTuning>): Promise<HostContext> {
-  const loaded = await loadManifests({ dir: options.manifests });
+/** `look` (plan, status) also takes a bundle as `-f`; `act` does not (manifest-input.ts). */
+export async function openHost(options: HostContextOptions, io: Output, tuning?: Partial<RuntimeTuning>, purpose: 'look' | 'act' = 'act'): Promise<HostContext> {
+  const { loaded } = await readManifestInput(options.manifests, purpose);
   for (const d of loaded.diagnostics) io.err(`${formatDiagnostic(d)}\n`);
   if (loaded.desired === undefined) {
     throw new CliError(`the manifests in ${options.manifests} are ${loaded.status}; nothing was observed or changed (run \`qvmctl validate\`)`);

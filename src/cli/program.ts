@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerApply } from './commands/apply.js';
+import { registerBundle } from './commands/bundle.js';
 import { registerEvents } from './commands/events.js';
 import { registerFence } from './commands/fence.js';
 import { registerGraph } from './commands/graph.js';
 import { registerOneOff } from './commands/one-off.js';
 import { registerPlan } from './commands/plan.js';
+import { registerRelease } from './commands/release.js';
 import { registerRender } from './commands/render.js';
 import { registerRun } from './commands/run.js';
 import { registerShutdown } from './commands/shutdown.js';
@@ -38,6 +40,8 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
   registerWhy(program, io, result);
   registerShutdown(program, io, result);
   registerFence(program, io, result);
+  registerBundle(program, io, result);
+  registerRelease(program, io, result);
   try {
     await program.parseAsync([...argv]);
     return result.exitCode;

@@ -2,10 +2,10 @@
 // directory on the host), else the Host manifest's; the connection is the Host manifest's.
 
 import { resolve } from 'node:path';
-import { loadManifests } from '../manifest/load.js';
 import { HOST_DEFAULTS } from '../manifest/defaults.js';
 import { controlDirOf, type HostTarget } from '../runtime/create-host.js';
 import { CliError } from './errors.js';
+import { readManifestInput } from './manifest-input.js';
 import type { ManifestOptions, StateDirOptions } from './options.js';
 
 export interface ResolvedTarget extends HostTarget {
@@ -14,7 +14,7 @@ export interface ResolvedTarget extends HostTarget {
 }
 
 export async function resolveTarget(options: ManifestOptions & StateDirOptions): Promise<ResolvedTarget> {
-  const loaded = await loadManifests({ dir: options.manifests });
+  const { loaded } = await readManifestInput(options.manifests, 'look');
   const host = loaded.desired?.host;
   if (host === undefined && options.stateDir === undefined) {
     throw new CliError(`cannot tell the state directory: the manifests in ${options.manifests} are ${loaded.status} (run \`qvmctl validate\`), or pass --state-dir`);

@@ -46,6 +46,11 @@ export interface LoadOptions {
    * name stays the working tree's (manifest-copy.ts).
    */
   readonly copy?: ManifestCopy;
+  /**
+   * Where the Host's relative local paths (stateDir, the ssh key and config) resolve, instead of
+   * `dir`: a release's manifests, read from the copy its bundle was unpacked to (docs/fleet.md).
+   */
+  readonly hostBase?: string;
 }
 
 export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
@@ -93,7 +98,7 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   }
   options.parseCache?.retainOnly(listed.files);
   diagnostics.push(...checkSingleHost(hostDocs));
-  const { host, diagnostics: hostProblems } = normalizeHost({ doc: hostDocs[0], dir, ...(options.hostDefaults === undefined ? {} : { hostDefaults: options.hostDefaults }) });
+  const { host, diagnostics: hostProblems } = normalizeHost({ doc: hostDocs[0], dir: options.hostBase ?? dir, ...(options.hostDefaults === undefined ? {} : { hostDefaults: options.hostDefaults }) });
   diagnostics.push(...hostProblems);
   // A configRoots entry inside the checkout is read at the commit too.
   const configRoots = copy === undefined ? (host.configRoots ?? []) : await Promise.all((host.configRoots ?? []).map((root) => copiedDir(copy, root)));

@@ -14,6 +14,12 @@ export const CRASH_POINTS = [
   'shutdown:after-fence',
   'shutdown:after-some-stopped',
   'shutdown:before-host-command',
+  // The release phases (docs/fleet.md, "Phases"): each between its work and its record.
+  'release:prepare-after-store',
+  'release:apply-mid-pass',
+  'release:verify-before-record',
+  'release:commit-after-record',
+  'release:rollback-after-pass',
 ] as const;
 
 export type CrashPoint = (typeof CRASH_POINTS)[number];

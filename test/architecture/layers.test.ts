@@ -16,7 +16,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   render: ['model', 'planner'],
   ui: ['model', 'planner', 'executor', 'render'],
   daemon: ['model', 'manifest', 'planner', 'runtime', 'executor', 'render', 'ui'],
-  cli: ['model', 'qvmconf', 'manifest', 'planner', 'runtime', 'executor', 'render', 'daemon', 'ui'],
+  release: ['model', 'manifest', 'planner', 'runtime', 'executor', 'render'],
+  cli: ['model', 'qvmconf', 'manifest', 'planner', 'runtime', 'executor', 'render', 'daemon', 'ui', 'release'],
   sim: ['qvmconf'],
 };
 

@@ -27,7 +27,7 @@ export function registerPlan(program: Command, io: Output, result: CommandResult
   addStateDirOption(command);
   addOutputOption(command);
   command.action(async (options: PlanOptions) => {
-    const host = await openHost(options, io);
+    const host = await openHost(options, io, undefined, 'look');
     const [prepared, revision] = await Promise.all([previewPass({ ...host.target, explicit: true }), readGitRevision(options.manifests)]);
     if (revision?.dirty === true) {
       io.err(`note: this plan is of the working tree of ${options.manifests}, which differs from its HEAD commit ${revision.commit.slice(0, 12)}; \`qvmctl run\` applies commits only: commit the change for a daemon to apply it\n`);

@@ -8,8 +8,10 @@ import type { Observation, UnmanagedProcess } from '../../model/observed.js';
 import type { HostPort } from '../../runtime/port.js';
 import { describeGuests, type GuestStatus } from '../../render/guest-status.js';
 import { formatDuration, renderStatusText } from '../../render/status.js';
+import { describeRecord, recordJson } from '../../release/record.js';
 import { fetchDaemonStatus, type DaemonStatus } from '../daemon-client.js';
 import { openHost } from '../host-context.js';
+import { releaseRecordOf } from '../manifest-input.js';
 import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
 import { resolveStateDir } from '../state-dir.js';
@@ -24,11 +26,15 @@ export function registerStatus(program: Command, io: Output, result: CommandResu
   command.action(async (options: StatusOptions) => {
     const daemon = await fetchDaemonStatus(await resolveStateDir(options));
     const now = Date.now();
+    // With -f a release directory: which release the host runs and whether it is committed (docs/fleet.md).
+    const record = await releaseRecordOf(options.manifests);
+    const release = record === undefined ? {} : { release: recordJson(record) };
+    const releaseLine = record === undefined ? '' : `${describeRecord(record)}\n`;
     if (daemon !== undefined) {
-      io.out(options.output === 'json' ? `${JSON.stringify({ source: 'daemon', ...daemon }, null, 2)}\n` : `${daemonLine(daemon, now)}\n${renderStatusText(daemon.guests, [], now)}`);
+      io.out(options.output === 'json' ? `${JSON.stringify({ source: 'daemon', ...release, ...daemon }, null, 2)}\n` : `${releaseLine}${daemonLine(daemon, now)}\n${renderStatusText(daemon.guests, [], now)}`);
     } else {
       const local = await observeLocally(options, io, now);
-      io.out(options.output === 'json' ? `${JSON.stringify({ source: 'local', ...local }, null, 2)}\n` : renderStatusText(local.guests, local.unmanaged, now));
+      io.out(options.output === 'json' ? `${JSON.stringify({ source: 'local', ...release, ...local }, null, 2)}\n` : `${releaseLine}${renderStatusText(local.guests, local.unmanaged, now)}`);
     }
     result.exitCode = 0;
   });
@@ -38,7 +44,7 @@ export function registerStatus(program: Command, io: Output, result: CommandResu
 // guests as observed, though: a pass plans as if no stop were under way (it holds the pass lock),
 // but a look must show a guest that was asked to stop and still runs as such, not as healthy.
 async function observeLocally(options: StatusOptions, io: Output, now: number): Promise<{ guests: GuestStatus[]; unmanaged: readonly UnmanagedProcess[] }> {
-  const host = await openHost(options, io);
+  const host = await openHost(options, io, undefined, 'look');
   let observed: Observation | undefined;
   const runtime: HostPort = { ...host.runtime, observe: async () => (observed = await host.runtime.observe()) };
   const prepared = await previewPass({ desired: host.desired, runtime, explicit: false });

@@ -1,9 +1,10 @@
 // `qvmctl validate`: every problem of every manifest, as path:line:col, and a one-line verdict.
 
 import type { Command } from 'commander';
-import { loadManifests, type LoadResult } from '../../manifest/load.js';
+import type { LoadResult } from '../../manifest/load.js';
 import { formatDiagnostic } from '../../model/diagnostic.js';
 import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
+import { readManifestInput } from '../manifest-input.js';
 import type { CommandResult, Output } from '../output.js';
 
 export function registerValidate(program: Command, io: Output, result: CommandResult): void {
@@ -11,7 +12,7 @@ export function registerValidate(program: Command, io: Output, result: CommandRe
   addManifestOption(command);
   addOutputOption(command);
   command.action(async (options: ManifestOptions & OutputOptions) => {
-    const loaded = await loadManifests({ dir: options.manifests });
+    const { loaded } = await readManifestInput(options.manifests, 'look');
     const valid = loaded.status === 'ok';
     result.exitCode = valid ? 0 : 1;
     if (options.output === 'json') {

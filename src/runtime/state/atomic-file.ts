@@ -24,7 +24,7 @@ export async function ensureDir(path: string): Promise<void> {
  * A new temp file beside `path` holding `data`, on disk (fsynced); the caller renames, links or
  * removes it. On failure nothing is left behind and the error names `path`.
  */
-export async function writeTempBeside(path: string, data: string, mode = FILE_MODE): Promise<string> {
+export async function writeTempBeside(path: string, data: string | Uint8Array, mode = FILE_MODE): Promise<string> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(tmp, CREATE_NEW, mode);
@@ -42,7 +42,7 @@ export async function writeTempBeside(path: string, data: string, mode = FILE_MO
 }
 
 // On failure (a full or read-only disk) the temp file is removed and the error names the target.
-export async function writeFileAtomic(path: string, data: string, mode = FILE_MODE): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = FILE_MODE): Promise<void> {
   const tmp = await writeTempBeside(path, data, mode);
   try {
     await rename(tmp, path);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(import.meta.dirname, '../../src');
 const TEST = resolve(import.meta.dirname, '..');
 const MONITOR_KILLER = 'helpers/kill-monitor.ts';
+const BROWSER_HELPER = 'helpers/browser.ts';
 const SIGNAL_MODULE = 'runtime/signal.ts';
 // It ends its own local ssh client processes (a session that no longer answers), never a qvm.
 const SSH_CLIENT = 'runtime/ssh/ssh-client.ts';
@@ -34,7 +35,7 @@ function stripComments(text: string): string {
 const allFiles = listFiles(SRC).map((path) => ({ path: relative(SRC, path), code: stripComments(readFileSync(path, 'utf8')) }));
 const files = allFiles.map((f) => ({ ...f, code: withoutSelfKill(f.path, f.code) }));
 
-describe('signals (design.md, Decision 1)', () => {
+describe('signals (docs/runtime.md, "Signals")', () => {
   it('are sent from one module only', () => {
     const senders = files
       .filter((f) => /\bkill\s*\(|\.kill\b|\bkillall\b|\bpkill\b|\bslay\b/.test(f.code))
@@ -50,7 +51,7 @@ describe('signals (design.md, Decision 1)', () => {
     const remote = ssh.flatMap((f) => [...f.code.matchAll(/\bkill -s\b/g)].map(() => f.path));
     expect(remote).toEqual(['runtime/ssh/host-beat.ts']);
     const beat = files.find((f) => f.path === 'runtime/ssh/host-beat.ts')?.code ?? '';
-    expect(beat).toMatch(/pstart \$\{r\.pid\} && \[ "\$PSTART" = \$\{shq\(r\.processStart\)\} \] && kill -s \$\{r\.signal\}/);
+    expect(beat).toMatch(/pstart \$\{r\.pid\} && same_start "\$PSTART" \$\{shq\(r\.processStart\)\} && kill -s \$\{r\.signal\}/);
     expect(beat).toMatch(/readonly signal: 'TERM' \| 'QUIT' \| 'USR1' \| 'USR2' \}/);
     const local = files.find((f) => f.path === SSH_CLIENT)?.code ?? '';
     expect([...local.matchAll(/\.kill\(([^)]*)\)/g)].map((m) => m[1])).toEqual(["'SIGTERM'"]);
@@ -85,9 +86,10 @@ describe('signals (design.md, Decision 1)', () => {
     // Tests may SIGKILL their own qvmctl (a power loss) and, in the simulator's damage test, a bare
     // simulator they spawned themselves. A guest's monitor is killed only by test/helpers/kill-monitor.ts,
     // which re-reads the target and checks it is `/bin/sh <stateDir>/monitor.sh <guest dir>` first.
+    // The browser helper may SIGKILL the headless Chromium it started, which is no qvm and not qvmctl's.
     const testFiles = listFiles(TEST).map((path) => ({ path: relative(TEST, path), code: stripComments(readFileSync(path, 'utf8')) }));
     const pidKillers = testFiles.filter((f) => f.path !== 'runtime/no-sigkill.test.ts' && /process\.kill\([^)]*SIGKILL/.test(f.code)).map((f) => f.path);
-    expect(pidKillers).toEqual([MONITOR_KILLER]);
+    expect(pidKillers).toEqual([BROWSER_HELPER, MONITOR_KILLER]);
     const helper = testFiles.find((f) => f.path === MONITOR_KILLER)?.code ?? '';
     expect(helper).toMatch(/argv\[1\] === script/);
     expect(helper.split("process.kill(").length).toBe(2);

@@ -57,7 +57,8 @@ export interface ShutdownTimeline {
 export function ladderBudget(shutdown: ShutdownSpec): { readonly step: LadderStep; readonly ms: number }[] {
   return [
     ...(shutdown.guestCommand === undefined ? [] : [{ step: 'guest-command' as const, ms: shutdown.guestTimeoutMs }]),
-    { step: 'power-button' as const, ms: shutdown.powerButtonTimeoutMs },
+    // Pressed only where the guest takes it gracefully (docs/shutdown.md, "The power button per guest").
+    ...(shutdown.powerButton === 'graceful' ? [{ step: 'power-button' as const, ms: shutdown.powerButtonTimeoutMs }] : []),
     ...(shutdown.allowPowerCut ? [{ step: 'power-cut' as const, ms: shutdown.powerCutTimeoutMs }] : []),
   ];
 }

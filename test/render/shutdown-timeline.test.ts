@@ -26,6 +26,14 @@ describe('budgetTimeline', () => {
     // The worst case is the dry run's: the pass-lock wait plus the planner's critical path.
     expect(t.totalMs).toBe(1_000 + plan.criticalPathMs);
   });
+
+  it('draws no power-button bar for a guest whose button is not pressed (abrupt or ignored)', () => {
+    const abrupt = { ...fleet, guests: fleet.guests.map((g) => (g.name === 'cluster' ? { ...g, shutdown: { ...g.shutdown, powerButton: 'abrupt' as const } } : g)) };
+    const plan = createShutdownPlan({ desired: abrupt, running: ['cluster'].map((n) => running(n)), unmanaged: [], fallbackShutdown: fallback });
+    const t = budgetTimeline({ plan, desired: abrupt, fallbackShutdown: fallback, passLockWaitMs: 1_000 });
+    expect(t.bars[0]?.segments).toEqual([{ step: 'guest-command', fromMs: 1_000, toMs: 2_000 }, { step: 'power-cut', fromMs: 2_000, toMs: 4_000 }]);
+    expect(t.totalMs).toBe(1_000 + plan.criticalPathMs);
+  });
 });
 
 // A record as runShutdownSequence writes it (fields the timeline does not read left out).

@@ -3,15 +3,11 @@
 // of a host shutdown instead. Read-only, like `status` and `plan`: no daemon needed, nothing written.
 
 import { Option, type Command } from 'commander';
-import { previewPass } from '../../executor/reconcile-pass.js';
 import { shutdownWorstCase } from '../../executor/shutdown-sequence.js';
-import type { Observation } from '../../model/observed.js';
 import { createShutdownPlan, fallbackShutdown } from '../../planner/shutdown-plan.js';
 import { buildGuestGraph } from '../../render/guest-graph.js';
 import { renderGraphText, type GraphFormat } from '../../render/graph-text.js';
-import { describeGuests } from '../../render/guest-status.js';
-import type { HostPort } from '../../runtime/port.js';
-import { openHost } from '../host-context.js';
+import { lookLocally } from '../local-look.js';
 import { addManifestOption, addStateDirOption, type ManifestOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
 
@@ -28,22 +24,10 @@ export function registerGraph(program: Command, io: Output, result: CommandResul
   addManifestOption(command);
   addStateDirOption(command);
   command.action(async (options: GraphOptions) => {
-    const host = await openHost(options, io);
-    // The phases as `status` shows them without a daemon (a guest asked to stop shows as stopping).
-    let observed: Observation | undefined;
-    const runtime: HostPort = { ...host.runtime, observe: async () => (observed = await host.runtime.observe()) };
-    const prepared = await previewPass({ desired: host.desired, runtime, explicit: false });
-    const stopping = new Set((observed?.guests ?? []).filter((g) => g.stopping).map((g) => g.pid));
-    const guests = describeGuests({
-      desired: host.desired,
-      plan: prepared.plan,
-      running: new Map(prepared.observation.guests.map((g) => [g.name, { ...g, stopping: g.stopping || stopping.has(g.pid) }])),
-      histories: prepared.histories,
-      errors: new Map(),
-    }, Date.now());
+    const { host, guests, observation } = await lookLocally(options, io, Date.now());
     const graph = buildGuestGraph(host.desired, guests);
     if (options.shutdown === true) {
-      const plan = createShutdownPlan({ desired: host.desired, running: prepared.observation.guests, unmanaged: prepared.observation.unmanaged, fallbackShutdown: fallbackShutdown(host.desired.host) });
+      const plan = createShutdownPlan({ desired: host.desired, running: observation.guests, unmanaged: observation.unmanaged, fallbackShutdown: fallbackShutdown(host.desired.host) });
       io.out(renderGraphText(graph, { format: options.format, shutdown: plan, worstCaseMs: shutdownWorstCase(plan).worstCaseMs }));
     } else {
       io.out(renderGraphText(graph, { format: options.format }));

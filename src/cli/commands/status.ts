@@ -3,14 +3,12 @@
 // qvmctl observes the host itself.
 
 import type { Command } from 'commander';
-import { previewPass } from '../../executor/reconcile-pass.js';
-import type { Observation, UnmanagedProcess } from '../../model/observed.js';
-import type { HostPort } from '../../runtime/port.js';
-import { describeGuests, type GuestStatus } from '../../render/guest-status.js';
+import type { UnmanagedProcess } from '../../model/observed.js';
+import type { GuestStatus } from '../../render/guest-status.js';
 import { formatDuration, renderStatusText } from '../../render/status.js';
 import { describeRecord, recordJson } from '../../release/record.js';
 import { fetchDaemonStatus, type DaemonStatus } from '../daemon-client.js';
-import { openHost } from '../host-context.js';
+import { lookLocally } from '../local-look.js';
 import { releaseRecordOf } from '../manifest-input.js';
 import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
 import type { CommandResult, Output } from '../output.js';
@@ -40,23 +38,9 @@ export function registerStatus(program: Command, io: Output, result: CommandResu
   });
 }
 
-// The daemon's point of view (explicit: false): the holds it would honour show as phases. The
-// guests as observed, though: a pass plans as if no stop were under way (it holds the pass lock),
-// but a look must show a guest that was asked to stop and still runs as such, not as healthy.
 async function observeLocally(options: StatusOptions, io: Output, now: number): Promise<{ guests: GuestStatus[]; unmanaged: readonly UnmanagedProcess[] }> {
-  const host = await openHost(options, io, undefined, 'look');
-  let observed: Observation | undefined;
-  const runtime: HostPort = { ...host.runtime, observe: async () => (observed = await host.runtime.observe()) };
-  const prepared = await previewPass({ desired: host.desired, runtime, explicit: false });
-  const stopping = new Set((observed?.guests ?? []).filter((g) => g.stopping).map((g) => g.pid));
-  const guests = describeGuests({
-    desired: host.desired,
-    plan: prepared.plan,
-    running: new Map(prepared.observation.guests.map((g) => [g.name, { ...g, stopping: g.stopping || stopping.has(g.pid) }])),
-    histories: prepared.histories,
-    errors: new Map(),
-  }, now);
-  return { guests, unmanaged: prepared.observation.unmanaged };
+  const look = await lookLocally(options, io, now);
+  return { guests: look.guests, unmanaged: look.observation.unmanaged };
 }
 
 function daemonLine(d: DaemonStatus, now: number): string {

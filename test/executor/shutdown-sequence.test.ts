@@ -109,6 +109,8 @@ describe('host shutdown sequence', () => {
     const desired = desiredFleet(guests, testHost(h.stateDir));
     const first = await runShutdownSequence({ desired, runtime: h.runtime, mode: 'none' });
     expect(first).toMatchObject({ status: 'completed', ok: true, host: { ran: false, reason: 'not requested' } });
+    // The fence says the host stays up, not that its shutdown is under way.
+    expect(first.fence.reason).toMatch(/^guests stopped by a shutdown without the host \(--no-host\), pid \d+$/);
     const again = await runShutdownSequence({ desired, runtime: h.runtime, mode: 'poweroff' });
     expect(again).toMatchObject({ status: 'completed', ok: true, resumed: true, guests: [], fence: first.fence });
     expect((await readHostLog(h.stateDir)).map((l) => l.args)).toEqual(['poweroff']);

@@ -6,7 +6,7 @@ import type { Observation } from '../model/observed.js';
 import { describeGuests, type GuestStatus } from '../render/guest-status.js';
 import type { HostPort } from '../runtime/port.js';
 import { openHost, type HostContext, type HostContextOptions } from './host-context.js';
-import type { Output } from './output.js';
+import type { CliOutput } from './output.js';
 
 export interface LocalLook {
   readonly host: HostContext;
@@ -17,7 +17,7 @@ export interface LocalLook {
 // The daemon's point of view (explicit: false): the holds it would honour show as phases. The
 // guests as observed, though: a pass plans as if no stop were under way (it holds the pass lock),
 // but a look must show a guest that was asked to stop and still runs as such, not as healthy.
-export async function lookLocally(options: HostContextOptions, io: Output, now: number): Promise<LocalLook> {
+export async function lookLocally(options: HostContextOptions, io: CliOutput, now: number): Promise<LocalLook> {
   const host = await openHost(options, io, undefined, 'look');
   let observed: Observation | undefined;
   const runtime: HostPort = { ...host.runtime, observe: async () => (observed = await host.runtime.observe()) };
@@ -30,5 +30,9 @@ export async function lookLocally(options: HostContextOptions, io: Output, now: 
     histories: prepared.histories,
     errors: new Map(),
   }, now);
+  // A typo in --state-dir would otherwise show every guest pending, as on a host never used.
+  if (prepared.observation.stateDirMissing === true) {
+    io.err(`note: state directory ${host.stateDir} does not exist: nothing was ever started from it${options.stateDir === undefined ? '' : ' (check --state-dir)'}; a look creates nothing\n`);
+  }
   return { host, guests, observation: prepared.observation };
 }

@@ -80,4 +80,6 @@ export interface Observation {
   readonly unmanaged: readonly UnmanagedProcess[];
   /** Exits recorded since the previous observation. */
   readonly exits: readonly ExitRecord[];
+  /** The state directory does not exist (yet): nothing was ever started from it. A look says so. */
+  readonly stateDirMissing?: boolean;
 }

@@ -2,7 +2,7 @@
 // no guest explains (unmanaged); the exits the monitors recorded that are not acknowledged yet; and,
 // for a qvm whose monitor was lost, that it runs unwatched, then, once it has ended, its exit.
 import { constants } from 'node:fs';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { access, open, readdir, readFile } from 'node:fs/promises';
 import type { ExitRecord, Observation, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { RuntimeContext } from './context.js';
 import { findGuestProcess } from './find-guest-process.js';
@@ -48,7 +48,9 @@ export async function observeGuests(ctx: RuntimeContext): Promise<Observation> {
   }
   const unmanaged = await withSystems(processes.filter((p) => !explained.has(p.pid)));
   exits.sort((a, b) => a.at - b.at);
-  return { guests, unmanaged, exits };
+  // Asked only when there is no guest directory, the one case where it is in doubt.
+  const stateDirMissing = names.length === 0 && await access(ctx.layout.root).then(() => false, (error: unknown) => isNotFound(error));
+  return { guests, unmanaged, exits, ...(stateDirMissing ? { stateDirMissing } : {}) };
 }
 
 /** Unmanaged qvm with the system name each runs (its configuration files read where they can be). */

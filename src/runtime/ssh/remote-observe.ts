@@ -48,6 +48,8 @@ if cd ${shq(stateDir)} 2>/dev/null; then
   for g in guests/*/; do [ -d "$g" ] && echo "\${M}guest \${g#guests/}"; done
   echo "\${M}files"
   grep '' /dev/null guests/*/identity.json guests/*/stop-request guests/*/history.json guests/*/run-*.exit.json guests/*/run-*.pid guests/*/run-*.launch.json 2>/dev/null
+elif [ ! -e ${shq(stateDir)} ]; then
+  echo "\${M}nostate"
 fi
 echo "\${M}end"
 `;
@@ -69,6 +71,7 @@ export interface RemoteSnapshot {
   readonly fence: Fence | undefined;
   readonly orphans: ReadonlyMap<string, number>;
   readonly guests: readonly GuestFiles[];
+  readonly stateDirMissing: boolean;
 }
 
 export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
@@ -101,6 +104,7 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
     bootTimeMs: Number.isFinite(boot) && boot > 0 ? boot * 1000 : undefined,
     fence: fenceSection === undefined ? undefined : parseFence(fenceSection.body),
     orphans: parseOrphans(parseJson(sections.find((s) => s.tag === 'orphans')?.body)),
+    stateDirMissing: sections.some((s) => s.tag === 'nostate'),
     guests: [...guests].map(([name, files]) => ({ name, files })),
   };
 }
@@ -205,7 +209,7 @@ export function interpretSnapshot(options: {
     return { pid: p.pid, processStart: p.start, argv: p.argv, ...(system === undefined ? {} : { system }) };
   });
   exits.sort((a, b) => a.at - b.at);
-  return { observation: { guests, unmanaged, exits }, identities, adopted, histories };
+  return { observation: { guests, unmanaged, exits, ...(snapshot.stateDirMissing ? { stateDirMissing: true } : {}) }, identities, adopted, histories };
 }
 
 function verifies(entry: ProcessEntry | undefined, start: string, confPath: string): boolean {

@@ -3,7 +3,6 @@
 
 import { resolve } from 'node:path';
 import type { LoadResult } from '../manifest/load.js';
-import { formatDiagnostic } from '../model/diagnostic.js';
 import type { DesiredState } from '../model/host-spec.js';
 import type { RuntimeTuning } from '../runtime/context.js';
 import { createHost } from '../runtime/create-host.js';
@@ -11,7 +10,7 @@ import type { HostPort } from '../runtime/port.js';
 import { CliError } from './errors.js';
 import { readManifestInput } from './manifest-input.js';
 import { colorFor } from './terminal.js';
-import type { Output } from './output.js';
+import type { CliOutput } from './output.js';
 
 export interface HostContextOptions {
   readonly manifests: string;
@@ -32,18 +31,21 @@ export interface HostContext extends PassTarget {
 }
 
 /** `look` (plan, status) also takes a bundle as `-f`; `act` does not (manifest-input.ts). */
-export async function openHost(options: HostContextOptions, io: Output, tuning?: Partial<RuntimeTuning>, purpose: 'look' | 'act' = 'act'): Promise<HostContext> {
+export async function openHost(options: HostContextOptions, io: CliOutput, tuning?: Partial<RuntimeTuning>, purpose: 'look' | 'act' = 'act'): Promise<HostContext> {
   const { loaded } = await readManifestInput(options.manifests, purpose);
-  for (const d of loaded.diagnostics) io.err(`${formatDiagnostic(d)}\n`);
-  if (loaded.desired === undefined) {
-    throw new CliError(`the manifests in ${options.manifests} are ${loaded.status}; nothing was observed or changed (run \`qvmctl validate\`)`);
-  }
+  if (loaded.desired === undefined) throw invalidManifests(options.manifests, loaded, 'nothing was observed or changed');
+  for (const d of loaded.diagnostics) io.diagnostic(d);
   const host = loaded.desired.host;
   const stateDir = options.stateDir === undefined ? host.stateDir : host.connection.kind === 'ssh' ? options.stateDir : resolve(options.stateDir);
   const desired = { ...loaded.desired, host: { ...host, stateDir } };
   const runtime = createHost({ host: desired.host, ...(tuning === undefined ? {} : { tuning }) });
   const target: PassTarget = { desired, runtime };
   return { loaded, ...target, target, stateDir };
+}
+
+/** Manifests that cannot be used: the error carries their problems, which the boundary shows with it. */
+export function invalidManifests(dir: string, loaded: LoadResult, consequence: string): CliError {
+  return new CliError(`the manifests in ${dir} are ${loaded.status}; ${consequence} (run \`qvmctl validate\`)`, { reason: 'invalid-manifests', diagnostics: loaded.diagnostics });
 }
 
 /** ANSI colour on stdout: terminal.ts's rule (no-color.org, FORCE_COLOR, a terminal). */

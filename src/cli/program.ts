@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerApply } from './commands/apply.js';
 import { registerBundle } from './commands/bundle.js';
 import { registerEvents } from './commands/events.js';
@@ -17,17 +17,30 @@ import { registerWhy } from './commands/why.js';
 import { HostUnreachableError } from '../runtime/ssh/errors.js';
 import { StateDirError } from '../runtime/state/state-dir-error.js';
 import { StateDirTrustError } from '../runtime/state/trust.js';
-import { CliError, describeStateDirError } from './errors.js';
-import { processOutput, type CommandResult, type Output } from './output.js';
+import { CliError, describeStateDirError, EXIT_CODES, UNREACHABLE_EXIT_CODE } from './errors.js';
+import { createCliOutput, processOutput, type CliOutput, type CommandResult, type Output } from './output.js';
 
 // The one error boundary: commands set an exit code or throw; nothing below cli/ prints or exits.
-export async function runCli(argv: readonly string[], io: Output = processOutput): Promise<number> {
+// Every failure ends here as one line (or, with `-o json`, one Error document on stderr) and an
+// exit code from EXIT_CODES.
+export async function runCli(argv: readonly string[], output: Output = processOutput): Promise<number> {
   const result: CommandResult = { exitCode: 0 };
+  // Known from the command line before commander parses it, so its own usage errors are JSON too;
+  // then taken from the parsed options of the command that runs.
+  let json = asksForJson(argv);
+  const io = createCliOutput(output, () => json);
   const program = new Command('qvmctl')
     .description('Declarative orchestrator for QNX Hypervisor guests')
     .version(readVersion(), '-V, --version', 'print the qvmctl version')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } });
+    .configureOutput({
+      writeOut: (s) => { io.out(s); },
+      writeErr: (s) => { io.err(s); },
+      // Usage errors are reported below, as every other error is.
+      outputError: () => undefined,
+    })
+    .addHelpText('after', exitCodeHelp())
+    .hook('preAction', (_program, action) => { json = action.opts<{ output?: unknown }>().output === 'json'; });
   registerValidate(program, io, result);
   registerRender(program, io, result);
   registerPlan(program, io, result);
@@ -46,42 +59,57 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
     await program.parseAsync([...argv]);
     return result.exitCode;
   } catch (error) {
-    if (error instanceof CliError) {
-      io.err(`qvmctl: ${error.message}\n`);
-      return error.exitCode;
-    }
-    if (error instanceof StateDirError) {
-      io.err(`qvmctl: ${describeStateDirError(error)}\n`);
-      return 1;
-    }
-    if (error instanceof StateDirTrustError) {
-      // Refused before anything was read or changed: the line names the path and the fix.
-      io.err(`qvmctl: ${error.message}\n`);
-      return 1;
-    }
-    if (error instanceof HostUnreachableError) {
-      // Nothing was concluded about the guests: a distinct exit code lets scripts retry.
-      io.err(`qvmctl: ${error.message}\n`);
-      return UNREACHABLE_EXIT_CODE;
-    }
-    if (isCommanderExit(error)) return error.exitCode;
-    const message = error instanceof Error ? error.message : String(error);
-    io.err(`qvmctl: unexpected error: ${message}\n`);
-    if (process.env['QVMCTL_DEBUG'] === '1' && error instanceof Error) io.err(`${error.stack ?? ''}\n`);
-    else io.err('(set QVMCTL_DEBUG=1 for details)\n');
-    return 1;
+    return reportError(io, toCliError(error));
   }
 }
 
-/** The host could not be reached over ssh (docs/remote.md). */
-export const UNREACHABLE_EXIT_CODE = 4;
+/** What went wrong, as the user sees it: every error type qvmctl knows, mapped once. */
+function toCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0 and nothing to add.
+    const message = error.exitCode === 0 ? '' : error.message.replace(/^error: /, '');
+    return new CliError(message, { exitCode: error.exitCode, reason: 'usage', cause: error });
+  }
+  if (error instanceof StateDirError) return new CliError(describeStateDirError(error), { reason: 'state-dir', cause: error });
+  // Refused before anything was read or changed: the line names the path and the fix.
+  if (error instanceof StateDirTrustError) return new CliError(error.message, { reason: 'state-dir', cause: error });
+  // Nothing was concluded about the guests: a distinct exit code lets scripts retry.
+  if (error instanceof HostUnreachableError) return new CliError(error.message, { exitCode: UNREACHABLE_EXIT_CODE, reason: 'unreachable', cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  return new CliError(`unexpected error: ${message}`, { reason: 'internal', cause: error });
+}
+
+function reportError(io: CliOutput, error: CliError): number {
+  if (error.message === '') return error.exitCode;
+  const internal = error.reason === 'internal';
+  const stack = internal && process.env['QVMCTL_DEBUG'] === '1' && error.cause instanceof Error ? error.cause.stack : undefined;
+  if (io.json) {
+    for (const d of error.diagnostics) io.diagnostic(d);
+    io.errDocument('Error', { exitCode: error.exitCode, reason: error.reason, message: error.message, ...(stack === undefined ? {} : { stack }) });
+    return error.exitCode;
+  }
+  for (const d of error.diagnostics) io.diagnostic(d);
+  io.err(`qvmctl: ${error.message}\n`);
+  if (stack !== undefined) io.err(`${stack}\n`);
+  else if (internal) io.err('(set QVMCTL_DEBUG=1 for details)\n');
+  return error.exitCode;
+}
+
+/** `-o json`, `-ojson`, `--output json`, `--output=json` before a `--`. */
+function asksForJson(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  const options = end === -1 ? args : args.slice(0, end);
+  return options.some((a, i) => a === '-ojson' || a === '--output=json' || ((a === '-o' || a === '--output') && options[i + 1] === 'json'));
+}
+
+function exitCodeHelp(): string {
+  return `\nExit codes:\n${EXIT_CODES.map(([code, meaning]) => `  ${code}  ${meaning}`).join('\n')}\n`;
+}
 
 // package.json sits two levels above this module, in the source tree and in the built one.
 function readVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-}
-
-function isCommanderExit(error: unknown): error is { exitCode: number } {
-  return typeof error === 'object' && error !== null && 'exitCode' in error && typeof error.exitCode === 'number';
 }

@@ -1,5 +1,6 @@
 // What `GET /status` answers: the daemon, its last pass, and each guest (render/guest-status.ts).
 
+import type { UnmanagedProcess } from '../model/observed.js';
 import type { GuestStatus } from '../render/guest-status.js';
 import type { GitRevision } from './git-revision.js';
 
@@ -48,5 +49,7 @@ export interface DaemonStatus {
   readonly lastPass: PassSummary | undefined;
   readonly passes: number;
   readonly guests: readonly GuestStatus[];
+  /** qvm processes no manifest explains, at the last pass. */
+  readonly unmanaged: readonly UnmanagedProcess[];
 }
 

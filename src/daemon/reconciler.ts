@@ -14,7 +14,7 @@ import { createParseCache } from '../manifest/parse-cache.js';
 import { createSettleTracker, type SettleCheck } from '../manifest/settled.js';
 import { formatDiagnostic } from '../model/diagnostic.js';
 import type { DesiredState } from '../model/host-spec.js';
-import type { ExitRecord, GuestHistory, Observation, ObservedGuest } from '../model/observed.js';
+import type { ExitRecord, GuestHistory, Observation, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
 import { runPass, type PassResult, type PreparedPass } from '../executor/reconcile-pass.js';
 import type { StepResult } from '../executor/execute-plan.js';
@@ -85,6 +85,7 @@ export class Reconciler {
   #unreachable: string | undefined;
   #plan: Plan | undefined;
   #running = new Map<string, ObservedGuest>();
+  #unmanaged: readonly UnmanagedProcess[] = [];
   #histories: ReadonlyMap<string, GuestHistory> = new Map();
   readonly #parseCache = createParseCache();
   readonly #errors = new Map<string, { stuck: boolean; detail: string }>();
@@ -313,6 +314,7 @@ export class Reconciler {
     }
     for (const [name, guest] of running) if (guest.ready && !this.#errors.get(name)?.stuck) this.#errors.delete(name);
     this.#running = running;
+    this.#unmanaged = pass.observation.unmanaged;
     this.#histories = pass.histories;
     this.#plan = pass.plan;
   }
@@ -385,6 +387,7 @@ export class Reconciler {
       lastPass: this.#lastPass,
       passes: this.#passes,
       guests: this.#guestStatuses(this.#o.now()),
+      unmanaged: this.#unmanaged,
     };
   }
 }

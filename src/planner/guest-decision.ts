@@ -68,7 +68,7 @@ function decideRunning(input: GuestDecisionInput, observed: ObservedGuest): Deci
     else if (gate.allowed) [reason, detail] = ['config-changed', hashes];
     else return hold(gate.reason, `${gate.detail} (${hashes})`, gate.until);
   }
-  if (input.fenced) return hold('fenced', `restart (${reason}) refused: host shutdown under way`);
+  if (input.fenced) return hold('fenced', `restart (${reason}) refused: the shutdown fence is up`);
   if (input.systemInUse !== undefined) return hold('system-in-use', `restart (${reason}) refused: ${systemInUseDetail(spec.system, input.systemInUse)}`);
   const missing = dependencies.filter((dep) => !input.willRun(dep));
   if (missing.length === 0) return change('restart', reason, detail);
@@ -82,7 +82,7 @@ function decideStopped(input: GuestDecisionInput): Decision {
   if (spec.state === 'stopped') return NONE;
   const start = decideStart({ spec, history: input.history, now: input.now, explicit: input.explicit });
   if (start.kind === 'hold') return hold(start.reason, start.detail, start.until);
-  if (input.fenced) return hold('fenced', 'start refused: host shutdown under way');
+  if (input.fenced) return hold('fenced', 'start refused: the shutdown fence is up');
   if (input.systemInUse !== undefined) return hold('system-in-use', `start refused: ${systemInUseDetail(spec.system, input.systemInUse)}`);
   const missing = input.dependencies.filter((dep) => !input.willRun(dep));
   if (missing.length > 0) return hold('dependency-not-running', `waits for ${missing.join(', ')} (not running)`);

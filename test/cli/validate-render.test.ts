@@ -86,7 +86,7 @@ describe('qvmctl render', () => {
   it('refuses to render from invalid manifests', async () => {
     const r = await qvmctl(['render', 'twin', '-f', broken]);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('qvmctl: cannot render `twin`');
+    expect(r.stderr).toMatch(/qvmctl: the manifests in .* are invalid; `twin` cannot be rendered/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

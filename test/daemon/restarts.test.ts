@@ -66,6 +66,6 @@ describe('qvmctl run: guest exits', () => {
     // The exit's words and the policy's class, each once: `96 (fatal error after the guest started), counted as failure`.
     expect(whyText.stdout).toMatch(/^last exit: 96 \(fatal error after the guest started\), counted as failure at /m);
     const eventsJson = await execa('node', [CLI, 'events', '--guest', 'crashy', '-o', 'json', '--state-dir', h.stateDir]);
-    expect((JSON.parse(eventsJson.stdout) as { reason: string }[]).map((e) => e.reason)).toContain('GaveUp');
+    expect((JSON.parse(eventsJson.stdout) as { events: { reason: string }[] }).events.map((e) => e.reason)).toContain('GaveUp');
   });
 });

@@ -150,8 +150,9 @@ describe('the link lost', () => {
     const daemonStatus = async (): Promise<DaemonStatus | undefined> => {
       const r = await f.cli(['status', '-o', 'json']);
       if (r.exitCode !== 0) return undefined;
-      const parsed = JSON.parse(r.stdout) as DaemonStatus & { source: string };
-      return parsed.source === 'daemon' ? parsed : undefined;
+      // The Status document: the daemon's own state under `daemon`, the guests beside it (docs/cli.md).
+      const parsed = JSON.parse(r.stdout) as { source: string; daemon: Omit<DaemonStatus, 'guests'> | null; guests: DaemonStatus['guests'] };
+      return parsed.source === 'daemon' && parsed.daemon !== null ? { ...parsed.daemon, guests: parsed.guests, unmanaged: [] } : undefined;
     };
     try {
       const up = await waitFor(async () => {

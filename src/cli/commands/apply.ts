@@ -12,12 +12,12 @@ import { renderPlanText } from '../../render/plan-text.js';
 import { CliError, describeFencedSteps, FENCED_EXIT_CODE } from '../errors.js';
 import { openHost, useColor } from '../host-context.js';
 import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
-import type { CommandResult, Output } from '../output.js';
+import type { CliOutput, CommandResult } from '../output.js';
 import { createProgressHooks, summarizeExecution } from '../progress.js';
 
 type ApplyOptions = ManifestOptions & OutputOptions & StateDirOptions;
 
-export function registerApply(program: Command, io: Output, result: CommandResult): void {
+export function registerApply(program: Command, io: CliOutput, result: CommandResult): void {
   const command = program.command('apply')
     .argument('[planfile]', 'a plan saved by `qvmctl plan --out`')
     .description('converge the host to the manifests once (or apply a saved plan)');
@@ -45,7 +45,7 @@ export function registerApply(program: Command, io: Output, result: CommandResul
         choosePlan,
         ...(text ? { hooks: createProgressHooks(io) } : {}),
       });
-      report(pass.plan, pass.execution, options, io);
+      report('apply', pass.plan, pass.execution, options.output, io);
       const fenced = describeFencedSteps(pass.execution);
       if (fenced !== undefined) io.err(`qvmctl: ${fenced}\n`);
       result.exitCode = fenced !== undefined ? FENCED_EXIT_CODE : pass.execution.ok ? 0 : 1;
@@ -72,9 +72,18 @@ async function readSavedPlan(file: string): Promise<SavedPlan> {
   }
 }
 
-function report(plan: Plan, execution: ExecutionResult, options: ApplyOptions, io: Output): void {
-  if (options.output === 'json') {
-    io.out(`${JSON.stringify({ plan: toPlanJson(plan), ok: execution.ok, failed: execution.failed, stuck: execution.stuck, steps: execution.steps.map(stepJson) }, null, 2)}\n`);
+/** What `apply`, `start`, `stop` and `restart` print at the end: the summary, or an ApplyResult. */
+export function report(action: 'apply' | 'start' | 'stop' | 'restart', plan: Plan, execution: ExecutionResult, output: ApplyOptions['output'], io: CliOutput): void {
+  if (output === 'json') {
+    io.document('ApplyResult', {
+      action,
+      ok: execution.ok,
+      failed: execution.failed,
+      stuck: execution.stuck,
+      fenced: (execution.fenced ?? []).map((s) => ({ guest: s.guest, kind: s.kind })),
+      plan: toPlanJson(plan),
+      steps: execution.steps.map(stepJson),
+    });
     return;
   }
   // Nothing was done: the plan's own last line ("No changes…") has said so.

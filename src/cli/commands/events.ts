@@ -4,11 +4,11 @@ import type { Command } from 'commander';
 import { fetchDaemonEvents, type DaemonEvent } from '../daemon-client.js';
 import { CliError } from '../errors.js';
 import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
-import type { CommandResult, Output } from '../output.js';
+import type { CliOutput, CommandResult } from '../output.js';
 import { resolveStateDir } from '../state-dir.js';
 import { formatTable } from '../../render/table.js';
 
-export function registerEvents(program: Command, io: Output, result: CommandResult): void {
+export function registerEvents(program: Command, io: CliOutput, result: CommandResult): void {
   const command = program.command('events').description('recent events of the running daemon (starts, exits, holds, manifest errors)');
   addManifestOption(command);
   addStateDirOption(command);
@@ -20,7 +20,7 @@ export function registerEvents(program: Command, io: Output, result: CommandResu
     if (events === undefined) throw noDaemon(stateDir);
     result.exitCode = 0;
     if (options.output === 'json') {
-      io.out(`${JSON.stringify(events, null, 2)}\n`);
+      io.document('EventList', { events });
       return;
     }
     if (events.length === 0) {
@@ -32,7 +32,7 @@ export function registerEvents(program: Command, io: Output, result: CommandResu
 }
 
 export function noDaemon(stateDir: string): CliError {
-  return new CliError(`no qvmctl daemon runs on state directory ${stateDir} (start one with \`qvmctl run\`)`, { exitCode: 3 });
+  return new CliError(`no qvmctl daemon runs on state directory ${stateDir} (start one with \`qvmctl run\`)`, { exitCode: 3, reason: 'no-daemon' });
 }
 
 function toRow(e: DaemonEvent): string[] {

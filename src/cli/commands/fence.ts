@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { createHost } from '../../runtime/create-host.js';
 import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
-import type { CommandResult, Output } from '../output.js';
+import type { CliOutput, CommandResult } from '../output.js';
 import { resolveTarget } from '../state-dir.js';
 
 interface FenceOptions extends ManifestOptions, OutputOptions {
@@ -12,7 +12,7 @@ interface FenceOptions extends ManifestOptions, OutputOptions {
   readonly lift?: boolean;
 }
 
-export function registerFence(program: Command, io: Output, result: CommandResult): void {
+export function registerFence(program: Command, io: CliOutput, result: CommandResult): void {
   const command = program.command('fence').description('show the shutdown fence; --lift lets guests start and restart again');
   addManifestOption(command);
   addOutputOption(command);
@@ -31,7 +31,7 @@ export function registerFence(program: Command, io: Output, result: CommandResul
     }
     const lifted = options.lift === true && fence !== undefined;
     if (options.output === 'json') {
-      io.out(`${JSON.stringify({ stateDir, fenced: fence !== undefined && !lifted, fence: fence ?? null, lifted }, null, 2)}\n`);
+      io.document('Fence', { stateDir, fenced: fence !== undefined && !lifted, fence: fence ?? null, lifted });
     } else if (fence === undefined) {
       io.out(`No fence in ${stateDir}: guests start and restart as the manifests say.\n`);
     } else {

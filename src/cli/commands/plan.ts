@@ -7,18 +7,18 @@ import { readGitRevision } from '../../daemon/git-revision.js';
 import { previewPass } from '../../executor/reconcile-pass.js';
 import { fingerprintObservation, SAVED_PLAN_FORMAT, type SavedPlan } from '../../executor/saved-plan.js';
 import { writeFileAtomic } from '../../runtime/state/atomic-file.js';
-import { renderPlanJson } from '../../render/plan-json.js';
+import { toPlanJson } from '../../render/plan-json.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import { openHost, useColor } from '../host-context.js';
 import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
-import type { CommandResult, Output } from '../output.js';
+import type { CliOutput, CommandResult } from '../output.js';
 
 interface PlanOptions extends ManifestOptions, OutputOptions, StateDirOptions {
   readonly out?: string;
   readonly detailedExitcode?: boolean;
 }
 
-export function registerPlan(program: Command, io: Output, result: CommandResult): void {
+export function registerPlan(program: Command, io: CliOutput, result: CommandResult): void {
   const command = program.command('plan')
     .description('show what apply would do, and why (changes nothing)')
     .option('--out <file>', 'save the plan for `qvmctl apply FILE`')
@@ -43,7 +43,8 @@ export function registerPlan(program: Command, io: Output, result: CommandResult
       };
       await writeFileAtomic(options.out, `${JSON.stringify(saved, null, 2)}\n`);
     }
-    io.out(options.output === 'json' ? renderPlanJson(plan) : renderPlanText(plan, { color: useColor() }));
+    if (options.output === 'json') io.document('Plan', { ...toPlanJson(plan), savedTo: options.out ?? null });
+    else io.out(renderPlanText(plan, { color: useColor() }));
     if (options.out !== undefined && options.output !== 'json') io.out(`\nSaved to ${options.out}. Apply exactly this plan with: qvmctl apply ${options.out}\n`);
     result.exitCode = options.detailedExitcode === true && plan.changes.length > 0 ? 2 : 0;
   });

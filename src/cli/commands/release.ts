@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import { FencedPlanError } from '../../executor/reconcile-pass.js';
 import type { ExecutionResult } from '../../executor/execute-plan.js';
 import { parseDuration } from '../../manifest/duration.js';
-import { formatDiagnostic } from '../../model/diagnostic.js';
 import type { Plan } from '../../model/plan.js';
 import { toPlanJson } from '../../render/plan-json.js';
 import { renderPlanText } from '../../render/plan-text.js';
@@ -18,7 +17,7 @@ import { openReleaseStore, ReleaseStoreError } from '../../release/store.js';
 import { CliError, describeFencedSteps, FENCED_EXIT_CODE } from '../errors.js';
 import { useColor } from '../host-context.js';
 import { addOutputOption, addStateDirOption, type OutputOptions, type StateDirOptions } from '../options.js';
-import type { CommandResult, Output } from '../output.js';
+import type { CliOutput, CommandResult } from '../output.js';
 import { createProgressHooks, summarizeExecution } from '../progress.js';
 
 /** Where releases are kept when neither --release-dir nor QVMCTL_RELEASE_DIR says. */
@@ -33,7 +32,7 @@ interface VerifyCliOptions extends ReleaseOptions {
   readonly stable: string;
 }
 
-export function registerRelease(program: Command, io: Output, result: CommandResult): void {
+export function registerRelease(program: Command, io: CliOutput, result: CommandResult): void {
   const release = program.command('release').description('phased apply of a bundle, as an over-the-air engine drives it: prepare, apply, verify, commit, rollback');
   const sub = (name: string, description: string, bundle: 'required' | 'optional' | 'none'): Command => {
     const command = release.command(name).description(description);
@@ -50,9 +49,9 @@ export function registerRelease(program: Command, io: Output, result: CommandRes
       const bundle = await readBundle(file);
       const ctx = await contextOf(options, true);
       const r = await prepareRelease(ctx, bundle);
-      for (const d of r.diagnostics) io.err(`${formatDiagnostic(d)}\n`);
+      for (const d of r.diagnostics) io.diagnostic(d);
       if (options.output === 'json') {
-        io.out(json({ record: recordJson(r.record), plan: toPlanJson(r.plan), again: r.again }));
+        io.document('ReleaseResult', { phase: 'prepare', ok: true, again: r.again, record: recordJson(r.record), plan: toPlanJson(r.plan) });
       } else {
         io.out(`${r.again ? 'already staged' : 'staged'}: release ${shortDigest(bundle.meta.digest)} (${describeRevision(bundle.meta.revision)}) in ${ctx.store.root}; \`qvmctl release apply\` would:\n`);
         io.out(renderPlanText(r.plan, { color: useColor() }));
@@ -66,7 +65,7 @@ export function registerRelease(program: Command, io: Output, result: CommandRes
       const ctx = await contextOf(options, false);
       const text = options.output === 'text';
       const r = await applyRelease(ctx, { digest, ...(text ? { hooks: createProgressHooks(io) } : {}) });
-      result.exitCode = reportPass(io, options, r.record, r.plan, r.execution, 'applied (run `qvmctl release verify` next)');
+      result.exitCode = reportPass(io, options, 'apply', r.record, r.plan, r.execution, 'applied (run `qvmctl release verify` next)');
     }));
 
   sub('verify', 'wait until every guest of the staged release is ready and has run --stable, or fail', 'optional')
@@ -79,7 +78,7 @@ export function registerRelease(program: Command, io: Output, result: CommandRes
       const ctx = await contextOf(options, false);
       const r = await verifyRelease(ctx, { digest, timeoutMs, stableMs });
       if (options.output === 'json') {
-        io.out(json({ record: recordJson(r.record), ok: r.ok, failed: r.check.failed, waiting: r.check.waiting, elapsedMs: r.elapsedMs }));
+        io.document('ReleaseResult', { phase: 'verify', ok: r.ok, record: recordJson(r.record), failed: r.check.failed, waiting: r.check.waiting, elapsedMs: r.elapsedMs });
       } else if (r.ok) {
         io.out(`✓ verified in ${(r.elapsedMs / 1000).toFixed(1)} s: every guest of the release ready and up ${options.stable} (run \`qvmctl release commit\` next)\n`);
       } else {
@@ -94,7 +93,7 @@ export function registerRelease(program: Command, io: Output, result: CommandRes
       const digest = await digestOf(file);
       const ctx = await contextOf(options, false);
       const r = await commitRelease(ctx, { digest });
-      if (options.output === 'json') io.out(json({ record: recordJson(r.record), again: r.again }));
+      if (options.output === 'json') io.document('ReleaseResult', { phase: 'commit', ok: true, again: r.again, record: recordJson(r.record) });
       else io.out(`${r.again ? 'already committed' : 'committed'}: ${describeRecord(r.record)}\n`);
       result.exitCode = 0;
     }));
@@ -106,12 +105,12 @@ export function registerRelease(program: Command, io: Output, result: CommandRes
       const text = options.output === 'text';
       const r = await rollbackRelease(ctx, { digest, ...(text ? { hooks: createProgressHooks(io) } : {}) });
       if (r.plan === undefined || r.execution === undefined) {
-        if (options.output === 'json') io.out(json({ record: recordJson(r.record), again: r.again }));
+        if (options.output === 'json') io.document('ReleaseResult', { phase: 'rollback', ok: true, again: r.again, record: recordJson(r.record) });
         else io.out(`${r.again ? 'nothing to roll back' : (r.record.last?.message ?? 'rolled back')}: ${describeRecord(r.record)}\n`);
         result.exitCode = 0;
         return;
       }
-      result.exitCode = reportPass(io, options, r.record, r.plan, r.execution, 'rolled back');
+      result.exitCode = reportPass(io, options, 'rollback', r.record, r.plan, r.execution, 'rolled back');
     }));
 
   sub('status', 'which release the host runs, whether it is committed, and what is staged', 'none')
@@ -120,14 +119,10 @@ export function registerRelease(program: Command, io: Output, result: CommandRes
       const ctx = await contextOf(options, false);
       const record = await ctx.store.readRecord();
       if (options.inventory === true) io.out(inventoryLines(record));
-      else if (options.output === 'json') io.out(json({ releaseDir: ctx.store.root, ...recordJson(record) }));
+      else if (options.output === 'json') io.document('ReleaseStatus', { releaseDir: ctx.store.root, ...recordJson(record) });
       else io.out(`${describeRecord(record)}\n${lastLine(record)}`);
       result.exitCode = 0;
     }));
-}
-
-function json(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 // Mender inventory attributes: what a fleet view filters and groups devices by (docs/fleet.md).
@@ -174,11 +169,11 @@ async function contextOf(options: ReleaseOptions, create: boolean): Promise<Rele
 }
 
 // A pass's progress was printed as it went; then the closing lines, or JSON.
-function reportPass(io: Output, options: ReleaseOptions, record: ReleaseRecord, plan: Plan, execution: ExecutionResult, done: string): number {
+function reportPass(io: CliOutput, options: ReleaseOptions, phase: 'apply' | 'rollback', record: ReleaseRecord, plan: Plan, execution: ExecutionResult, done: string): number {
   const fenced = describeFencedSteps(execution);
   const ok = execution.ok && fenced === undefined;
   if (options.output === 'json') {
-    io.out(json({ record: recordJson(record), plan: toPlanJson(plan), ok, failed: execution.failed, stuck: execution.stuck }));
+    io.document('ReleaseResult', { phase, ok, record: recordJson(record), plan: toPlanJson(plan), failed: execution.failed, stuck: execution.stuck });
   } else {
     io.out(`\n${summarizeExecution(plan, execution)}\n`);
     if (ok) io.out(`${done}: ${describeRecord(record)}\n`);
@@ -189,13 +184,12 @@ function reportPass(io: Output, options: ReleaseOptions, record: ReleaseRecord, 
 }
 
 // Release errors are the operator's to act on: one line (and the manifests' problems), no trace.
-async function guarded(io: Output, fn: () => Promise<void>): Promise<void> {
+async function guarded(io: CliOutput, fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (error) {
     if (error instanceof ReleaseError) {
-      for (const d of error.diagnostics) io.err(`${formatDiagnostic(d)}\n`);
-      throw new CliError(error.message, { cause: error, exitCode: error.exitCode });
+      throw new CliError(error.message, { cause: error, exitCode: error.exitCode, diagnostics: error.diagnostics });
     }
     if (error instanceof ReleaseStoreError || error instanceof ReleaseRecordError) throw new CliError(error.message, { cause: error });
     if (error instanceof FencedPlanError) throw new CliError(error.message, { cause: error, exitCode: FENCED_EXIT_CODE });

@@ -14,7 +14,7 @@ import type { UnmanagedProcess } from '../../model/observed.js';
 import { CliError } from '../errors.js';
 import { openHost } from '../host-context.js';
 import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
-import type { CommandResult, Output } from '../output.js';
+import type { CliOutput, CommandResult } from '../output.js';
 import { createProgressHooks, renderShutdownResultText } from '../shutdown-report.js';
 
 interface ShutdownOptions extends ManifestOptions, OutputOptions {
@@ -27,7 +27,7 @@ interface ShutdownOptions extends ManifestOptions, OutputOptions {
   readonly unmanaged?: UnmanagedPolicy;
 }
 
-export function registerShutdown(program: Command, io: Output, result: CommandResult): void {
+export function registerShutdown(program: Command, io: CliOutput, result: CommandResult): void {
   const command = program.command('shutdown')
     .description('stop every guest in reverse dependency order, confirm no qvm lives, then power the host off');
   addManifestOption(command);
@@ -41,7 +41,7 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
     // A power-loss trigger (a UPS daemon) passes `stop`: the host goes down anyway (docs/shutdown.md).
     .addOption(new Option('--unmanaged <policy>', 'qvm processes no manifest explains, for this run: stop (the power button), leave or refuse (default: Host shutdown.unmanaged)').choices(['stop', 'leave', 'refuse']));
   command.action(async (options: ShutdownOptions) => {
-    if (options.reboot === true && !options.host) throw new CliError('Expected at most one of `--reboot` and `--no-host`');
+    if (options.reboot === true && !options.host) throw new CliError('Expected at most one of `--reboot` and `--no-host`', { reason: 'usage' });
     const opened = await openHost(options, io, SHUTDOWN_TUNING);
     const { runtime } = opened;
     const desired = withUnmanagedPolicy(opened.desired, options.unmanaged);
@@ -53,7 +53,7 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
       // The worst case counts the wait for a pass under way as well as the ladders (docs/shutdown.md, "Dry run").
       const worst = shutdownWorstCase(plan);
       if (json) {
-        io.out(`${JSON.stringify({ ...plan, ...worst }, null, 2)}\n`);
+        io.document('ShutdownPlan', { ...plan, ...worst });
       } else {
         io.out(renderShutdownPlanText({ ...plan, criticalPathMs: worst.worstCaseMs, withinDeadline: worst.withinDeadline }));
         io.out(`(${seconds(worst.passLockWaitMs)} at most for a reconcile pass under way to give way, then ${seconds(plan.criticalPathMs)} of stop ladders along the slowest chain)\n`);
@@ -70,6 +70,7 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
     }
 
     const mode: ShutdownMode = !options.host ? 'none' : options.reboot === true ? 'reboot' : 'poweroff';
+    // Progress goes to stderr with -o json (a Message document per line), so stdout stays one document.
     const progress = (line: string): void => {
       if (json) io.err(`${line}\n`);
       else io.out(`${line}\n`);
@@ -81,7 +82,8 @@ export function registerShutdown(program: Command, io: Output, result: CommandRe
       },
     };
     const outcome = await runShutdownSequence({ desired, runtime, mode, forceHost: options.forceHost === true, hooks });
-    io.out(json ? `${JSON.stringify(outcome, null, 2)}\n` : renderShutdownResultText(outcome));
+    if (json) io.document('ShutdownResult', outcome);
+    else io.out(renderShutdownResultText(outcome));
     result.exitCode = exitCodeOf(outcome);
   });
 }

@@ -11,12 +11,12 @@ import { fetchDaemonStatus, type DaemonStatus } from '../daemon-client.js';
 import { lookLocally } from '../local-look.js';
 import { releaseRecordOf } from '../manifest-input.js';
 import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
-import type { CommandResult, Output } from '../output.js';
+import type { CliOutput, CommandResult } from '../output.js';
 import { resolveStateDir } from '../state-dir.js';
 
 type StatusOptions = ManifestOptions & OutputOptions & StateDirOptions;
 
-export function registerStatus(program: Command, io: Output, result: CommandResult): void {
+export function registerStatus(program: Command, io: CliOutput, result: CommandResult): void {
   const command = program.command('status').description('show every guest: desired state, phase, PID, uptime, restarts, last exit');
   addManifestOption(command);
   addStateDirOption(command);
@@ -26,19 +26,38 @@ export function registerStatus(program: Command, io: Output, result: CommandResu
     const now = Date.now();
     // With -f a release directory: which release the host runs and whether it is committed (docs/fleet.md).
     const record = await releaseRecordOf(options.manifests);
-    const release = record === undefined ? {} : { release: recordJson(record) };
+    const release = record === undefined ? null : recordJson(record);
     const releaseLine = record === undefined ? '' : `${describeRecord(record)}\n`;
     if (daemon !== undefined) {
-      io.out(options.output === 'json' ? `${JSON.stringify({ source: 'daemon', ...release, ...daemon }, null, 2)}\n` : `${releaseLine}${daemonLine(daemon, now)}\n${renderStatusText(daemon.guests, [], now)}`);
+      // A daemon from before `unmanaged` was part of its status shows none.
+      const unmanaged = (daemon as Partial<DaemonStatus>).unmanaged ?? [];
+      if (options.output === 'json') io.document('Status', statusJson('daemon', daemon, release, daemon.guests, unmanaged));
+      else io.out(`${releaseLine}${daemonLine(daemon, now)}\n${renderStatusText(daemon.guests, unmanaged, now)}`);
     } else {
       const local = await observeLocally(options, io, now);
-      io.out(options.output === 'json' ? `${JSON.stringify({ source: 'local', ...release, ...local }, null, 2)}\n` : `${releaseLine}${renderStatusText(local.guests, local.unmanaged, now)}`);
+      if (options.output === 'json') io.document('Status', statusJson('local', undefined, release, local.guests, local.unmanaged));
+      else io.out(`${releaseLine}${renderStatusText(local.guests, local.unmanaged, now)}`);
     }
     result.exitCode = 0;
   });
 }
 
-async function observeLocally(options: StatusOptions, io: Output, now: number): Promise<{ guests: GuestStatus[]; unmanaged: readonly UnmanagedProcess[] }> {
+/**
+ * One shape whatever the source (docs/cli.md, "JSON output"): `daemon` is null when qvmctl looked
+ * at the host itself, else the daemon's own state; the guests are as of its last pass.
+ */
+function statusJson(source: 'daemon' | 'local', daemon: DaemonStatus | undefined, release: object | null, guests: readonly GuestStatus[], unmanaged: readonly UnmanagedProcess[]): object {
+  const { guests: _guests, unmanaged: _unmanaged, ...rest } = daemon ?? {};
+  return {
+    source,
+    daemon: daemon === undefined ? null : rest,
+    release,
+    guests,
+    unmanaged,
+  };
+}
+
+async function observeLocally(options: StatusOptions, io: CliOutput, now: number): Promise<{ guests: GuestStatus[]; unmanaged: readonly UnmanagedProcess[] }> {
   const look = await lookLocally(options, io, now);
   return { guests: look.guests, unmanaged: look.observation.unmanaged };
 }

@@ -2,12 +2,12 @@
 
 import type { Command } from 'commander';
 import type { LoadResult } from '../../manifest/load.js';
-import { formatDiagnostic } from '../../model/diagnostic.js';
 import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
+import { formatDiagnostic } from '../../model/diagnostic.js';
 import { readManifestInput } from '../manifest-input.js';
-import type { CommandResult, Output } from '../output.js';
+import { diagnosticJson, type CliOutput, type CommandResult } from '../output.js';
 
-export function registerValidate(program: Command, io: Output, result: CommandResult): void {
+export function registerValidate(program: Command, io: CliOutput, result: CommandResult): void {
   const command = program.command('validate').description('check the manifests: schema, references, conflicts; exit 1 if any error');
   addManifestOption(command);
   addOutputOption(command);
@@ -16,7 +16,13 @@ export function registerValidate(program: Command, io: Output, result: CommandRe
     const valid = loaded.status === 'ok';
     result.exitCode = valid ? 0 : 1;
     if (options.output === 'json') {
-      io.out(`${JSON.stringify({ valid, status: loaded.status, diagnostics: loaded.diagnostics }, null, 2)}\n`);
+      io.document('ValidationReport', {
+        valid,
+        status: loaded.status,
+        guests: loaded.desired?.guests.map((g) => g.name) ?? [],
+        hostFile: loaded.hostFile ?? null,
+        diagnostics: loaded.diagnostics.map(diagnosticJson),
+      });
       return;
     }
     for (const d of loaded.diagnostics) io.out(`${formatDiagnostic(d)}\n`);

@@ -4,13 +4,13 @@
 import type { Command } from 'commander';
 import { fetchDaemonWhy, type WhyAnswer } from '../daemon-client.js';
 import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
-import type { CommandResult, Output } from '../output.js';
+import type { CliOutput, CommandResult } from '../output.js';
 import { resolveStateDir } from '../state-dir.js';
 import { describeExit, MONITOR_LOST } from '../../render/exit-meaning.js';
 import { formatTable } from '../../render/table.js';
 import { noDaemon } from './events.js';
 
-export function registerWhy(program: Command, io: Output, result: CommandResult): void {
+export function registerWhy(program: Command, io: CliOutput, result: CommandResult): void {
   const command = program.command('why').description('explain a guest\'s state: the daemon\'s recent decisions about it').argument('<name>', 'guest name');
   addManifestOption(command);
   addStateDirOption(command);
@@ -21,7 +21,7 @@ export function registerWhy(program: Command, io: Output, result: CommandResult)
     if (answer === undefined) throw noDaemon(stateDir);
     result.exitCode = answer.status === undefined && answer.decisions.length === 0 ? 1 : 0;
     if (options.output === 'json') {
-      io.out(`${JSON.stringify(answer, null, 2)}\n`);
+      io.document('GuestExplanation', { guest: answer.guest, known: answer.status !== undefined || answer.decisions.length > 0, status: answer.status ?? null, decisions: answer.decisions });
       return;
     }
     io.out(formatWhy(answer));

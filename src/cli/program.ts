@@ -5,6 +5,7 @@ import { registerBundle } from './commands/bundle.js';
 import { registerEvents } from './commands/events.js';
 import { registerFence } from './commands/fence.js';
 import { registerGraph } from './commands/graph.js';
+import { registerLogs } from './commands/logs.js';
 import { registerOneOff } from './commands/one-off.js';
 import { registerPlan } from './commands/plan.js';
 import { registerRelease } from './commands/release.js';
@@ -38,6 +39,7 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
   registerRun(program, io, result);
   registerEvents(program, io, result);
   registerWhy(program, io, result);
+  registerLogs(program, io, result);
   registerShutdown(program, io, result);
   registerFence(program, io, result);
   registerBundle(program, io, result);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerApply } from './commands/apply.js';
 import { registerBundle } from './commands/bundle.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerEvents } from './commands/events.js';
 import { registerFence } from './commands/fence.js';
 import { registerGraph } from './commands/graph.js';
@@ -44,6 +45,7 @@ export async function runCli(argv: readonly string[], io: Output = processOutput
   registerFence(program, io, result);
   registerBundle(program, io, result);
   registerRelease(program, io, result);
+  registerCompletion(program, io, result);
   try {
     await program.parseAsync([...argv]);
     return result.exitCode;

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerApply } from './commands/apply.js';
 import { registerBundle } from './commands/bundle.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerEvents } from './commands/events.js';
 import { registerFence } from './commands/fence.js';
 import { registerGraph } from './commands/graph.js';
+import { registerLogs } from './commands/logs.js';
 import { registerOneOff } from './commands/one-off.js';
 import { registerPlan } from './commands/plan.js';
 import { registerRelease } from './commands/release.js';
@@ -51,10 +53,12 @@ export async function runCli(argv: readonly string[], output: Output = processOu
   registerRun(program, io, result);
   registerEvents(program, io, result);
   registerWhy(program, io, result);
+  registerLogs(program, io, result);
   registerShutdown(program, io, result);
   registerFence(program, io, result);
   registerBundle(program, io, result);
   registerRelease(program, io, result);
+  registerCompletion(program, io, result);
   try {
     await program.parseAsync([...argv]);
     return result.exitCode;

@@ -148,6 +148,8 @@ export class Reconciler {
         manifestsTrusted: !settling && (read.loaded.status === 'ok' || read.loaded.status === 'invalid'),
         // Between plan and execution: every decision is logged before it is acted on.
         choosePlan: (prepared) => {
+          for (const r of prepared.consoleLogs.rotated) log.info({ guest: r.name, bytes: r.bytes }, 'rotated console log');
+          if (prepared.consoleLogs.error !== undefined) log.warn({ err: prepared.consoleLogs.error }, 'console logs not rotated');
           this.#recordPlan(prepared, id, log);
           return prepared.plan;
         },

@@ -7,13 +7,13 @@
 // goes up; the runtime's own check right before each launch is the last line.
 
 import type { Fence } from '../model/fence.js';
-import type { DesiredState } from '../model/host-spec.js';
+import { DEFAULT_CONSOLE_LOG, type DesiredState } from '../model/host-spec.js';
 import type { GuestHistory, Observation } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
 import { createPlan } from '../planner/create-plan.js';
 import { fallbackShutdown } from '../planner/shutdown-plan.js';
 import { crashPoint } from '../runtime/crash-point.js';
-import type { HostPort } from '../runtime/port.js';
+import type { HostPort, RotatedLog } from '../runtime/port.js';
 import { observeHost } from './observe-host.js';
 import { sameOrphans, trackOrphans } from './orphans.js';
 import { executePlan, type ExecutionHooks, type ExecutionResult } from './execute-plan.js';
@@ -41,6 +41,11 @@ export interface PreparedPass {
   readonly observation: Observation;
   readonly histories: ReadonlyMap<string, GuestHistory>;
   readonly plan: Plan;
+  /**
+   * A pass that acts rotates the console logs over their cap before it plans (docs/runtime.md,
+   * "Console logs"); a preview rotates nothing. A rotation that fails does not stop the pass.
+   */
+  readonly consoleLogs: { readonly rotated: readonly RotatedLog[]; readonly error?: unknown };
 }
 
 export interface PassResult extends PreparedPass {
@@ -125,6 +130,7 @@ async function prepare(options: PassOptions, persist: boolean): Promise<Prepared
   // left by a qvmctl that died mid-stop must not freeze the guest. (A preview plans as a pass would.)
   if (persist) crashPoint('apply:after-observe');
   const observation: Observation = { ...observed, guests: observed.guests.map((g) => ({ ...g, stopping: false })) };
+  const consoleLogs = persist ? await rotateConsoleLogs(runtime, desired, observed) : { rotated: [] };
   const specs = new Map(desired.guests.map((spec) => [spec.name, spec]));
 
   // Under the pass lock the fence is read fresh: a shutdown may have raised it while this pass waited.
@@ -142,5 +148,20 @@ async function prepare(options: PassOptions, persist: boolean): Promise<Prepared
     unmanaged: observation.unmanaged,
     policy: { now: now(), explicit: options.explicit, fenced, manifestsTrusted: options.manifestsTrusted ?? true },
   });
-  return { fence, observation, histories, plan };
+  return { fence, observation, histories, plan, consoleLogs };
+}
+
+// Before any start of the pass: a guest started now begins a fresh log when its old one is over the cap.
+async function rotateConsoleLogs(runtime: HostPort, desired: DesiredState, observed: Observation): Promise<PreparedPass['consoleLogs']> {
+  const running = new Set(observed.guests.map((g) => g.name));
+  try {
+    const rotated = await runtime.rotateConsoleLogs({
+      running: observed.guests,
+      stopped: desired.guests.map((g) => g.name).filter((name) => !running.has(name)),
+      limits: desired.host.consoleLog ?? DEFAULT_CONSOLE_LOG,
+    });
+    return { rotated };
+  } catch (error) {
+    return { rotated: [], error };
+  }
 }

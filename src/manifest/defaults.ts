@@ -1,6 +1,6 @@
 // Every default of the manifest format, in one place (docs/manifests.md has the same table).
 
-import type { HostSpec } from '../model/host-spec.js';
+import { DEFAULT_CONSOLE_LOG, type HostSpec } from '../model/host-spec.js';
 
 export const GUEST_DEFAULTS = {
   state: 'running',
@@ -16,6 +16,9 @@ export const GUEST_DEFAULTS = {
   },
 } as const;
 
+/** Console logs: rotated at 10 MiB, three rotated ones kept (docs/runtime.md, "Console logs"). */
+export const HOST_CONSOLE_LOG = DEFAULT_CONSOLE_LOG;
+
 export const HOST_DEFAULTS: HostSpec = {
   qvm: { kind: 'path', path: 'qvm' },
   connection: { kind: 'local' },
@@ -25,6 +28,7 @@ export const HOST_DEFAULTS: HostSpec = {
   prune: { enabled: false, graceMs: 300_000, maxFraction: 0.5 },
   maintenanceWindows: [],
   shutdown: { command: ['shutdown', '-b'], rebootCommand: ['shutdown', '-S', 'reboot'], deadlineMs: 120_000, unmanaged: 'refuse' },
+  consoleLog: HOST_CONSOLE_LOG,
   commands: { allow: [] },
   configRoots: [],
 };

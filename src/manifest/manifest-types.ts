@@ -80,6 +80,7 @@ export interface HostInput {
     readonly prune?: { readonly enabled?: boolean; readonly grace?: string; readonly maxFraction?: number };
     readonly maintenanceWindows?: readonly { readonly days: readonly string[]; readonly start: string; readonly duration: string; readonly utc?: boolean }[];
     readonly shutdown?: { readonly command?: readonly string[]; readonly rebootCommand?: readonly string[]; readonly deadline?: string; readonly unmanaged?: 'stop' | 'leave' | 'refuse' };
+    readonly consoleLog?: { readonly maxSize?: string | number; readonly keep?: number };
     readonly commands?: { readonly allow?: readonly string[] };
     readonly configRoots?: readonly string[];
   };

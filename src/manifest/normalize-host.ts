@@ -4,7 +4,8 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { HostConnection, HostSpec, MaintenanceWindow, Weekday } from '../model/host-spec.js';
 import { checkHostCommands } from './commands.js';
-import { HOST_DEFAULTS } from './defaults.js';
+import { BYTE_SIZE_TEXT, MAX_BYTE_SIZE, MIN_BYTE_SIZE, parseByteSize } from './byte-size.js';
+import { HOST_CONSOLE_LOG, HOST_DEFAULTS } from './defaults.js';
 import { durationOr } from './duration.js';
 import type { HostInput } from './manifest-types.js';
 import type { SourceDocument } from './source-document.js';
@@ -23,6 +24,10 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
       ...(spec.commands?.allow ?? []).map((executable, i) => ({ path: ['spec', 'commands', 'allow', i], executable })),
     ];
     diagnostics.push(...checkHostCommands({ doc, entries }));
+  }
+  const maxSize = spec.consoleLog?.maxSize === undefined ? undefined : parseByteSize(spec.consoleLog.maxSize);
+  if (doc !== undefined && maxSize !== undefined && (maxSize < MIN_BYTE_SIZE || maxSize > MAX_BYTE_SIZE)) {
+    diagnostics.push({ severity: 'error', code: 'host-console-log', file: doc.file, ...doc.locate(['spec', 'consoleLog', 'maxSize'], 'value'), field: 'spec.consoleLog.maxSize', message: `expected a size ${BYTE_SIZE_TEXT}, got \`${String(spec.consoleLog?.maxSize)}\`` });
   }
   const qvm: HostSpec['qvm'] = spec.qvm?.simulator === true
     ? { kind: 'simulator' }
@@ -62,6 +67,10 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
       rebootCommand: spec.shutdown?.rebootCommand ?? d.shutdown.rebootCommand,
       deadlineMs: durationOr(spec.shutdown?.deadline, d.shutdown.deadlineMs),
       unmanaged: spec.shutdown?.unmanaged ?? d.shutdown.unmanaged,
+    },
+    consoleLog: {
+      maxSizeBytes: maxSize !== undefined && maxSize >= MIN_BYTE_SIZE && maxSize <= MAX_BYTE_SIZE ? maxSize : (d.consoleLog ?? HOST_CONSOLE_LOG).maxSizeBytes,
+      keep: spec.consoleLog?.keep ?? (d.consoleLog ?? HOST_CONSOLE_LOG).keep,
     },
     commands: { allow: spec.commands?.allow ?? d.commands.allow },
     configRoots: spec.configRoots ?? d.configRoots ?? [],

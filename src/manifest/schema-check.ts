@@ -17,6 +17,7 @@ const DURATION_DEF = '$defs/duration/';
 const PATTERN_HINTS: readonly (readonly [string, string])[] = [
   [DURATION_DEF, 'a duration like 30s (units ms, s, m, h)'],
   ['$defs/dnsLabel/', 'a lowercase DNS label (a-z, 0-9 and -, at most 63 characters)'],
+  ['$defs/byteSize/', 'a size like 10M (bytes, or K, M, G)'],
   ['$defs/ramSize/', 'a size like 128M or 0x80000000,128M'],
   ['$defs/romRange/', 'an address and size like 0xfff00000,1M'],
   ['$defs/token/', 'a single token without whitespace'],

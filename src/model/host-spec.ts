@@ -37,6 +37,17 @@ export interface SshConnection {
 /** `local`: qvmctl runs on the hypervisor host itself. */
 export type HostConnection = { readonly kind: 'local' } | SshConnection;
 
+/** How big a guest's console log grows before it is rotated, and how many rotated ones are kept (docs/runtime.md). */
+export interface ConsoleLogLimits {
+  /** Bytes: at a pass, a console.log of at least this size is rotated. */
+  readonly maxSizeBytes: number;
+  /** Rotated generations kept (console.log.1 … console.log.N); 0 keeps none. */
+  readonly keep: number;
+}
+
+/** Console logs: rotated at 10 MiB, three rotated ones kept (docs/runtime.md, "Console logs"). */
+export const DEFAULT_CONSOLE_LOG: ConsoleLogLimits = { maxSizeBytes: 10 * 1024 * 1024, keep: 3 };
+
 export interface HostSpec {
   readonly qvm: QvmBinary;
   /** How qvmctl reaches the host. */
@@ -57,6 +68,8 @@ export interface HostSpec {
     readonly deadlineMs: number;
     readonly unmanaged: UnmanagedPolicy;
   };
+  /** Console log rotation (the loader always sets it; absent = the defaults, 10M and 3). */
+  readonly consoleLog?: ConsoleLogLimits;
   /** Executables (absolute paths or bare names) that manifests may run. */
   readonly commands: { readonly allow: readonly string[] };
   /** Absolute directories that a guest's `configFile` may point into, besides the manifest directory (loader always sets it; absent = none). */

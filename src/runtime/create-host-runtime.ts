@@ -8,6 +8,7 @@ import type { HostSpec } from '../model/host-spec.js';
 import type { ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import { DEFAULT_TUNING, type RuntimeContext, type RuntimeEvent, type RuntimeTuning } from './context.js';
 import { crashPoint } from './crash-point.js';
+import { followLocalConsoleLog, readLocalConsoleLog, rotateLocalConsoleLogs } from './console-log.js';
 import { monitorScriptUpToDate } from './install-monitor.js';
 import { MONITOR_SCRIPT } from './monitor-script.js';
 import { observeGuests } from './observe-guests.js';
@@ -78,6 +79,15 @@ export function createHostRuntime(options: HostRuntimeOptions): HostPort {
     where: 'local',
     stateDir: layout.root,
     state: guardedState(createLocalHostState(layout.root), guarded),
+    // Reads only: a state directory that does not exist is not created (the log is simply absent).
+    consoleLogs: {
+      read: (name, readOptions) => guarded(() => readLocalConsoleLog(layout, name, readOptions)),
+      follow: (name, followOptions) => guarded(() => followLocalConsoleLog(layout, name, followOptions)),
+    },
+    rotateConsoleLogs: (request) => guarded(async () => {
+      await prepare();
+      return rotateLocalConsoleLogs(layout, request);
+    }),
     // A look writes nothing, so it needs no prepared state directory (which may not exist yet).
     observe: () => guarded(() => observeGuests(ctx)),
     acknowledgeExits: (exits) => guarded(async () => {

@@ -5,6 +5,7 @@
 
 import type { Fence } from '../model/fence.js';
 import type { GuestSpec, ShutdownSpec } from '../model/guest-spec.js';
+import type { ConsoleLogLimits } from '../model/host-spec.js';
 import type { ExitRecord, GuestHistory, Observation, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { HostCommandRunner } from './host-command.js';
 
@@ -20,6 +21,20 @@ export interface StopHooks {
   onStep?(step: StopStep): void;
   /** The qvm process is gone (before its exit record is read): what waited for it may go on. */
   onGone?(): void;
+}
+
+/** A console log rotated by a pass: its guest and how many bytes moved to console.log.1. */
+export interface RotatedLog {
+  readonly name: string;
+  readonly bytes: number;
+}
+
+/** A guest's console log as `qvmctl logs` reads it: read-only, nothing is created (docs/runtime.md, "Console logs"). */
+export interface ConsoleLogs {
+  /** One generation (0: console.log, 1: console.log.1, …), the last `tailLines` lines; undefined when it does not exist. */
+  read(name: string, options: { readonly generation: number; readonly tailLines?: number }): Promise<string | undefined>;
+  /** The last `tailLines` lines (all when absent), then what the log gains, across rotations, until `signal` aborts. */
+  follow(name: string, options: { readonly tailLines?: number; readonly onText: (text: string) => void; readonly signal: AbortSignal }): Promise<void>;
 }
 
 export interface RuntimePort {
@@ -42,6 +57,12 @@ export interface RuntimePort {
   stop(name: string, shutdown: ShutdownSpec, guest: ObservedGuest, hooks?: StopHooks): Promise<StopOutcome>;
   /** Stop ladder for an unmanaged qvm (power button, then power cut only if allowed). */
   stopUnmanaged(process: UnmanagedProcess, shutdown: ShutdownSpec, hooks?: StopHooks): Promise<StopOutcome>;
+  /**
+   * Rotates the console logs of at least `limits.maxSizeBytes`: of running guests (observed, so the
+   * identity's console offset follows) by copy and truncate, of the others by rename. Call it under
+   * the pass lock; it writes, so a look never calls it.
+   */
+  rotateConsoleLogs(request: { readonly running: readonly ObservedGuest[]; readonly stopped: readonly string[]; readonly limits: ConsoleLogLimits }): Promise<readonly RotatedLog[]>;
 }
 
 /** The records of the state directory that are not a guest's run: fence, orphans, histories, the last shutdown. */
@@ -80,6 +101,7 @@ export interface HostPort extends RuntimePort {
   /** The state directory, as a path on the host. */
   readonly stateDir: string;
   readonly state: HostState;
+  readonly consoleLogs: ConsoleLogs;
   /** Runs fn while no other pass (this or another qvmctl, on any controller) acts on the host. */
   withPassLock<T>(fn: () => Promise<T>, options?: { readonly timeoutMs?: number }): Promise<T>;
   /** One daemon per host: held for the life of the daemon; LockBusyError when another holds it. */

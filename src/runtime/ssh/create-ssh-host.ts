@@ -10,7 +10,9 @@ import { DEFAULT_TUNING, type RuntimeContext, type RuntimeEvent, type RuntimeTun
 import { FencedError, GuestAlreadyRunningError, GuestStartError, LockBusyError, RuntimeError } from '../errors.js';
 import type { HostCommandRunner } from '../host-command.js';
 import { MONITOR_SCRIPT } from '../monitor-script.js';
-import type { HostPort, HostState, LockRelease, StopHooks, StopOutcome, Watcher } from '../port.js';
+import type { ConsoleLogs, HostPort, HostState, LockRelease, RotatedLog, StopHooks, StopOutcome, Watcher } from '../port.js';
+import type { ConsoleLogLimits } from '../../model/host-spec.js';
+import { generationPath } from '../console-log.js';
 import type { ProcessEntry, ProcessTable } from '../proc-table/types.js';
 import { isSameProcess, sameStart } from '../proc-table/types.js';
 import type { CommandResult } from '../run-command.js';
@@ -125,7 +127,7 @@ ${prelude('linux')}fi
 
   // The last observation's state files: the state reads of the same pass use them instead of another
   // round trip; any write through this port forgets them.
-  let last: { at: number; interpreted: Interpreted; fence: import('../../model/fence.js').Fence | undefined; orphans: ReadonlyMap<string, number> } | undefined;
+  let last: { at: number; interpreted: Interpreted; fence: import('../../model/fence.js').Fence | undefined; orphans: ReadonlyMap<string, number>; consoleSizes?: ReadonlyMap<string, number> | undefined } | undefined;
   // The identities of the last look, kept past the snapshot's reuse window: a stop needs its run id.
   let seen: ReadonlyMap<string, IdentityRecord> = new Map();
   const fresh = (): typeof last => (last !== undefined && Date.now() - last.at < SNAPSHOT_REUSE_MS ? last : undefined);
@@ -146,7 +148,7 @@ ${prelude('linux')}fi
         const configs = parseConfigHeads((await sh(configHeadsScript(configFiles))).stdout);
         interpreted = interpretSnapshot({ snapshot, layout, isQvm, now: Date.now(), configs });
       }
-      last = { at: Date.now(), interpreted, fence: snapshot.fence, orphans: snapshot.orphans };
+      last = { at: Date.now(), interpreted, fence: snapshot.fence, orphans: snapshot.orphans, consoleSizes: snapshot.consoleSizes };
       seen = interpreted.identities;
       const inferred = interpreted.observation.exits.filter((e) => e.unrecorded !== undefined && e.runId !== undefined);
       if (inferred.length > 0) {
@@ -375,6 +377,17 @@ exit 0
         const path = layout.consoleLog(spec.name);
         let offset = await consoleOffsetOf(spec.name, guest.pid);
         let carry = '';
+        if (offset < 0) {
+          // This run began before the last rotation: its first lines are at the end of console.log.1.
+          const r = await trustedSh(`f=${shq(generationPath(path, 1))}\n[ -f "$f" ] && tail -c ${-offset} "$f"\nexit 0\n`);
+          const lines = r.stdout.split('\n');
+          carry = lines.pop() ?? '';
+          offset = 0;
+          if (lines.some((line) => pattern.test(line))) {
+            ready = await alive();
+            break;
+          }
+        }
         while (!stopped() && Date.now() < deadline) {
           const answer = await tick({ pid: guest.pid, log: { path, offset } });
           if (answer.log !== undefined) {
@@ -646,9 +659,124 @@ done
     return { exitCode: r.exitCode, signal: undefined, detail: lastLine === '' ? undefined : lastLine };
   };
 
+  // Rotation at a pass (docs/runtime.md, "Console logs"): the look told each log's size, so a pass
+  // whose logs are all below the cap costs nothing more; otherwise one script rotates those over it.
+  const rotateConsoleLogs = async (request: { readonly running: readonly ObservedGuest[]; readonly stopped: readonly string[]; readonly limits: ConsoleLogLimits }): Promise<readonly RotatedLog[]> => {
+    const sizes = fresh()?.consoleSizes;
+    const over = (name: string): boolean => sizes === undefined || (sizes.get(name) ?? 0) >= request.limits.maxSizeBytes;
+    const runOf = (g: ObservedGuest): IdentityRecord | undefined => [startedHere.get(g.name), seen.get(g.name)].find((id) => id?.pid === g.pid && id.processStart === g.processStart);
+    const calls = [
+      ...request.running.filter((g) => over(g.name)).map((g) => `rot ${shq(g.name)} ${shq(runOf(g)?.runId ?? '')} 1`),
+      ...request.stopped.filter(over).map((name) => `rot ${shq(name)} '' 0`),
+    ];
+    if (calls.length === 0) return [];
+    const { maxSizeBytes: max, keep } = request.limits;
+    const out = await mustSh('rotate console logs', `M=${shq(MARK)}; GS=${shq(layout.guestsDir)}
+rot() {
+  G="$GS/$1"; f="$G/console.log"
+  [ -f "$f" ] && [ ! -L "$f" ] || return 0
+  n=$(($(wc -c < "$f")))
+  [ "$n" -ge ${max} ] || return 0
+  rm -f "$f.${Math.max(1, keep)}"
+  i=${keep - 1}; while [ $i -ge 1 ]; do [ -f "$f.$i" ] && mv -f "$f.$i" "$f.$((i + 1))"; i=$((i - 1)); done
+  if [ "$3" != 1 ]; then
+    # No qvm writes it: renamed whole.
+    ${keep > 0 ? 'mv -f "$f" "$f.1"' : 'rm -f "$f"'} || return 1
+  else
+    # qvm appends (O_APPEND): copied, then truncated in place; the identity's offset follows.
+    ${keep > 0 ? 'rm -f "$f.1.tmp"; head -c "$n" "$f" > "$f.1.tmp" && mv -f "$f.1.tmp" "$f.1" || return 1' : ':'}
+    : > "$f" || return 1
+    id="$G/identity.json"
+    if [ -n "$2" ] && grep -qF "\\"runId\\":\\"$2\\"" "$id" 2>/dev/null; then
+      off=$(sed -n 's/.*"consoleOffset":\\(-\\{0,1\\}[0-9]\\{1,\\}\\).*/\\1/p' "$id")
+      case $off in ''|*[!0-9-]*) off=0 ;; esac
+      sed "s/\\"consoleOffset\\":-\\{0,1\\}[0-9]\\{1,\\}/\\"consoleOffset\\":$((off - n))/" "$id" > "$id.tmp.$$" && mv -f "$id.tmp.$$" "$id"
+    fi
+  fi
+  echo "\${M}rotated $1 $n"
+}
+${calls.join('\n')}
+exit 0
+`);
+    const rotated = parseSections(out, MARK).filter((x) => x.tag === 'rotated').map((x) => {
+      const [name = '', bytes = '0'] = x.arg.split(' ');
+      return { name, bytes: Number(bytes) };
+    });
+    // What this adapter remembers of each run's console offset follows the host's identity records.
+    const moved = new Map(rotated.map((r) => [r.name, r.bytes]));
+    const shifted = (id: IdentityRecord): IdentityRecord => ({ ...id, consoleOffset: id.consoleOffset - (moved.get(id.name) ?? 0) });
+    for (const g of request.running) {
+      const id = startedHere.get(g.name);
+      if (moved.has(g.name) && id !== undefined) startedHere.set(g.name, shifted(id));
+    }
+    seen = new Map([...seen].map(([name, id]) => [name, moved.has(name) ? shifted(id) : id]));
+    if (last !== undefined) {
+      const identities = new Map([...last.interpreted.identities].map(([name, id]) => [name, moved.has(name) ? shifted(id) : id]));
+      last = { ...last, consoleSizes: undefined, interpreted: { ...last.interpreted, identities } };
+    }
+    return rotated;
+  };
+
+  // Read-only, in a session of their own: a log may be large, and following one lasts until Ctrl-C.
+  const FOLLOW_BEAT = `${MARK}.`;
+  const consoleLogs: ConsoleLogs = {
+    async read(name, readOptions) {
+      const file = generationPath(layout.consoleLog(name), readOptions.generation);
+      const tail = readOptions.tailLines === undefined ? 'exec cat "$f"' : `exec tail -n ${Math.max(0, Math.floor(readOptions.tailLines))} "$f"`;
+      const r = await client.run(`${prelude(await probe())}${TRUST}f=${shq(file)}\n[ -f "$f" ] || exit 3\n${tail}\n`);
+      refuseUntrusted(r);
+      if (r.exitCode === 3) return undefined;
+      if (r.exitCode !== 0) throw new RuntimeError(`${where}: could not read ${file}: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`);
+      return r.stdout;
+    },
+    async follow(name, followOptions) {
+      const lines = followOptions.tailLines === undefined ? '' : ` | tail -n ${Math.max(0, Math.floor(followOptions.tailLines))}`;
+      // A tail -F in sh: a rotation is seen by console.log's inode (renamed) or by its size falling
+      // below what was read (copied and truncated); the rest is then read from console.log.1. A beat
+      // line now and then ends the loop once the session is gone (its write fails).
+      const session = await client.session(`${prelude(await probe())}${TRUST}f=${shq(layout.consoleLog(name))}; B=${shq(FOLLOW_BEAT)}
+off=0; ino=
+if [ -f "$f" ]; then off=$(($(wc -c < "$f"))); ino=$(ls -i "$f" 2>/dev/null); head -c "$off" "$f"${lines}; fi
+n=0
+while :; do
+  if [ -f "$f" ]; then
+    cur=$(ls -i "$f" 2>/dev/null); s=$(($(wc -c < "$f")))
+    if [ "$cur" != "$ino" ] || [ "$s" -lt "$off" ]; then
+      [ "$off" -gt 0 ] && [ -f "$f.1" ] && tail -c +$((off + 1)) "$f.1"
+      off=0; ino=$cur
+    fi
+    if [ "$s" -gt "$off" ]; then tail -c +$((off + 1)) "$f" | head -c $((s - off)); off=$s; fi
+  fi
+  n=$((n + 1)); [ $((n % 25)) -eq 0 ] && echo "$B"
+  nap 0.2
+done
+`);
+      // A beat after a partial line ends that line's text without a line break of the log's own.
+      session.onLine((line) => {
+        if (line.endsWith(FOLLOW_BEAT)) {
+          const text = line.slice(0, -FOLLOW_BEAT.length);
+          if (text !== '') followOptions.onText(text);
+        } else {
+          followOptions.onText(`${line}\n`);
+        }
+      });
+      const stop = (): void => { session.abandon(); };
+      if (followOptions.signal.aborted) stop();
+      else followOptions.signal.addEventListener('abort', stop, { once: true });
+      const r = await session.ended;
+      followOptions.signal.removeEventListener('abort', stop);
+      if (followOptions.signal.aborted) return;
+      refuseUntrusted(r);
+      if (r.exitCode === 255) throw unreachable(options.connection, where, r.stderr);
+      throw new RuntimeError(`${where}: following ${layout.consoleLog(name)} ended: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`);
+    },
+  };
+
   return {
     client,
     where,
+    consoleLogs,
+    rotateConsoleLogs,
     stateDir: sd,
     state,
     observe: async () => (await observe()).observation,

@@ -48,6 +48,8 @@ if cd ${shq(stateDir)} 2>/dev/null; then
   for g in guests/*/; do [ -d "$g" ] && echo "\${M}guest \${g#guests/}"; done
   echo "\${M}files"
   grep '' /dev/null guests/*/identity.json guests/*/stop-request guests/*/history.json guests/*/run-*.exit.json guests/*/run-*.pid guests/*/run-*.launch.json 2>/dev/null
+  echo "\${M}sizes"
+  wc -c guests/*/console.log /dev/null 2>/dev/null
 elif [ ! -e ${shq(stateDir)} ]; then
   echo "\${M}nostate"
 fi
@@ -72,6 +74,8 @@ export interface RemoteSnapshot {
   readonly orphans: ReadonlyMap<string, number>;
   readonly guests: readonly GuestFiles[];
   readonly stateDirMissing: boolean;
+  /** The size of each guest's console.log (what a pass's rotation looks at). */
+  readonly consoleSizes?: ReadonlyMap<string, number>;
 }
 
 export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
@@ -99,7 +103,13 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
     const slash = path.indexOf('/', 'guests/'.length);
     guests.get(path.slice('guests/'.length, slash))?.set(path.slice(slash + 1), text.join('\n'));
   }
+  const consoleSizes = new Map<string, number>();
+  for (const line of body('sizes').split('\n')) {
+    const match = /^\s*([0-9]+) guests\/([^/]+)\/console\.log$/.exec(line);
+    if (match !== null && isGuestName(match[2] ?? '')) consoleSizes.set(match[2] ?? '', Number(match[1]));
+  }
   return {
+    consoleSizes,
     processes: processes.filter((p) => !p.zombie && p.argv.length > 0),
     bootTimeMs: Number.isFinite(boot) && boot > 0 ? boot * 1000 : undefined,
     fence: fenceSection === undefined ? undefined : parseFence(fenceSection.body),

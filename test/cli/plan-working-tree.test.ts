@@ -34,7 +34,12 @@ describe('plan in a git checkout', () => {
     const edited = await plan();
     expect(edited.exitCode, edited.stderr).toBe(0);
     const head = (await git('rev-parse', 'HEAD')).stdout.slice(0, 12);
-    expect(edited.stderr).toBe(`note: this plan is of the working tree of ${fleet.manifests}, which differs from its HEAD commit ${head}; \`qvmctl run\` applies commits only: commit the change for a daemon to apply it`);
+    // With -o json the note is a Message document on stderr (docs/cli.md).
+    expect(JSON.parse(edited.stderr)).toEqual({
+      apiVersion: 'qvmctl/v1',
+      kind: 'Message',
+      message: `note: this plan is of the working tree of ${fleet.manifests}, which differs from its HEAD commit ${head}; \`qvmctl run\` applies commits only: commit the change for a daemon to apply it`,
+    });
     // The plan is the working tree's: svc is not among the guests to start.
     expect(JSON.stringify(JSON.parse(edited.stdout))).not.toEqual(JSON.stringify(JSON.parse(clean.stdout)));
   });

@@ -62,7 +62,7 @@ describe('qvmctl bundle', () => {
     const r = await runQvmctl(['bundle', '-f', fleet.manifests, '-o', join(fleet.root, 'x.qvmb')]);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/svc\.yaml:3:\d+: error: /);
-    expect(r.stderr).toMatch(/qvmctl: the manifests in .* are invalid: no bundle was written \(run `qvmctl validate`\)$/);
+    expect(r.stderr).toMatch(/qvmctl: the manifests in .* are invalid; no bundle was written \(run `qvmctl validate`\)$/);
     expect(await snapshotTree(fleet.root)).toEqual(before);
   });
 });

@@ -18,7 +18,7 @@ export interface CrashFleet {
   readonly manifests: string;
   readonly stateDir: string;
   readonly harness: Harness;
-  writeGuest(name: string, options?: { knobs?: string; state?: 'running' | 'stopped'; dependsOn?: readonly string[]; guestCommand?: boolean }): Promise<void>;
+  writeGuest(name: string, options?: { knobs?: string; state?: 'running' | 'stopped'; dependsOn?: readonly string[]; guestCommand?: boolean; backoff?: string }): Promise<void>;
   removeGuest(name: string): Promise<void>;
   /** Runs `qvmctl <args> -f <manifests> --state-dir <state>`, with QVMCTL_CRASH_AT when given. */
   cli(args: readonly string[], crashAt?: string): Promise<CliOutcome>;
@@ -69,7 +69,7 @@ spec:
   shutdown:
 ${guestCommand}    guestTimeout: 5s
     powerButtonTimeout: 5s
-`);
+${o.backoff === undefined ? '' : `  restart: { backoff: { initial: ${o.backoff} } }\n`}`);
     },
     removeGuest: (name) => rm(join(manifests, `${name}.yaml`)),
     async cli(args, crashAt) {

@@ -65,6 +65,8 @@ async function statusOf(f: CrashFleet, name: string): Promise<GuestStatus | unde
 describe('crash points in apply', () => {
   it('observe:after-history: an exit folded into the history before the crash counts once', async () => {
     const f = await setUp();
+    // No backoff: the crash is answered by the very next apply, however soon it runs after the exit.
+    await f.writeGuest('app', { dependsOn: ['base'], backoff: '0s' });
     await applyOk(f);
     const [pid] = pidsOf(await f.journal(), 'app');
     await waitFor(async () => (await f.journal()).some((l) => l.pid === pid && l.event === 'running'), { timeoutMs: 10_000 });

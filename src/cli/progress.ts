@@ -1,4 +1,5 @@
-// Live progress of an apply for people: one line as each step starts and ends.
+// Live progress of an apply for people: one line as each step starts and ends, on stderr, so
+// stdout carries only the plan and the result (docs/cli.md, "Output streams").
 
 import type { Plan } from '../model/plan.js';
 import type { ExecutionHooks, ExecutionResult, StepResult } from '../executor/execute-plan.js';
@@ -17,12 +18,12 @@ const VERB: Readonly<Record<StepResult['kind'], Readonly<Record<StepResult['stat
   stop: { done: 'stopped', failed: 'stop failed', skipped: 'stop skipped' },
 };
 
-/** `glyphs`: ✓ ✗ … on a terminal, ASCII into a pipe (terminal.ts). */
-export function createProgressHooks(io: Output, glyphs: Glyphs = glyphsFor(process.stdout)): ExecutionHooks {
+/** `glyphs`: ✓ ✗ … when stderr is a terminal, ASCII into a pipe (terminal.ts). */
+export function createProgressHooks(io: Output, glyphs: Glyphs = glyphsFor(process.stderr)): ExecutionHooks {
   return {
-    onStepStart: (step) => { io.out(`  ${step.guest}: ${step.kind === 'start' ? 'starting' : 'stopping'}${glyphs.ellipsis}\n`); },
-    onLadderStep: (guest, step) => { io.out(`  ${guest}: ${LADDER[step]}\n`); },
-    onStepEnd: (result) => { io.out(`${glyphs[result.status]} ${result.guest}: ${VERB[result.kind][result.status]}: ${result.detail}${elapsed(result)}\n`); },
+    onStepStart: (step) => { io.err(`  ${step.guest}: ${step.kind === 'start' ? 'starting' : 'stopping'}${glyphs.ellipsis}\n`); },
+    onLadderStep: (guest, step) => { io.err(`  ${guest}: ${LADDER[step]}\n`); },
+    onStepEnd: (result) => { io.err(`${glyphs[result.status]} ${result.guest}: ${VERB[result.kind][result.status]}: ${result.detail}${elapsed(result)}\n`); },
   };
 }
 

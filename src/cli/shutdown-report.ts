@@ -26,7 +26,7 @@ export function renderShutdownResultText(result: ShutdownResult): string {
   const lines = result.guests.length === 0 ? ['No qvm process was stopped.'] : rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
   for (const blocker of result.blockers) lines.push(`blocked by: ${blocker}`);
   lines.push(describeHost(result));
-  lines.push(`Shutdown ${result.status} in ${seconds(result.elapsedMs)}.`);
+  lines.push(`Shutdown ${result.status} in ${seconds(result.elapsedMs)}${result.resumed ? ', resuming an interrupted sequence' : ''}.`);
   return `${lines.join('\n')}\n`;
 }
 

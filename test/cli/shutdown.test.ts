@@ -94,15 +94,17 @@ describe('qvmctl shutdown', () => {
     await writeFleet();
     await startFleet();
     const r = await qvmctl(['shutdown', '-f', dir]);
-    expect(r.stderr).toBe('');
-    expect(r.exitCode).toBe(0);
-    const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe('fence raised: no guest starts or restarts from now on');
-    expect(lines).toContain('app: the power button (SIGTERM)');
-    const at = (prefix: string): number => lines.findIndex((l) => l.startsWith(prefix));
+    expect(r.exitCode, r.stderr).toBe(0);
+    // Progress on stderr, the result on stdout (docs/cli.md, "Output streams").
+    const progress = r.stderr.split('\n');
+    expect(progress[0]).toBe('fence raised: no guest starts or restarts from now on');
+    expect(progress).toContain('app: the power button (SIGTERM)');
+    const at = (prefix: string): number => progress.findIndex((l) => l.startsWith(prefix));
     expect(at('ui: stopping')).toBeLessThan(at('app: stopping'));
     expect(at('app: stopping')).toBeLessThan(at('svc: stopping'));
     expect(at('svc: stopped by the guest shutdown command, exit 0 after')).toBeGreaterThan(at('svc: stopping'));
+    const lines = r.stdout.split('\n');
+    expect(lines[0], 'no progress on stdout').toMatch(/^GUEST\s/);
     expect(lines).toContainEqual(expect.stringMatching(/^GUEST\s+PID\s+END\s+STEP\s+EXIT\s+ELAPSED$/));
     expect(lines).toContainEqual(expect.stringMatching(/^app\s+\d+\s+stopped\s+power-button\s+0\s+[\d.]+ s$/));
     expect(lines).toContainEqual(expect.stringMatching(/^host command .* -e .*host-command\.log poweroff: exit 0$/));

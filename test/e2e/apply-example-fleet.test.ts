@@ -37,9 +37,11 @@ describe('apply on the example fleet', () => {
     expect(planned.stdout).toMatch(/Plan: 5 to start/);
 
     const applied = await runQvmctl(args('apply'));
-    expect(applied.stderr).toBe('');
-    expect(applied.exitCode).toBe(0);
+    expect(applied.exitCode, applied.stderr).toBe(0);
     expect(applied.stdout).toMatch(/Apply complete: 5 started, 0 restarted, 0 stopped/);
+    // Progress on stderr, the plan and the result on stdout (docs/cli.md, "Output streams").
+    expect(applied.stderr).toMatch(/^ok ivi: started: /m);
+    expect(applied.stdout).not.toMatch(/: started: /);
 
     const journal = await harness.journal();
     for (const guest of guests) {
@@ -103,7 +105,7 @@ describe('apply on the example fleet', () => {
     const applied = await runQvmctl(args('apply', planFile));
     expect(applied.exitCode).toBe(0);
     // Into a pipe: ASCII marks, no glyphs (README, "Colour and glyphs").
-    expect(applied.stdout).toMatch(/^ok telematics: stopped/m);
-    expect(applied.stdout).not.toMatch(/[✓✗…]/);
+    expect(applied.stderr).toMatch(/^ok telematics: stopped/m);
+    expect(`${applied.stdout}${applied.stderr}`).not.toMatch(/[✓✗…]/);
   });
 });

@@ -70,11 +70,8 @@ export function registerShutdown(program: Command, io: CliOutput, result: Comman
     }
 
     const mode: ShutdownMode = !options.host ? 'none' : options.reboot === true ? 'reboot' : 'poweroff';
-    // Progress goes to stderr with -o json (a Message document per line), so stdout stays one document.
-    const progress = (line: string): void => {
-      if (json) io.err(`${line}\n`);
-      else io.out(`${line}\n`);
-    };
+    // Progress goes to stderr (a Message document per line with -o json): stdout holds the result.
+    const progress = (line: string): void => { io.err(`${line}\n`); };
     const hooks = {
       ...createProgressHooks(progress),
       onPassLockBusy: (pid: number | undefined) => {

@@ -1,4 +1,5 @@
 // Runs every benchmark module in bench/ and prints its figures (`npm run bench`).
+import { benchCli, formatCliBench } from './cli.js';
 import { benchDaemon, formatDaemonBench } from './daemon.js';
 import { benchMakespan, formatMakespanBench } from './makespan.js';
 import { benchManifests, formatManifestBench } from './manifests.js';
@@ -11,6 +12,7 @@ import { benchSim, formatSimBench } from './sim.js';
 import { benchUi, formatUiBench } from './ui.js';
 
 const benches: readonly { readonly name: string; readonly run: () => Promise<readonly string[]> | readonly string[] }[] = [
+  { name: 'cli (start-up of short commands, the example fleet)', run: async () => formatCliBench(await benchCli()) },
   { name: 'plan', run: () => formatPlanBench(benchPlan()) },
   { name: 'manifests', run: async () => formatManifestBench(await benchManifests()) },
   { name: 'sim (200 simulated guests)', run: async () => formatSimBench(await benchSim()) },

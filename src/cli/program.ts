@@ -1,26 +1,47 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { registerApply } from './commands/apply.js';
-import { registerBundle } from './commands/bundle.js';
-import { registerCompletion } from './commands/completion.js';
-import { registerEvents } from './commands/events.js';
-import { registerFence } from './commands/fence.js';
-import { registerGraph } from './commands/graph.js';
-import { registerLogs } from './commands/logs.js';
-import { registerOneOff } from './commands/one-off.js';
-import { registerPlan } from './commands/plan.js';
-import { registerRelease } from './commands/release.js';
-import { registerRender } from './commands/render.js';
-import { registerRun } from './commands/run.js';
-import { registerShutdown } from './commands/shutdown.js';
-import { registerStatus } from './commands/status.js';
-import { registerValidate } from './commands/validate.js';
-import { registerWhy } from './commands/why.js';
 import { HostUnreachableError } from '../runtime/ssh/errors.js';
 import { StateDirError } from '../runtime/state/state-dir-error.js';
 import { StateDirTrustError } from '../runtime/state/trust.js';
 import { CliError, describeStateDirError, EXIT_CODES, UNREACHABLE_EXIT_CODE } from './errors.js';
 import { createCliOutput, processOutput, type CliOutput, type CommandResult, type Output } from './output.js';
+
+type Register = (program: Command, io: CliOutput, result: CommandResult) => void;
+
+/**
+ * Every command, in the order `--help` lists them, and the module that registers it. A run loads
+ * only the module of the command it names (all of them for `--help` or a word that names none), so
+ * `status` does not pay for the daemon, the shutdown sequence or the release code
+ * (docs/architecture.md, "Start-up").
+ */
+const COMMANDS: readonly { readonly names: readonly string[]; readonly load: () => Promise<Register> }[] = [
+  { names: ['validate'], load: async () => (await import('./commands/validate.js')).registerValidate },
+  { names: ['render'], load: async () => (await import('./commands/render.js')).registerRender },
+  { names: ['plan'], load: async () => (await import('./commands/plan.js')).registerPlan },
+  { names: ['apply'], load: async () => (await import('./commands/apply.js')).registerApply },
+  { names: ['status'], load: async () => (await import('./commands/status.js')).registerStatus },
+  { names: ['graph'], load: async () => (await import('./commands/graph.js')).registerGraph },
+  { names: ['start', 'stop', 'restart'], load: async () => (await import('./commands/one-off.js')).registerOneOff },
+  { names: ['run'], load: async () => (await import('./commands/run.js')).registerRun },
+  { names: ['events'], load: async () => (await import('./commands/events.js')).registerEvents },
+  { names: ['why'], load: async () => (await import('./commands/why.js')).registerWhy },
+  { names: ['logs'], load: async () => (await import('./commands/logs.js')).registerLogs },
+  { names: ['shutdown'], load: async () => (await import('./commands/shutdown.js')).registerShutdown },
+  { names: ['fence'], load: async () => (await import('./commands/fence.js')).registerFence },
+  { names: ['bundle'], load: async () => (await import('./commands/bundle.js')).registerBundle },
+  { names: ['release'], load: async () => (await import('./commands/release.js')).registerRelease },
+  { names: ['completion', '__complete'], load: async () => (await import('./commands/completion.js')).registerCompletion },
+];
+
+/** The commands a command line needs: the one its first word names, or every one. */
+function commandsFor(argv: readonly string[]): typeof COMMANDS {
+  // The program itself has no option that takes a value, so the first word is the command.
+  const word = argv.slice(2).find((a) => !a.startsWith('-'));
+  // A completion script describes every command.
+  if (word === 'completion') return COMMANDS;
+  const named = COMMANDS.filter((c) => word !== undefined && c.names.includes(word));
+  return named.length > 0 ? named : COMMANDS;
+}
 
 // The one error boundary: commands set an exit code or throw; nothing below cli/ prints or exits.
 // Every failure ends here as one line (or, with `-o json`, one Error document on stderr) and an
@@ -43,23 +64,8 @@ export async function runCli(argv: readonly string[], output: Output = processOu
     })
     .addHelpText('after', exitCodeHelp())
     .hook('preAction', (_program, action) => { json = action.opts<{ output?: unknown }>().output === 'json'; });
-  registerValidate(program, io, result);
-  registerRender(program, io, result);
-  registerPlan(program, io, result);
-  registerApply(program, io, result);
-  registerStatus(program, io, result);
-  registerGraph(program, io, result);
-  registerOneOff(program, io, result);
-  registerRun(program, io, result);
-  registerEvents(program, io, result);
-  registerWhy(program, io, result);
-  registerLogs(program, io, result);
-  registerShutdown(program, io, result);
-  registerFence(program, io, result);
-  registerBundle(program, io, result);
-  registerRelease(program, io, result);
-  registerCompletion(program, io, result);
   try {
+    for (const register of await Promise.all(commandsFor(argv).map((c) => c.load()))) register(program, io, result);
     await program.parseAsync([...argv]);
     return result.exitCode;
   } catch (error) {

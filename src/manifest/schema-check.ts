@@ -1,7 +1,16 @@
 // JSON Schema validation (ajv, all errors) with every error mapped to the YAML node it is about.
+//
+// The build compiles the schemas ahead of time into standalone validators
+// (dist/manifest/schema-validators.cjs, by scripts/compile-schemas.mjs): loading them takes a few
+// milliseconds, where compiling the schemas with ajv at start-up took most of a short command's
+// run (docs/architecture.md, "Start-up"). They carry the digest of the schemas they were compiled
+// from; when it is not that of schemas/ (a schema edited since the build) or there is no build,
+// the schemas are compiled here, with the same options.
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, Options, ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import { isDurationOverLimit, MAX_DURATION_TEXT } from './duration.js';
 import { describeValue, formatFieldPath, parsePointer } from './field-path.js';
@@ -11,6 +20,11 @@ export type ManifestKind = 'Guest' | 'Host';
 
 const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
 const SCHEMA_FILES = ['common.schema.json', 'guest.schema.json', 'host.schema.json', 'manifest.schema.json'] as const;
+/** The schema each kind is checked against, by its key in ajv. */
+export const KIND_SCHEMAS: Readonly<Record<ManifestKind, string>> = { Guest: 'guest.schema.json', Host: 'host.schema.json' };
+// From the package root, so that the bundled CLI (dist/bin) finds it as the module itself does.
+const PRECOMPILED = new URL('../../dist/manifest/schema-validators.cjs', import.meta.url);
+const require = createRequire(import.meta.url);
 
 const DURATION_DEF = '$defs/duration/';
 /** What a failed pattern expects, by the `$defs` entry it belongs to. */
@@ -32,19 +46,50 @@ const PATTERN_HINTS: readonly (readonly [string, string])[] = [
 
 let validators: Readonly<Record<ManifestKind, ValidateFunction>> | undefined;
 
+/** An ajv holding every manifest schema, with the options both the build and a run from source use. */
+export function createSchemaAjv(extra: Options = {}): Ajv2020 {
+  const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true, logger: false, ...extra });
+  for (const [name, text] of readSchemas()) ajv.addSchema(JSON.parse(text) as object, name);
+  return ajv;
+}
+
+function readSchemas(): [string, string][] {
+  return SCHEMA_FILES.map((name) => [name, readFileSync(new URL(name, SCHEMA_DIR), 'utf8')]);
+}
+
+/** What the validators are compiled from: a digest of every schema file's name and text. */
+export function schemaDigest(): string {
+  const hash = createHash('sha256');
+  for (const [name, text] of readSchemas()) hash.update(`${name}\0${text}\0`);
+  return hash.digest('hex');
+}
+
 function getValidators(): Readonly<Record<ManifestKind, ValidateFunction>> {
-  if (validators !== undefined) return validators;
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true, logger: false });
-  for (const name of SCHEMA_FILES) {
-    ajv.addSchema(JSON.parse(readFileSync(new URL(name, SCHEMA_DIR), 'utf8')) as object, name);
+  validators ??= loadPrecompiled() ?? compileNow();
+  return validators;
+}
+
+function loadPrecompiled(): Readonly<Record<ManifestKind, ValidateFunction>> | undefined {
+  let compiled: Partial<Record<ManifestKind, ValidateFunction>> & { readonly schemaDigest?: unknown };
+  try {
+    compiled = require(PRECOMPILED.pathname) as typeof compiled;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
   }
+  if (compiled.schemaDigest !== schemaDigest() || compiled.Guest === undefined || compiled.Host === undefined) return undefined;
+  return { Guest: compiled.Guest, Host: compiled.Host };
+}
+
+function compileNow(): Readonly<Record<ManifestKind, ValidateFunction>> {
+  const ajv = createSchemaAjv();
   const get = (name: string): ValidateFunction => {
     const validate = ajv.getSchema(name);
     if (validate === undefined) throw new Error(`schema ${name} did not compile`);
     return validate;
   };
-  validators = { Guest: get('guest.schema.json'), Host: get('host.schema.json') };
-  return validators;
+  return { Guest: get(KIND_SCHEMAS.Guest), Host: get(KIND_SCHEMAS.Host) };
 }
 
 // Schema problems of one document (already known to be a mapping of the given kind).

@@ -11,9 +11,9 @@ import { loadManifests } from '../../src/manifest/load.js';
 import { createHarness, journalViolations, runQvmByHand, type Harness } from '../helpers/runtime-harness.js';
 import { hostCommand, readHostLog } from '../helpers/shutdown-fleet.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { CLI_MAIN as CLI } from '../helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli/main.js');
 const qvmctl = (args: readonly string[]) => execa('node', [CLI, ...args], { reject: false, cwd: ROOT, env: { QVMCTL_DEBUG: '' } });
 
 let h: Harness;

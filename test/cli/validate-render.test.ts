@@ -4,9 +4,9 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFixture, removeDir } from '../helpers/temp-dir.js';
+import { CLI_MAIN as CLI } from '../helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli/main.js');
 const EXAMPLES = join(ROOT, 'manifests');
 
 const qvmctl = (args: readonly string[]) => execa('node', [CLI, ...args], { reject: false, cwd: ROOT, env: { QVMCTL_DEBUG: '' } });

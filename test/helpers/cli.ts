@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { makeTempDir } from './temp-dir.js';
 
-export const CLI_MAIN = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+export const CLI_MAIN = resolve(import.meta.dirname, '..', '..', 'dist', 'bin', 'qvmctl.js');
 export const EXAMPLE_MANIFESTS = resolve(import.meta.dirname, '..', '..', 'manifests');
 
 export interface CliRun {

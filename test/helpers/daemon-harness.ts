@@ -11,8 +11,9 @@ import type { DaemonEvent } from '../../src/daemon/event-log.js';
 import { createHostRuntime } from '../../src/runtime/create-host-runtime.js';
 import { monitorsEnded, type JournalLine } from './runtime-harness.js';
 import { waitFor } from './wait-for.js';
+import { CLI_MAIN } from './cli.js';
 
-export const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
+export const CLI = CLI_MAIN;
 export const SIM = resolve(import.meta.dirname, '../../dist/sim/main.js');
 
 export interface HostOptions {

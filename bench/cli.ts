@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { CLI_MAIN, EXAMPLE_MANIFESTS } from '../test/helpers/cli.js';
+import { guestManifest } from './manifests.js';
 import { waitFor } from '../test/helpers/wait-for.js';
 
 export interface Spread {
@@ -22,6 +23,8 @@ export interface CliBenchResult {
   readonly rows: readonly { readonly name: string; readonly ms: Spread }[];
   /** `shutdown`: process start → first SIGTERM. */
   readonly firstSigtermMs: Spread;
+  /** `plan` of a large fleet beside the parse-only floor of the same files: time and peak RSS. */
+  readonly large: { readonly guests: number; readonly planMs: Spread; readonly planRssMb: number; readonly floorMs: Spread; readonly floorRssMb: number };
 }
 
 const REPEATS = Number(process.env['BENCH_CLI_REPEATS'] ?? 7);
@@ -32,14 +35,19 @@ function spread(values: readonly number[]): Spread {
   return { min: s[0] ?? 0, median: s[Math.floor(s.length / 2)] ?? 0, max: s.at(-1) ?? 0 };
 }
 
-async function timeRuns(argv: readonly string[]): Promise<Spread> {
+// Prints the process's peak RSS on stderr as it exits.
+const REPORT_RSS = `--import=data:text/javascript,${encodeURIComponent("import { writeSync } from 'node:fs'; process.on('exit', () => writeSync(2, `\\nqvmctl-bench-maxrss ${process.resourceUsage().maxRSS}\\n`));")}`;
+
+async function timeRuns(argv: readonly string[], repeats = REPEATS): Promise<Spread & { readonly rssMb: number }> {
   const times: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
+  let rss = 0;
+  for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
-    await execa(process.execPath, argv, { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' } });
+    const r = await execa(process.execPath, [REPORT_RSS, ...argv], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' } });
     times.push(performance.now() - t0);
+    rss = Math.max(rss, Number(/qvmctl-bench-maxrss (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024);
   }
-  return spread(times);
+  return { ...spread(times), rssMb: rss };
 }
 
 async function readJournal(stateDir: string): Promise<{ time: number; event: string }[]> {
@@ -70,6 +78,22 @@ async function timeFirstSigterm(dir: string): Promise<Spread> {
   return spread(times);
 }
 
+// `plan` of BENCH_CLI_LARGE guests (default 10,000; the manifests of the manifests benchmark) on
+// an empty state directory, beside the parse-only floor pointed at the same directory.
+async function timeLargePlan(dir: string, floor: string): Promise<CliBenchResult['large']> {
+  const guests = Number(process.env['BENCH_CLI_LARGE'] ?? 10_000);
+  const manifests = join(dir, 'large');
+  await execa('mkdir', ['-p', manifests]);
+  await writeFile(join(manifests, 'host.yaml'), `apiVersion: qvmctl/v1\nkind: Host\nspec:\n  qvm: { simulator: true }\n  stateDir: ${join(dir, 'large-state')}\n  commands: { allow: [qvm-sim] }\n`);
+  for (let i = 0; i < guests; i += 500) {
+    await Promise.all(Array.from({ length: Math.min(500, guests - i) }, (_, k) => writeFile(join(manifests, `g${i + k}.yaml`), guestManifest(i + k))));
+  }
+  const repeats = Math.min(REPEATS, 3);
+  const plan = await timeRuns([CLI_MAIN, 'plan', '-f', manifests], repeats);
+  const parse = await timeRuns([floor, manifests], repeats);
+  return { guests, planMs: plan, planRssMb: plan.rssMb, floorMs: parse, floorRssMb: parse.rssMb };
+}
+
 export async function benchCli(): Promise<CliBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'qvmctl-bench-cli-'));
   const stateDir = join(dir, 'state');
@@ -77,7 +101,7 @@ export async function benchCli(): Promise<CliBenchResult> {
   await writeFile(floor, `import { readdirSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from ${JSON.stringify(join(ROOT, 'node_modules', 'yaml', 'dist', 'index.js'))};
 const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = d + '/' + e.name; if (e.isDirectory()) walk(p); else if (e.name.endsWith('.yaml')) parseAllDocuments(readFileSync(p, 'utf8')); } };
-walk(${JSON.stringify(EXAMPLE_MANIFESTS)});
+walk(process.argv[2] ?? ${JSON.stringify(EXAMPLE_MANIFESTS)});
 `);
   const fleet = (...args: string[]): string[] => [CLI_MAIN, ...args, '-f', EXAMPLE_MANIFESTS, '--state-dir', stateDir];
   try {
@@ -90,7 +114,7 @@ walk(${JSON.stringify(EXAMPLE_MANIFESTS)});
       { name: 'status', ms: await timeRuns(fleet('status')) },
     ];
     const firstSigtermMs = await timeFirstSigterm(dir);
-    return { repeats: REPEATS, rows, firstSigtermMs };
+    return { repeats: REPEATS, rows, firstSigtermMs, large: await timeLargePlan(dir, floor) };
   } finally {
     await execa(process.execPath, fleet('shutdown', '--no-host'), { reject: false, stdin: 'ignore' });
     await execa(process.execPath, fleet('fence', '--lift'), { reject: false, stdin: 'ignore' });
@@ -106,5 +130,6 @@ export function formatCliBench(r: CliBenchResult): string[] {
     `min/median/max of ${r.repeats} runs; ratios of medians`,
     ...r.rows.map((row, i) => `${row.name.padEnd(34)} ${ms(row.ms).padEnd(18)}${i === 0 ? '' : ` ${(row.ms.median / base).toFixed(2)}× node -e 0${i < 2 ? '' : `, ${(row.ms.median / floor).toFixed(2)}× parse-only`}`}`),
     `shutdown: process start → first SIGTERM ${ms(r.firstSigtermMs)}`,
+    `plan, ${r.large.guests} guests: ${ms(r.large.planMs)}, peak RSS ${Math.round(r.large.planRssMb)} MiB; parse-only ${ms(r.large.floorMs)}, ${Math.round(r.large.floorRssMb)} MiB: time ${(r.large.planMs.median / r.large.floorMs.median).toFixed(2)}×, memory ${(r.large.planRssMb / r.large.floorRssMb).toFixed(2)}× the floor`,
   ];
 }

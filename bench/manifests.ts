@@ -11,7 +11,7 @@ export interface ManifestBenchResult {
   readonly timesMs: readonly number[];
 }
 
-function guestManifest(i: number): string {
+export function guestManifest(i: number): string {
   // Each guest depends on up to two earlier ones: a DAG, no cycles.
   const deps = [Math.floor(i / 2) - 1, i - 7].filter((d) => d >= 0 && d < i).map((d) => `g${d}`);
   return [

@@ -61,31 +61,32 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   const named = (d: Diagnostic): Diagnostic => (copy === undefined ? d : inCheckoutTerms(copy, d));
   const listed = await listManifestFiles(readDir, dir, copy?.commit);
   if (listed.status !== 'ok') {
-    return { status: listed.status, desired: undefined, diagnostics: [listed.diagnostic], fingerprint: hashInputs([]), files: [], hostFile: undefined, sources: [dir] };
+    return { status: listed.status, desired: undefined, diagnostics: [listed.diagnostic], fingerprint: createInputHash().digest(), files: [], hostFile: undefined, sources: [dir] };
   }
   const diagnostics: Diagnostic[] = [];
-  const hash: string[] = [];
+  const hash = createInputHash();
   const guestDocs: SourceDocument[] = [];
   const hostDocs: SourceDocument[] = [];
   const refs: GuestRef[] = [];
-  // Checked and read in parallel (the thread pool does the waiting), then handled in name order.
+  // Checked, read and parsed a bounded number at a time, in name order: the thread pool does the
+  // waiting, and a directory of thousands of files never holds every file's bytes and parse at once.
   const realDir = await realpath(readDir).catch(() => resolve(readDir));
-  const refusals = await Promise.all(listed.files.map((file) => checkManifestFile(readPath(file), realDir).then((d) => (d === undefined ? undefined : named({ ...d, file })))));
-  const contents = await Promise.all(listed.files.map((file, i) =>
-    refusals[i] === undefined ? readFile(readPath(file)).catch((error: unknown) => error as NodeJS.ErrnoException) : Promise.resolve(undefined)));
+  const readOne = async (file: string): Promise<Diagnostic | Uint8Array | NodeJS.ErrnoException> => {
+    const refused = await checkManifestFile(readPath(file), realDir);
+    if (refused !== undefined) return named({ ...refused, file });
+    return readFile(readPath(file)).catch((error: unknown) => error as NodeJS.ErrnoException);
+  };
+  const contents = await mapInOrder(listed.files, FILES_AT_ONCE, readOne);
   for (const [i, file] of listed.files.entries()) {
-    const refused = refusals[i];
-    if (refused !== undefined) {
-      diagnostics.push(refused);
-      continue;
-    }
     const bytes = contents[i];
+    contents[i] = undefined;
     if (bytes === undefined) continue;
     if (!(bytes instanceof Uint8Array)) {
-      diagnostics.push({ severity: 'error', code: 'unreadable-file', file, message: `cannot read file: ${bytes.code ?? bytes.message}` });
+      if ('severity' in bytes) diagnostics.push(bytes);
+      else diagnostics.push({ severity: 'error', code: 'unreadable-file', file, message: `cannot read file: ${bytes.code ?? bytes.message}` });
       continue;
     }
-    hash.push(file, bytes.toString('base64'));
+    hash.update(file, bytes);
     const parsed = options.parseCache?.parse(file, bytes) ?? parseYamlFile({ file, bytes });
     diagnostics.push(...parsed.diagnostics);
     for (const doc of parsed.documents) {
@@ -103,9 +104,10 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   // A configRoots entry inside the checkout is read at the commit too.
   const configRoots = copy === undefined ? (host.configRoots ?? []) : await Promise.all((host.configRoots ?? []).map((root) => copiedDir(copy, root)));
   const allowedRoots = await realRoots([resolve(readDir), ...configRoots]);
-  const results = await Promise.all(guestDocs.map((doc) => normalizeGuest({ doc, manifestPath: resolve(readPath(doc.file)), host, allowedRoots })));
+  const results = await mapInOrder(guestDocs, FILES_AT_ONCE, (doc) => normalizeGuest({ doc, manifestPath: resolve(readPath(doc.file)), host, allowedRoots }));
   const guests: NormalizedGuest[] = [];
   for (const r of results) {
+    if (r === undefined) continue;
     diagnostics.push(...r.diagnostics.map(named));
     if (r.guest === undefined) continue;
     if (copy === undefined) {
@@ -116,10 +118,10 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
     guests.push(renamed.guest);
     diagnostics.push(...renamed.diagnostics);
   }
-  for (const g of guests) hash.push(...g.inputs);
+  for (const g of guests) for (const input of g.inputs) hash.add(input);
   diagnostics.push(...checkAcrossGuests({ refs, guests }));
   const sorted = sortDiagnostics(diagnostics);
-  const fingerprint = hashInputs(hash);
+  const fingerprint = hash.digest();
   const hostFile = hostDocs[0]?.file;
   const sources = sourcesOf(dir, listed.files, guestDocs, guests);
   if (hasErrors(sorted) || guests.length !== guestDocs.length) {
@@ -206,10 +208,35 @@ async function realRoots(dirs: readonly string[]): Promise<string[]> {
   return roots.filter((r): r is string => r !== undefined);
 }
 
-function hashInputs(parts: readonly string[]): string {
+/** Files read, and normalized guests begun, at a time. */
+const FILES_AT_ONCE = 32;
+
+/** `fn` over `items`, at most `limit` at a time; the results in the order of `items`. */
+async function mapInOrder<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<(R | undefined)[]> {
+  const results = new Array<R | undefined>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+// The fingerprint of every input, each part length-prefixed; a file as its name and its bytes in base64.
+function createInputHash(): { add(part: string): void; update(file: string, bytes: Uint8Array): void; digest(): string } {
   const hash = createHash('sha256');
-  for (const part of parts) hash.update(`${part.length}:${part}`);
-  return hash.digest('hex');
+  const add = (part: string): void => { hash.update(`${part.length}:${part}`); };
+  return {
+    add,
+    update(file, bytes) {
+      add(file);
+      add(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'));
+    },
+    digest: () => hash.digest('hex'),
+  };
 }
 
 function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {

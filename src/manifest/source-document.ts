@@ -72,38 +72,118 @@ function yamlProblem(file: string, severity: 'error' | 'warning', message: strin
   return { severity, code: 'yaml-syntax', file, line: pos?.line ?? 1, col: pos?.col ?? 1, message: `YAML: ${short}` };
 }
 
-function createSourceDocument(options: { file: string; doc: Document.Parsed; data: unknown; lineCounter: LineCounter; text: string }): SourceDocument {
-  const { file, doc, data, lineCounter, text } = options;
-  const position = (offset: number): Position => lineCounter.linePos(offset);
-  const walk = (path: FieldPath): { node: Node; key: Node | undefined } => {
-    let node = doc.contents as Node;
-    let key: Node | undefined;
-    for (const segment of path) {
-      const next = childOf(doc, node, segment);
-      if (next === undefined) break;
-      ({ node, key } = next);
+// What a document keeps of its YAML tree: where each node (and its key) starts, by path, written
+// into one string. The tree itself is about ten times the text of a manifest and is dropped once
+// the document is read, so a directory of thousands of manifests holds their data and this index
+// only (docs/architecture.md, "Start-up"). Each entry is
+// `ENTRY path-segments-joined-by-SEGMENT PATH_END keyOffset,valueOffset,blockIndent` (-1 for none);
+// a document with a key holding one of these characters keeps its tree instead.
+const ENTRY = '\u0003';
+const SEGMENT = '\u0001';
+const PATH_END = '\u0002';
+const reserved = (name: string): boolean => name.includes(ENTRY) || name.includes(SEGMENT) || name.includes(PATH_END);
+
+interface Spot {
+  readonly key: number;
+  readonly value: number;
+  readonly blockIndent: number;
+}
+
+const pathKey = (path: FieldPath): string => path.map(String).join(SEGMENT);
+
+function indexPositions(doc: Document.Parsed, text: string): string | undefined {
+  const parts: string[] = [];
+  const seen = { reservedKey: false };
+  const visit = (node: Node, path: string, key: number): void => {
+    const value = node.range?.[0] ?? 0;
+    const block = isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') ? blockIndentAt(text, value) : -1;
+    parts.push(`${ENTRY}${path}${PATH_END}${key},${value},${block}`);
+    const child = (segment: string): string => (path === '' ? segment : `${path}${SEGMENT}${segment}`);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const name = String(pair.key.value);
+        if (reserved(name)) seen.reservedKey = true;
+        const keyAt = pair.key.range?.[0] ?? 0;
+        const v = pair.value as Node | null;
+        if (v === null) parts.push(`${ENTRY}${child(name)}${PATH_END}${keyAt},${keyAt},-1`);
+        else visit(v, child(name), keyAt);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => { visit(item as Node, child(String(i)), -1); });
     }
-    return { node, key };
+    // An alias is not followed: a path through it is located at the alias.
+  };
+  if (doc.contents !== null) visit(doc.contents, '', -1);
+  return seen.reservedKey ? undefined : parts.join('');
+}
+
+function lookUp(index: string, key: string): Spot | undefined {
+  // The first entry wins, as a walk from the top finds the first of duplicate keys.
+  const at = index.indexOf(`${ENTRY}${key}${PATH_END}`);
+  if (at === -1) return undefined;
+  const from = at + key.length + 2;
+  const to = index.indexOf(ENTRY, from);
+  const [k, v, b] = index.slice(from, to === -1 ? undefined : to).split(',').map(Number);
+  return { key: k ?? -1, value: v ?? 0, blockIndent: b ?? -1 };
+}
+
+// A block scalar's content starts on the line after its header; its indentation is that of its first non-blank line.
+function blockIndentAt(text: string, offset: number): number {
+  let at = text.indexOf('\n', offset);
+  while (at !== -1) {
+    const end = text.indexOf('\n', at + 1);
+    const line = text.slice(at + 1, end === -1 ? undefined : end);
+    if (line.trim() !== '') return line.length - line.trimStart().length;
+    at = end;
+  }
+  return 0;
+}
+
+function createSourceDocument(options: { file: string; doc: Document.Parsed; data: unknown; lineCounter: LineCounter; text: string }): SourceDocument {
+  const { file, data, lineCounter } = options;
+  const position = (offset: number): Position => lineCounter.linePos(offset);
+  const index = indexPositions(options.doc, options.text);
+  // Only what the lookups need is captured: the index, or (rarely) the tree and its text.
+  const kept = index === undefined ? { doc: options.doc, text: options.text } : undefined;
+  // The deepest node on `path` that exists (the document itself at worst).
+  const find = (path: FieldPath): Spot => {
+    if (index === undefined) return kept === undefined ? { key: -1, value: 0, blockIndent: -1 } : walkTree(kept.doc, kept.text, path);
+    for (let n = path.length; n >= 0; n--) {
+      const spot = lookUp(index, pathKey(path.slice(0, n)));
+      if (spot !== undefined) return spot;
+    }
+    return { key: -1, value: 0, blockIndent: -1 };
   };
   return {
     file,
     data,
     locate(path, target = 'value') {
-      const { node, key } = walk(path);
-      const chosen = target === 'key' && key !== undefined ? key : node;
-      return position(chosen.range?.[0] ?? 0);
+      const spot = find(path);
+      return position(target === 'key' && spot.key !== -1 ? spot.key : spot.value);
     },
     locateInText(path, line, col) {
-      const { node } = walk(path);
-      const start = position(node.range?.[0] ?? 0);
-      if (!isScalar(node) || (node.type !== 'BLOCK_LITERAL' && node.type !== 'BLOCK_FOLDED')) return start;
-      // The block's indentation is that of its first non-blank line; deeper lines keep the rest in `col`.
-      const lines = text.split('\n');
-      const first = lines.slice(start.line).find((l) => l.trim() !== '') ?? '';
-      const indent = first.length - first.trimStart().length;
-      return { line: start.line + line, col: indent + col };
+      const spot = find(path);
+      const start = position(spot.value);
+      if (spot.blockIndent === -1) return start;
+      // Deeper lines of the block keep the rest of their indentation in `col`.
+      return { line: start.line + line, col: spot.blockIndent + col };
     },
   };
+}
+
+// The same lookup on the tree itself, for a document the index cannot hold.
+function walkTree(doc: Document.Parsed, text: string, path: FieldPath): Spot {
+  let node = doc.contents as Node;
+  let key: Node | undefined;
+  for (const segment of path) {
+    const next = childOf(doc, node, segment);
+    if (next === undefined) break;
+    ({ node, key } = next);
+  }
+  const value = node.range?.[0] ?? 0;
+  const block = isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') ? blockIndentAt(text, value) : -1;
+  return { key: key?.range?.[0] ?? -1, value, blockIndent: block };
 }
 
 function childOf(doc: Document.Parsed, parent: Node, segment: PathSegment): { node: Node; key: Node | undefined } | undefined {

@@ -27,8 +27,10 @@ export function registerPlan(program: Command, io: CliOutput, result: CommandRes
   addStateDirOption(command);
   addOutputOption(command);
   command.action(async (options: PlanOptions) => {
+    // git runs beside the loading and the look (it never fails a plan: no checkout is no note).
+    const looking = readGitRevision(options.manifests).catch(() => undefined);
     const host = await openHost(options, io, undefined, 'look');
-    const [prepared, revision] = await Promise.all([previewPass({ ...host.target, explicit: true }), readGitRevision(options.manifests)]);
+    const [prepared, revision] = await Promise.all([previewPass({ ...host.target, explicit: true }), looking]);
     if (revision?.dirty === true) {
       io.err(`note: this plan is of the working tree of ${options.manifests}, which differs from its HEAD commit ${revision.commit.slice(0, 12)}; \`qvmctl run\` applies commits only: commit the change for a daemon to apply it\n`);
     }

@@ -131,7 +131,7 @@ export async function runQvmByHand(stateDir: string, args: readonly string[]): P
   return { pid, exitCode: async () => (await qvm).exitCode };
 }
 
-/** The journal must never show a SIGKILL or hardware damage (design.md, Decision 1). */
+/** The journal must never show a SIGKILL or hardware damage: qvmctl never sends SIGKILL (docs/shutdown.md). */
 export function journalViolations(lines: readonly JournalLine[]): JournalLine[] {
   return lines.filter((l) => l.signal === 'SIGKILL' || (l.event === 'damage' && l.kind === 'hardware'));
 }

@@ -5,12 +5,13 @@
 // dist/bin sits two levels below the package root, as every source module does, so the paths the
 // code finds from its own location (schemas/, web/, package.json, dist/sim) resolve the same.
 import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const outdir = new URL('../dist/bin/', import.meta.url).pathname;
+const outdir = fileURLToPath(new URL('../dist/bin/', import.meta.url));
 await rm(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { qvmctl: new URL('../src/cli/main.ts', import.meta.url).pathname },
+  entryPoints: { qvmctl: fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)) },
   outdir,
   bundle: true,
   splitting: true,

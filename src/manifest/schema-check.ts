@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Ajv2020, ErrorObject, Options, ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import { isDurationOverLimit, MAX_DURATION_TEXT } from './duration.js';
@@ -73,7 +74,7 @@ function getValidators(): Readonly<Record<ManifestKind, ValidateFunction>> {
 function loadPrecompiled(): Readonly<Record<ManifestKind, ValidateFunction>> | undefined {
   let compiled: Partial<Record<ManifestKind, ValidateFunction>> & { readonly schemaDigest?: unknown };
   try {
-    compiled = require(PRECOMPILED.pathname) as typeof compiled;
+    compiled = require(fileURLToPath(PRECOMPILED)) as typeof compiled;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
     throw error;

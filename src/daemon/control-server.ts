@@ -48,7 +48,7 @@ export interface ControlServerOptions {
  */
 export const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
 
-/** The control socket cannot be bound or reached by its path (docs/daemon.md, "Control API"). */
+/** The control socket cannot be bound or reached by its path, or the metrics listener cannot be served (docs/daemon.md, "Control API"). */
 export class ControlSocketError extends Error {
   override readonly name = 'ControlSocketError';
 }
@@ -94,7 +94,15 @@ export async function startControlServer(options: ControlServerOptions): Promise
   if (options.tcp !== undefined) {
     const { port, host } = options.tcp;
     tcp = createServer((req, res) => { void handle(api, req, res, 'metrics'); });
-    await listen(tcp, (s) => s.listen(port, host));
+    try {
+      await listen(tcp, (s) => s.listen(port, host));
+    } catch (error) {
+      // Nothing is left listening: the daemon does not run half-started.
+      await Promise.all([closeServer(unix), closeServer(tcp)]);
+      await unlink(options.socketPath).catch(() => undefined);
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new ControlSocketError(`cannot serve /metrics on ${host}:${port} (${code}): ${code === 'EADDRINUSE' ? 'the port is in use; choose another --metrics-port' : error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
   }
   const address = tcp?.address();
   return {

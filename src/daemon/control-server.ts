@@ -1,5 +1,5 @@
 // The control API: HTTP over a UNIX socket in the state directory (mode 0600, so only the state
-// directory's owner can ask), and optionally /metrics and /healthz on a loopback TCP port.
+// directory's owner can ask), and optionally /metrics, /healthz and /readyz on a loopback TCP port.
 
 import { constants, existsSync } from 'node:fs';
 import { chmod, open, unlink } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import type { ShutdownResult } from '../executor/shutdown-sequence.js';
 import type { DaemonEvent, Decision } from './event-log.js';
 import { NoDesiredStateError, type ShutdownRequest } from './shutdown-runner.js';
 import type { DaemonStatus, GuestStatus } from './guest-status.js';
+import type { Readiness } from './readiness.js';
 
 export interface WhyAnswer {
   readonly guest: string;
@@ -23,7 +24,10 @@ export interface ControlApi {
   events(filter: { readonly guest?: string }): readonly DaemonEvent[];
   why(guest: string): WhyAnswer;
   readonly registry: Registry;
+  /** Liveness: the process serves and acts (docs/daemon.md, "Health and readiness"). */
   healthy(): boolean;
+  /** Readiness: a valid desired state is loaded and the last pass completed. */
+  readiness(): Readiness;
   /** The host shutdown sequence (POST /shutdown); absent = not offered. */
   shutdown?(request: ShutdownRequest): Promise<ShutdownResult>;
   /** The web view under /ui/ (docs/ui.md): `path` relative to it. */
@@ -129,6 +133,11 @@ async function handle(api: ControlApi, req: IncomingMessage, res: ServerResponse
     if (url.pathname === '/healthz') {
       const ok = api.healthy();
       send(res, ok ? 200 : 503, { ok });
+      return;
+    }
+    if (url.pathname === '/readyz') {
+      const readiness = api.readiness();
+      send(res, readiness.ready ? 200 : 503, readiness);
       return;
     }
     if (url.pathname === '/metrics') {

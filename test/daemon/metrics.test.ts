@@ -1,6 +1,7 @@
 // Metrics an operator can alert on (docs/daemon.md, "Metrics", "Health and readiness"): a real
 // daemon's /metrics passes `promtool check metrics`, names each guest, drops a removed guest's
-// series, and /readyz answers 503 until a valid desired state is loaded and a pass completed.
+// series, and /readyz answers 503 until a valid desired state is loaded and a pass completed. The
+// example Prometheus files of support/prometheus are checked and unit-tested with promtool.
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
@@ -12,7 +13,7 @@ import { journalViolations } from '../helpers/runtime-harness.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((path) => existsSync(path));
-const NO_PROMTOOL = 'promtool is not installed (Debian package `prometheus`; .ci/run installs it): the promtool check is skipped';
+const NO_PROMTOOL = 'promtool is not installed (Debian package `prometheus`; .ci/run installs it): the promtool checks are skipped';
 if (PROMTOOL === undefined) console.warn(NO_PROMTOOL);
 
 interface Answer {
@@ -191,5 +192,28 @@ describe('qvmctl run: metrics', () => {
     } finally {
       await new Promise((done) => { busy.close(done); });
     }
+  });
+});
+
+describe('support/prometheus', () => {
+  it('holds alert rules and a scrape config promtool accepts, and the rules pass their unit tests', async (ctx) => {
+    ctx.skip(PROMTOOL === undefined, NO_PROMTOOL);
+    const rules = await promtool(['check', 'rules', 'support/prometheus/qvmctl-alerts.yml']);
+    expect(rules.exitCode, rules.output).toBe(0);
+    expect(rules.output).not.toMatch(/warn/i);
+    const config = await promtool(['check', 'config', 'support/prometheus/prometheus.yml']);
+    expect(config.exitCode, config.output).toBe(0);
+    expect(config.output).not.toMatch(/warn/i);
+    const tests = await promtool(['test', 'rules', 'test/fixtures/prometheus/qvmctl-alerts.test.yml']);
+    expect(tests.exitCode, tests.output).toBe(0);
+    expect(tests.output).toContain('SUCCESS');
+  });
+
+  it('names in its rules only metrics the daemon serves', () => {
+    const rules = readFileSync(join(ROOT, 'support/prometheus/qvmctl-alerts.yml'), 'utf8');
+    const served = readFileSync(join(ROOT, 'src/daemon/metrics.ts'), 'utf8');
+    const used = [...new Set([...rules.matchAll(/\bqvmctl_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))];
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.filter((name) => !served.includes(`'${name}'`))).toEqual([]);
   });
 });

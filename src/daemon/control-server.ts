@@ -1,5 +1,5 @@
 // The control API: HTTP over a UNIX socket in the state directory (mode 0600, so only the state
-// directory's owner can ask), and optionally /metrics and /healthz on a loopback TCP port.
+// directory's owner can ask), and optionally /metrics, /healthz and /readyz on a loopback TCP port.
 
 import { constants, existsSync } from 'node:fs';
 import { chmod, open, unlink } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import type { ShutdownResult } from '../executor/shutdown-sequence.js';
 import type { DaemonEvent, Decision } from './event-log.js';
 import { NoDesiredStateError, type ShutdownRequest } from './shutdown-runner.js';
 import type { DaemonStatus, GuestStatus } from './guest-status.js';
+import type { Readiness } from './readiness.js';
 
 export interface WhyAnswer {
   readonly guest: string;
@@ -23,7 +24,10 @@ export interface ControlApi {
   events(filter: { readonly guest?: string }): readonly DaemonEvent[];
   why(guest: string): WhyAnswer;
   readonly registry: Registry;
+  /** Liveness: the process serves and acts (docs/daemon.md, "Health and readiness"). */
   healthy(): boolean;
+  /** Readiness: a valid desired state is loaded and the last pass completed. */
+  readiness(): Readiness;
   /** The host shutdown sequence (POST /shutdown); absent = not offered. */
   shutdown?(request: ShutdownRequest): Promise<ShutdownResult>;
   /** The web view under /ui/ (docs/ui.md): `path` relative to it. */
@@ -48,7 +52,7 @@ export interface ControlServerOptions {
  */
 export const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
 
-/** The control socket cannot be bound or reached by its path (docs/daemon.md, "Control API"). */
+/** The control socket cannot be bound or reached by its path, or the metrics listener cannot be served (docs/daemon.md, "Control API"). */
 export class ControlSocketError extends Error {
   override readonly name = 'ControlSocketError';
 }
@@ -94,7 +98,15 @@ export async function startControlServer(options: ControlServerOptions): Promise
   if (options.tcp !== undefined) {
     const { port, host } = options.tcp;
     tcp = createServer((req, res) => { void handle(api, req, res, 'metrics'); });
-    await listen(tcp, (s) => s.listen(port, host));
+    try {
+      await listen(tcp, (s) => s.listen(port, host));
+    } catch (error) {
+      // Nothing is left listening: the daemon does not run half-started.
+      await Promise.all([closeServer(unix), closeServer(tcp)]);
+      await unlink(options.socketPath).catch(() => undefined);
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new ControlSocketError(`cannot serve /metrics on ${host}:${port} (${code}): ${code === 'EADDRINUSE' ? 'the port is in use; choose another --metrics-port' : error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
   }
   const address = tcp?.address();
   return {
@@ -121,6 +133,11 @@ async function handle(api: ControlApi, req: IncomingMessage, res: ServerResponse
     if (url.pathname === '/healthz') {
       const ok = api.healthy();
       send(res, ok ? 200 : 503, { ok });
+      return;
+    }
+    if (url.pathname === '/readyz') {
+      const readiness = api.readiness();
+      send(res, readiness.ready ? 200 : 503, readiness);
       return;
     }
     if (url.pathname === '/metrics') {

@@ -20,6 +20,7 @@ import { EventLog } from './event-log.js';
 import type { DaemonStatus } from './guest-status.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { createPassLoop, type PassLoop, type Trigger } from './pass-loop.js';
+import { readinessOf, type Readiness } from './readiness.js';
 import { Reconciler } from './reconciler.js';
 import { createShutdownRunner, type ShutdownRequest } from './shutdown-runner.js';
 import { stoppableRuntime } from './stoppable-runtime.js';
@@ -40,7 +41,7 @@ export interface DaemonOptions {
   readonly now?: () => number;
   /** Periodic resync; default: the Host manifest's `reconcile.interval`. */
   readonly intervalMs?: number;
-  /** Also serve /metrics and /healthz on this loopback TCP address. */
+  /** Also serve /metrics, /healthz and /readyz on this loopback TCP address. */
   readonly metricsTcp?: { readonly port: number; readonly host: string };
   /** Also serve the web view on this TCP address (it is always under /ui/ on the control socket). */
   readonly ui?: { readonly port: number; readonly host: string };
@@ -92,7 +93,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const stopping = new AbortController();
   // Each readiness wait of a pass listens to it (stoppable-runtime.ts): many at once is not a leak.
   setMaxListeners(0, stopping.signal);
-  const metrics = createDaemonMetrics({ processMetrics: options.processMetrics ?? true });
+  const metrics = createDaemonMetrics({ processMetrics: options.processMetrics ?? true, readiness: () => readiness() });
   // Whatever the page shows may change with an event, at the end of a pass and of a shutdown.
   const events = new EventLog({ onChange: () => { webView.changed(); } });
   const runtimes = new Map<string, HostPort>();
@@ -126,7 +127,16 @@ export function createDaemon(options: DaemonOptions): Daemon {
     runtimeFor: (desired) => stoppableRuntime(runtimeFor(desired), stopping.signal),
     ...(options.gitRevision === undefined ? {} : { gitRevision: options.gitRevision }),
   });
-  const shutdownRunner = createShutdownRunner({ stateDir: options.stateDir, connection, logger: log, desired: () => reconciler.desired });
+  const shutdownRunner = createShutdownRunner({ stateDir: options.stateDir, connection, logger: log, desired: () => reconciler.desired, onDone: (result) => { metrics.observeShutdown(result); } });
+  // docs/daemon.md, "Health and readiness".
+  const healthy = (): boolean => !stopping.signal.aborted && !lockLost;
+  const readiness = (): Readiness => readinessOf({
+    stopping: stopping.signal.aborted,
+    lockLost,
+    desiredLoaded: reconciler.desired !== undefined,
+    status: reconciler.status(),
+    passError: reconciler.passError,
+  });
   const webView = createWebView({
     status: () => reconciler.status(),
     events: () => events.events(),
@@ -204,7 +214,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
           why: (guest) => ({ guest, status: reconciler.status().guests.find((g) => g.name === guest), decisions: events.decisions(guest) }),
           registry: metrics.registry,
           shutdown: runShutdown,
-          healthy: () => !stopping.signal.aborted && !lockLost,
+          healthy,
+          readiness,
           ui: (req, res, path, base) => { webView.handle(req, res, path, base); },
         },
       });

@@ -80,6 +80,8 @@ export class Reconciler {
   #reportedFingerprint: string | undefined;
   #reportedHead: string | undefined;
   #lastPass: PassSummary | undefined;
+  /** Why the last pass threw; undefined when it did not. */
+  #passError: string | undefined;
   #fenced = false;
   /** Why the last pass could not reach the host; undefined once one did. */
   #unreachable: string | undefined;
@@ -104,6 +106,11 @@ export class Reconciler {
     return this.#passes;
   }
 
+  /** Why the last pass threw (undefined when it did not): for readiness (docs/daemon.md). */
+  get passError(): string | undefined {
+    return this.#passError;
+  }
+
   async runPass(triggers: readonly Trigger[]): Promise<PassOutcome> {
     const id = ++this.#passes;
     const log = this.#o.logger.child({ pass: id });
@@ -111,6 +118,7 @@ export class Reconciler {
     let revision: GitRevision | undefined;
     let result: PassSummary['result'] = 'error';
     let changes = 0;
+    let failure: string | undefined;
     // Only reported: whether the working tree differs from the applied commit is asked of git beside
     // the pass and awaited when the pass is summed up, so a restart after a guest exit does not wait for it.
     let readingRevision: Promise<GitRevision | undefined> = Promise.resolve(undefined);
@@ -153,11 +161,11 @@ export class Reconciler {
           this.#recordPlan(prepared, id, log);
           return prepared.plan;
         },
-        hooks: {
+        hooks: this.#o.metrics.timeLadders({
           onStepStart: (step) => { log.child({ guest: step.guest }).debug({ step: step.kind }, `${step.kind} begins`); },
           onLadderStep: (guest, step) => { log.child({ guest }).info({ ladder: step }, `stop ladder: ${step}`); },
           onStepEnd: (step) => { this.#recordStep(step, id, log); },
-        },
+        }),
       });
       this.#recordPass(pass, stopRequested);
       this.#unreachable = undefined;
@@ -176,7 +184,8 @@ export class Reconciler {
         return { requeueAt: this.#o.now() + ERROR_RETRY_MS };
       }
       log.error({ err: error, triggers }, 'pass failed');
-      this.#o.events.record({ time: this.#o.now(), guest: undefined, type: 'Warning', reason: 'PassFailed', message: error instanceof Error ? error.message : String(error) });
+      failure = error instanceof Error ? error.message : String(error);
+      this.#o.events.record({ time: this.#o.now(), guest: undefined, type: 'Warning', reason: 'PassFailed', message: failure });
       return { requeueAt: this.#o.now() + ERROR_RETRY_MS };
     } finally {
       revision ??= await readingRevision;
@@ -184,10 +193,8 @@ export class Reconciler {
       this.#workingTreeDiffers = revision?.dirty;
       const endedAt = this.#o.now();
       this.#lastPass = { id, startedAt, endedAt, result, revision, fingerprint: this.#lastLoad?.fingerprint, changes };
-      this.#o.metrics.reconciles.inc({ result });
-      this.#o.metrics.passDuration.observe((endedAt - startedAt) / 1000);
-      this.#o.metrics.lastPass.set(endedAt / 1000);
-      this.#updatePhaseGauge(endedAt);
+      this.#passError = failure;
+      this.#o.metrics.observePass(this.#lastPass, this.status());
     }
   }
 
@@ -358,13 +365,6 @@ export class Reconciler {
   #guestStatuses(now: number): GuestStatus[] {
     if (this.#lastGood === undefined || this.#plan === undefined) return [];
     return describeGuests({ desired: this.#lastGood, plan: this.#plan, running: this.#running, histories: this.#histories, errors: this.#errors }, now);
-  }
-
-  #updatePhaseGauge(now: number): void {
-    const counts = new Map<string, number>();
-    for (const g of this.#guestStatuses(now)) counts.set(g.phase, (counts.get(g.phase) ?? 0) + 1);
-    this.#o.metrics.guests.reset();
-    for (const [phase, n] of counts) this.#o.metrics.guests.set({ phase }, n);
   }
 
   status(): DaemonStatus {

@@ -33,6 +33,8 @@ export interface ShutdownRunnerOptions {
   readonly desired: () => DesiredState | undefined;
   /** @default the host adapter with SHUTDOWN_TUNING */
   readonly runtimeFor?: (desired: DesiredState) => HostPort;
+  /** Once per sequence that ran (not per request that joined it). */
+  readonly onDone?: (result: ShutdownResult) => void;
 }
 
 export interface ShutdownRunner {
@@ -70,6 +72,7 @@ export function createShutdownRunner(options: ShutdownRunnerOptions): ShutdownRu
     const summary = { status: result.status, blockers: result.blockers, host: result.host, elapsedMs: result.elapsedMs };
     if (result.ok) log.info(summary, 'host shutdown done');
     else log.error(summary, 'host shutdown did not complete');
+    options.onDone?.(result);
     return result;
   };
 

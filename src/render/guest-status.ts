@@ -6,7 +6,10 @@ import type { GuestHistory, ObservedGuest, UnrecordedCause } from '../model/obse
 import type { Hold, Plan } from '../model/plan.js';
 import { classifyExit, type ExitClass } from '../planner/exit-policy.js';
 
-export type GuestPhase = 'running' | 'stopping' | 'stopped' | 'pending' | 'backoff' | 'held' | 'failed' | 'stuck' | 'orphaned';
+/** Every phase a guest can be in (docs/daemon.md, "Control API"). */
+export const GUEST_PHASES = ['running', 'stopping', 'stopped', 'pending', 'backoff', 'held', 'failed', 'stuck', 'orphaned'] as const;
+
+export type GuestPhase = (typeof GUEST_PHASES)[number];
 
 export interface GuestExitStatus {
   readonly code: number | null;

@@ -54,7 +54,7 @@ describe('a control socket path over the UNIX socket limit (issue 13, case 10)',
     try {
       // Its directory does not exist: the daemon must not run on without it.
       const missing = join(root, LONG, 'qvmctl.sock');
-      const api = { status: () => { throw new Error('unused'); }, events: () => [], why: () => { throw new Error('unused'); }, registry: undefined as never, healthy: () => true };
+      const api = { status: () => { throw new Error('unused'); }, events: () => [], why: () => { throw new Error('unused'); }, registry: undefined as never, healthy: () => true, readiness: () => ({ ready: true }) };
       await expect(startControlServer({ socketPath: missing, api })).rejects.toThrow(`cannot serve the control socket ${missing} (ENOENT)`);
       expect(await readdir(root)).toEqual([]);
     } finally {

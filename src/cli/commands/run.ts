@@ -30,7 +30,7 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
   addStateDirOption(command);
   command
     .option('--interval <duration>', 'periodic resync (default: the Host manifest\'s reconcile.interval)')
-    .option('--metrics-port <port>', 'also serve /metrics and /healthz on this TCP port')
+    .option('--metrics-port <port>', 'also serve /metrics, /healthz and /readyz on this TCP port')
     .option('--metrics-host <addr>', 'address of the metrics listener', '127.0.0.1')
     .option('--ui-port <port>', 'also serve the read-only web view on this TCP port (docs/ui.md)')
     .option('--ui-address <addr>', 'address of the web view\'s listener', '127.0.0.1')

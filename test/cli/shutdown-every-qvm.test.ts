@@ -1,4 +1,4 @@
-// Every qvm is seen (issue 14, point 1; docs/runtime.md, "Which processes are qvm"): a qvm started by
+// Every qvm is seen (docs/runtime.md, "Which processes are qvm"): a qvm started by
 // hand the ways an integrator starts one — `qvm @x.conf`, stacked `qvm @a @b`, inline options only, a
 // configuration in a directory of its own — is reported as unmanaged, keeps `qvmctl shutdown` from
 // running the host command, and makes `qvmctl shutdown --dry-run` exit as the real run would.

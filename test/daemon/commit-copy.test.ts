@@ -1,4 +1,4 @@
-// A git checkout's desired state is its commit (issue 13, case 5): loaded from a private copy of the
+// A git checkout's desired state is its commit: loaded from a private copy of the
 // commit, it is the very desired state an identical working tree gives (config hashes, `@file`
 // paths, fingerprint, diagnostics' file names), and nothing of the working tree leaks into it.
 import { existsSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Issue 13, case 10: a state directory whose control socket path is longer than a UNIX socket
+// A state directory whose control socket path is longer than a UNIX socket
 // address may be (107 bytes). Before, the socket was cut short into the parent directory, `chmod`
 // failed with ENOENT, and the daemon ran on without its socket. Now the daemon serves its socket at
 // `<stateDir>/qvmctl.sock` (bound and reached through /proc/self/fd) and every client finds it.
@@ -19,7 +19,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-describe('a control socket path over the UNIX socket limit (issue 13, case 10)', () => {
+describe('a control socket path over the UNIX socket limit', () => {
   it('the daemon serves it at <stateDir>/qvmctl.sock, and `status` and `events` reach it', async () => {
     h = await createDaemonHarness({}, { stateDir: LONG });
     const socket = join(h.stateDir, 'qvmctl.sock');

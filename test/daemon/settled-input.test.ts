@@ -1,4 +1,4 @@
-// Issue 13, case 5: an editor writes a manifest in place in two steps, and the first half happens to
+// An editor writes a manifest in place in two steps, and the first half happens to
 // be valid. The daemon must act on settled input only: in a git checkout on the commit (the edit is
 // committed once complete), in a plain directory once the file has been unchanged for the debounce
 // window. Either way each affected guest (a base and its 15 dependents) restarts exactly once.
@@ -94,7 +94,7 @@ async function expectOneRestartEach(h: DaemonHarness, initial: ReadonlyMap<strin
   expect(journalViolations(journal)).toEqual([]);
 }
 
-describe('the daemon acts on settled input only (issue 13, case 5)', () => {
+describe('the daemon acts on settled input only', () => {
   it('the truncated first half is itself a valid manifest with another configuration', async () => {
     // Without this the two tests below would prove nothing: an invalid half is kept out anyway.
     const dir = await mkdtemp(join(tmpdir(), 'qvmctl-half-'));

@@ -1,4 +1,4 @@
-// Issue 13, case 2: the host shutdown waited for the daemon's pass under way — a guest whose readiness
+// The host shutdown waited for the daemon's pass under way — a guest whose readiness
 // wait is 90 s delayed the first stop of POST /shutdown by 87 s against a 20 s deadline. Now raising
 // the fence cuts that pass short, and the stops begin at once (docs/shutdown.md, "Shutdown preempts").
 import { request } from 'node:http';
@@ -57,7 +57,7 @@ async function daemonInReadinessWait(): Promise<DaemonHarness> {
   return h;
 }
 
-describe('qvmctl run: the host shutdown preempts the pass under way (issue 13, case 2)', () => {
+describe('qvmctl run: the host shutdown preempts the pass under way', () => {
   let h: DaemonHarness | undefined;
   afterEach(async () => {
     const journal = await h?.journal();

@@ -1,4 +1,4 @@
-// Issue 13, cases 1 and 2, in one process: the fence is obeyed by every pass, and raising it cuts a
+// The fence is obeyed by every pass, and raising it cuts a
 // pass under way short, so the host shutdown starts its stops at once instead of waiting for it
 // (docs/shutdown.md, "One fence, every path" and "Shutdown preempts").
 import { fallbackShutdown } from '../../src/planner/shutdown-plan.js';

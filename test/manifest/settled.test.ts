@@ -1,4 +1,4 @@
-// Settled input for a plain manifest directory (issue 13, case 5): a file is used only once nothing
+// Settled input for a plain manifest directory: a file is used only once nothing
 // changed it for the window. Times are passed in, so nothing here waits.
 import { rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 13, case 1: the fence is not universal. After `shutdown --no-host`, `start`, `restart` and a
+// The fence is not universal. After `shutdown --no-host`, `start`, `restart` and a
 // plan saved before the fence must start nothing; a `start` queued on the pass lock while the host
 // command runs must never launch. The built CLI, as an operator runs it (docs/shutdown.md,
 // "One fence, every path").
@@ -25,7 +25,7 @@ const boots = (journal: readonly JournalLine[], system?: string): JournalLine[] 
 const exits = (journal: readonly JournalLine[]): JournalLine[] => journal.filter((l) => l.event === 'exit');
 const stderrOf = (output: string): string => output.trim().split('\n').filter((l) => l.startsWith('qvmctl:')).join('\n');
 
-describe('one fence, every path (issue 13, case 1)', () => {
+describe('one fence, every path', () => {
   it('after shutdown --no-host: start, restart and a plan saved before the fence start nothing, each with one clear line', async () => {
     f = await createCrashFleet();
     await f.writeGuest('p00');

@@ -1,4 +1,4 @@
-// Hostile manifests (issue 8): whoever can push to the manifest repository must not be able to run
+// Hostile manifests: whoever can push to the manifest repository must not be able to run
 // anything outside Host commands.allow, reach a shell, escape the state directory, or make qvmctl
 // read files outside the manifest directory. Each is refused by `qvmctl validate` with file:line,
 // and `apply` refuses the same input before anything runs.

@@ -1,4 +1,4 @@
-// A state directory is trusted the way OpenSSH's StrictModes trusts ~/.ssh (issue 13, case 3):
+// A state directory is trusted the way OpenSSH's StrictModes trusts ~/.ssh:
 // one that someone else could change, or that leads elsewhere through a link, is refused with one
 // line before anything reads or writes it, and the refusal changes nothing on disk.
 import { chmod, chown, mkdir, readdir, readFile, stat, symlink, unlink, writeFile } from 'node:fs/promises';

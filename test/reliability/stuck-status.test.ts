@@ -1,4 +1,4 @@
-// Issue 13, case 12: without a daemon, `status` told a guest whose stop got stuck from a healthy one
+// Without a daemon, `status` told a guest whose stop got stuck from a healthy one
 // by nothing (`running`, ready `yes`). The guest ignores its power button and has no shutdown
 // command, so a one-off `qvmctl stop` runs out of steps and leaves it running.
 import { readFile, writeFile } from 'node:fs/promises';
@@ -27,7 +27,7 @@ async function localStatus(f: CrashFleet, name: string): Promise<GuestStatus | u
   return answer.guests.find((g) => g.name === name);
 }
 
-describe('offline status of a guest whose stop got stuck (issue 13, case 12)', () => {
+describe('offline status of a guest whose stop got stuck', () => {
   it('shows it `stopping`, not ready, and says what that means; a healthy guest stays `running`', async () => {
     const f = (fleet = await createCrashFleet());
     await f.writeGuest('base', { knobs: 'boot-ms=20 ignore-power-button', guestCommand: false });

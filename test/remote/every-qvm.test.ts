@@ -1,4 +1,4 @@
-// Every qvm is seen over ssh too (issue 14, point 1; docs/runtime.md, "Which processes are qvm"): on
+// Every qvm is seen over ssh too (docs/runtime.md, "Which processes are qvm"): on
 // a QNX-like host, qvm started by hand with stacked configurations without the .qvmconf suffix and
 // with inline options only are seen by pidin as unmanaged, with their system names; the shutdown is
 // refused (and its dry run exits 3), or, leaving them, blocked (exit 2): the host's `shutdown` never runs.

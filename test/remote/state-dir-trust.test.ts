@@ -1,5 +1,5 @@
-// The ssh adapter trusts the host's state directory as the local one does (issue 13, case 3;
-// docs/remote.md): trust_sd runs in mksh with toybox on the target before any script reads or
+// The ssh adapter trusts the host's state directory as the local one does (docs/remote.md):
+// trust_sd runs in mksh with toybox on the target before any script reads or
 // writes the state directory, and a refusal changes nothing there.
 import { chmod, chown, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// One qvm per system name over ssh (issue 13, case 7; docs/runtime.md): a qvm started by hand on a
+// One qvm per system name over ssh (docs/runtime.md): a qvm started by hand on a
 // QNX-like host, from a configuration file of its own, is seen by pidin, its system name is read
 // from that file on the host, and the example fleet's guest of that name is held, never started.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Issue 13, case 12: a guest that was asked to stop and still runs is never shown as healthy.
+// A guest that was asked to stop and still runs is never shown as healthy.
 import { describe, expect, it } from 'vitest';
 import { createPlan } from '../../src/planner/create-plan.js';
 import { describeGuests } from '../../src/render/guest-status.js';

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { existsSync } from 'node:fs';
 import { SIMULATOR_NODE_FLAGS } from '../src/runtime/qvm-command.js';
 import { createDaemonHarness, guestYaml, SIM, waitFor, type DaemonHarness } from '../test/helpers/daemon-harness.js';
 import type { JournalLine } from '../test/helpers/runtime-harness.js';
@@ -24,6 +25,8 @@ export interface DaemonBenchResult {
   readonly idleWindowMs: number;
   readonly interval: string;
   readonly rssMb: number;
+  /** Syscalls of the daemon per idle pass (strace -c across passes), or why there is no figure. */
+  readonly idleSyscalls: { readonly perPass: number; readonly passes: number; readonly top: string } | { readonly skipped: string };
 }
 
 const DEBOUNCE_MS = 300;
@@ -123,7 +126,37 @@ async function cpuTicks(pid: number): Promise<number> {
   return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
 }
 
-async function benchIdle(guests: number, windowMs: number, interval: string): Promise<{ cpu: number; rss: number }> {
+const passesDone = async (h: DaemonHarness): Promise<number> => (await h.log()).filter((l) => l['msg'] === 'pass done').length;
+
+// The syscalls of whole idle passes: strace attached to the daemon (all threads) until `passes`
+// more passes have ended, divided by them; the wake-ups between passes count too.
+async function straceIdlePasses(h: DaemonHarness, pid: number, passes: number, timeoutMs: number): Promise<DaemonBenchResult['idleSyscalls']> {
+  const strace = ['/usr/bin/strace', '/bin/strace'].find((p) => existsSync(p));
+  if (strace === undefined) return { skipped: 'strace not installed' };
+  const out = join(h.root, 'strace.txt');
+  // Attached just after a pass ended, detached when `passes` more have: whole passes and the idle
+  // wake-ups between them.
+  const before = await passesDone(h);
+  const start = await waitFor(async () => { const n = await passesDone(h); return n > before ? n : undefined; }, { timeoutMs, intervalMs: 100 });
+  const child = execa(strace, ['-f', '-c', '-o', out, '-p', String(pid)], { reject: false, stdio: 'ignore', forceKillAfterDelay: false });
+  let counted: number;
+  try {
+    counted = await waitFor(async () => { const n = await passesDone(h); return n >= start + passes ? n - start : undefined; }, { timeoutMs: timeoutMs * passes, intervalMs: 200 });
+  } finally {
+    child.kill('SIGINT');
+  }
+  const done = await child;
+  if (done.exitCode !== 0 && !existsSync(out)) return { skipped: `strace could not attach (exit ${String(done.exitCode)}; ptrace not permitted?)` };
+  const text = await readFile(out, 'utf8');
+  const rows = text.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 5 && /^\d/.test(f[0] ?? '') && f[f.length - 1] !== 'total');
+  const total = text.split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[f.length - 1] === 'total');
+  if (total === undefined) return { skipped: `strace printed no summary: ${text.slice(0, 200)}` };
+  const calls = (f: readonly string[]): number => Number(f[3]);
+  const top = rows.sort((a, b) => calls(b) - calls(a)).slice(0, 5).map((f) => `${f[f.length - 1] ?? '?'} ${Math.round(calls(f) / counted)}`).join(', ');
+  return { perPass: Math.round(Number(total[3]) / counted), passes: counted, top };
+}
+
+async function benchIdle(guests: number, windowMs: number, interval: string): Promise<{ cpu: number; rss: number; syscalls: DaemonBenchResult['idleSyscalls'] }> {
   const h = await createDaemonHarness({ interval }, { git: false });
   try {
     await h.write('host.yaml', (await readFile(join(h.manifestDir, 'host.yaml'), 'utf8')).replace('commands:', 'concurrency: 16\n  commands:'));
@@ -140,10 +173,18 @@ async function benchIdle(guests: number, windowMs: number, interval: string): Pr
     const elapsed = Date.now() - t0;
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 'NaN');
-    return { cpu: (used / ticksPerSecond) / (elapsed / 1000) * 100, rss: rssKb / 1024 };
+    // After the CPU window: strace slows what it traces.
+    const syscalls = await straceIdlePasses(h, pid, 2, durationMs(interval) * 2 + 10_000);
+    return { cpu: (used / ticksPerSecond) / (elapsed / 1000) * 100, rss: rssKb / 1024, syscalls };
   } finally {
     await h.cleanup();
   }
+}
+
+function durationMs(text: string): number {
+  const m = /^(\d+)(ms|s|m)$/.exec(text);
+  if (m === null) return 30_000;
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
 }
 
 export async function benchDaemon(): Promise<DaemonBenchResult> {
@@ -165,6 +206,7 @@ export async function benchDaemon(): Promise<DaemonBenchResult> {
     idleWindowMs,
     interval,
     rssMb: idle.rss,
+    idleSyscalls: idle.syscalls,
   };
 }
 
@@ -176,5 +218,8 @@ export function formatDaemonBench(r: DaemonBenchResult): string[] {
     `exit → restart boot, daemon:     ${list(r.daemonExitToBootMs)}`,
     `exit → restart boot, shell loop: ${list(r.shellExitToBootMs)}  (ratio ${(median(r.daemonExitToBootMs) / median(r.shellExitToBootMs)).toFixed(2)}×, target ≤ 2×)`,
     `idle with ${r.guests} guests over ${r.idleWindowMs / 1000} s (resync every ${r.interval}): CPU ${r.idleCpuPercent.toFixed(2)} % of a core (target < 1 %), RSS ${r.rssMb.toFixed(1)} MB (target < 120 MB)`,
+    'perPass' in r.idleSyscalls
+      ? `idle pass with ${r.guests} guests: ${r.idleSyscalls.perPass} syscalls per pass (strace -c over ${r.idleSyscalls.passes} passes; target ≤ 500); most: ${r.idleSyscalls.top}`
+      : `idle pass syscalls: skipped (${r.idleSyscalls.skipped})`,
   ];
 }

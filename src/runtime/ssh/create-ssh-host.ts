@@ -463,12 +463,13 @@ exit 0
       const pid = layout.pidFile(exit.name, exit.runId);
       const launch = pid.replace(/\.pid$/, '.launch.json');
       lines.push(`[ -d ${shq(dir)} ] || mkdir -p ${shq(dir)} || exit 10`);
-      // The exit record and the PID file keep their names in the consumed directory: one mv.
+      // The exit record keeps its name in the consumed directory.
       lines.push(exit.unrecorded === undefined
-        ? `set --; [ -f ${shq(from)} ] && set -- ${shq(from)}; [ -f ${shq(pid)} ] && set -- "$@" ${shq(pid)}; [ $# -eq 0 ] || mv -f "$@" ${shq(dir)}/ || exit 10`
-        : `[ -f ${shq(to)} ] || { ${putText(to, toMonitorJson(exit))} || exit 10; }; [ -f ${shq(pid)} ] && mv -f ${shq(pid)} ${shq(dir)}/`);
-      // Needed only to adopt a run that has not ended: gone with its acknowledgement, so it does not pile up.
-      lines.push(`[ -e ${shq(launch)} ] && rm -f ${shq(launch)}`);
+        ? `[ -f ${shq(from)} ] && { mv -f ${shq(from)} ${shq(dir)}/ || exit 10; }`
+        : `[ -f ${shq(to)} ] || { ${putText(to, toMonitorJson(exit))} || exit 10; }`);
+      // The PID file and the launch record are needed only to adopt a run that has not ended (the
+      // record holds the PID): gone with its acknowledgement, so they do not pile up.
+      lines.push(`set --; [ -e ${shq(pid)} ] && set -- ${shq(pid)}; [ -e ${shq(launch)} ] && set -- "$@" ${shq(launch)}; [ $# -eq 0 ] || rm -f "$@"`);
     }
     if (lines.length === 0) return;
     await persist('acknowledge exit records', `${lines.join('\n')}\n`);

@@ -1,7 +1,7 @@
 // Exit records written by the monitor, read back as model ExitRecords. `observe` reports each one
 // until it is acknowledged (after the history that counts it is durable); acknowledging renames it
-// into `exits/`, where it stays as readable history. An inferred exit (lost-exit.ts) is written
-// there directly, created exclusively.
+// into `exits/`, where the last runs' records stay as readable history (compaction.ts removes older
+// ones). An inferred exit (lost-exit.ts) is written there directly, created exclusively.
 import { readdir, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';

@@ -9,6 +9,7 @@ import { benchRemote, formatRemoteBench } from './remote.js';
 import { benchRuntime, formatRuntimeBench } from './runtime.js';
 import { benchShutdown, formatShutdownBench } from './shutdown.js';
 import { benchSim, formatSimBench } from './sim.js';
+import { benchStateDir, formatStateDirBench } from './state-dir.js';
 import { benchUi, formatUiBench } from './ui.js';
 
 const benches: readonly { readonly name: string; readonly run: () => Promise<readonly string[]> | readonly string[] }[] = [
@@ -19,6 +20,7 @@ const benches: readonly { readonly name: string; readonly run: () => Promise<rea
   { name: 'runtime', run: async () => formatRuntimeBench(await benchRuntime()) },
   { name: 'start-up makespan (50-guest DAG on the simulator)', run: async () => formatMakespanBench(await benchMakespan()) },
   { name: 'daemon', run: async () => formatDaemonBench(await benchDaemon()) },
+  { name: 'state-dir (one guest restarted 100 times under qvmctl run)', run: async () => formatStateDirBench(await benchStateDir()) },
   { name: 'shutdown (50-guest DAG)', run: async () => formatShutdownBench(await benchShutdown()) },
   { name: 'remote (ssh adapter beside the local one, 50-guest DAG)', run: async () => formatRemoteBench(await benchRemote()) },
   { name: 'ui (the web view in headless Chromium, 100 and 200 guests)', run: async () => formatUiBench(await benchUi()) },

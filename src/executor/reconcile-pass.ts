@@ -7,7 +7,7 @@
 // goes up; the runtime's own check right before each launch is the last line.
 
 import type { Fence } from '../model/fence.js';
-import { DEFAULT_CONSOLE_LOG, type DesiredState } from '../model/host-spec.js';
+import { DEFAULT_CONSOLE_LOG, DEFAULT_RUN_HISTORY, type DesiredState } from '../model/host-spec.js';
 import type { GuestHistory, Observation } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
 import { createPlan } from '../planner/create-plan.js';
@@ -46,6 +46,11 @@ export interface PreparedPass {
    * "Console logs"); a preview rotates nothing. A rotation that fails does not stop the pass.
    */
   readonly consoleLogs: { readonly rotated: readonly RotatedLog[]; readonly error?: unknown };
+  /**
+   * A pass that acts removes the run records no guest needs any more (docs/runtime.md,
+   * "Compaction"), after the exits are acknowledged; a compaction that fails does not stop the pass.
+   */
+  readonly compaction: { readonly error?: unknown };
 }
 
 export interface PassResult extends PreparedPass {
@@ -130,6 +135,7 @@ async function prepare(options: PassOptions, persist: boolean): Promise<Prepared
   // left by a qvmctl that died mid-stop must not freeze the guest. (A preview plans as a pass would.)
   if (persist) crashPoint('apply:after-observe');
   const observation: Observation = { ...observed, guests: observed.guests.map((g) => ({ ...g, stopping: false })) };
+  const compaction = persist ? await compactRuns(runtime, desired, observed) : {};
   const consoleLogs = persist ? await rotateConsoleLogs(runtime, desired, observed) : { rotated: [] };
   const specs = new Map(desired.guests.map((spec) => [spec.name, spec]));
 
@@ -148,7 +154,22 @@ async function prepare(options: PassOptions, persist: boolean): Promise<Prepared
     unmanaged: observation.unmanaged,
     policy: { now: now(), explicit: options.explicit, fenced, manifestsTrusted: options.manifestsTrusted ?? true },
   });
-  return { fence, observation, histories, plan, consoleLogs };
+  return { fence, observation, histories, plan, consoleLogs, compaction };
+}
+
+// After the acknowledgements of this pass: the guests whose records just grew (every guest at an
+// adapter's first compaction) keep their last `history.keep` exit records and what a run needs.
+async function compactRuns(runtime: HostPort, desired: DesiredState, observed: Observation): Promise<PreparedPass['compaction']> {
+  try {
+    await runtime.compactRuns({
+      keep: (desired.host.history ?? DEFAULT_RUN_HISTORY).keep,
+      guests: [...new Set(observed.exits.map((e) => e.name))],
+      configHashes: new Map(desired.guests.map((g) => [g.name, g.configHash])),
+    });
+    return {};
+  } catch (error) {
+    return { error };
+  }
 }
 
 // Before any start of the pass: a guest started now begins a fresh log when its old one is over the cap.

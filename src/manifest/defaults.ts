@@ -1,6 +1,6 @@
 // Every default of the manifest format, in one place (docs/manifests.md has the same table).
 
-import { DEFAULT_CONSOLE_LOG, type HostSpec } from '../model/host-spec.js';
+import { DEFAULT_CONSOLE_LOG, DEFAULT_RUN_HISTORY, type HostSpec } from '../model/host-spec.js';
 
 export const GUEST_DEFAULTS = {
   state: 'running',
@@ -19,6 +19,9 @@ export const GUEST_DEFAULTS = {
 /** Console logs: rotated at 10 MiB, three rotated ones kept (docs/runtime.md, "Console logs"). */
 export const HOST_CONSOLE_LOG = DEFAULT_CONSOLE_LOG;
 
+/** Exit records: the last three ended runs of each guest (docs/runtime.md, "Compaction"). */
+export const HOST_RUN_HISTORY = DEFAULT_RUN_HISTORY;
+
 export const HOST_DEFAULTS: HostSpec = {
   qvm: { kind: 'path', path: 'qvm' },
   connection: { kind: 'local' },
@@ -29,6 +32,7 @@ export const HOST_DEFAULTS: HostSpec = {
   maintenanceWindows: [],
   shutdown: { command: ['shutdown', '-b'], rebootCommand: ['shutdown', '-S', 'reboot'], deadlineMs: 120_000, unmanaged: 'refuse' },
   consoleLog: HOST_CONSOLE_LOG,
+  history: HOST_RUN_HISTORY,
   commands: { allow: [] },
   configRoots: [],
 };

@@ -81,6 +81,7 @@ export interface HostInput {
     readonly maintenanceWindows?: readonly { readonly days: readonly string[]; readonly start: string; readonly duration: string; readonly utc?: boolean }[];
     readonly shutdown?: { readonly command?: readonly string[]; readonly rebootCommand?: readonly string[]; readonly deadline?: string; readonly unmanaged?: 'stop' | 'leave' | 'refuse' };
     readonly consoleLog?: { readonly maxSize?: string | number; readonly keep?: number };
+    readonly history?: { readonly keep?: number };
     readonly commands?: { readonly allow?: readonly string[] };
     readonly configRoots?: readonly string[];
   };

@@ -5,7 +5,7 @@ import type { Diagnostic } from '../model/diagnostic.js';
 import type { HostConnection, HostSpec, MaintenanceWindow, Weekday } from '../model/host-spec.js';
 import { checkHostCommands } from './commands.js';
 import { BYTE_SIZE_TEXT, MAX_BYTE_SIZE, MIN_BYTE_SIZE, parseByteSize } from './byte-size.js';
-import { HOST_CONSOLE_LOG, HOST_DEFAULTS } from './defaults.js';
+import { HOST_CONSOLE_LOG, HOST_DEFAULTS, HOST_RUN_HISTORY } from './defaults.js';
 import { durationOr } from './duration.js';
 import type { HostInput } from './manifest-types.js';
 import type { SourceDocument } from './source-document.js';
@@ -72,6 +72,7 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
       maxSizeBytes: maxSize !== undefined && maxSize >= MIN_BYTE_SIZE && maxSize <= MAX_BYTE_SIZE ? maxSize : (d.consoleLog ?? HOST_CONSOLE_LOG).maxSizeBytes,
       keep: spec.consoleLog?.keep ?? (d.consoleLog ?? HOST_CONSOLE_LOG).keep,
     },
+    history: { keep: spec.history?.keep ?? (d.history ?? HOST_RUN_HISTORY).keep },
     commands: { allow: spec.commands?.allow ?? d.commands.allow },
     configRoots: spec.configRoots ?? d.configRoots ?? [],
   };

@@ -48,6 +48,18 @@ export interface ConsoleLogLimits {
 /** Console logs: rotated at 10 MiB, three rotated ones kept (docs/runtime.md, "Console logs"). */
 export const DEFAULT_CONSOLE_LOG: ConsoleLogLimits = { maxSizeBytes: 10 * 1024 * 1024, keep: 3 };
 
+/** How many ended runs of each guest keep their exit record in `exits/` (docs/runtime.md, "Compaction"). */
+export interface RunHistoryLimits {
+  /** Exit records of ended runs kept per guest, newest first; older ones are removed at a pass. */
+  readonly keep: number;
+}
+
+/**
+ * Three ended runs: with the files every guest has (config, console log, history, identity, and the
+ * live run's launch record and PID file) a guest stays within ten files however often it restarts.
+ */
+export const DEFAULT_RUN_HISTORY: RunHistoryLimits = { keep: 3 };
+
 export interface HostSpec {
   readonly qvm: QvmBinary;
   /** How qvmctl reaches the host. */
@@ -70,6 +82,8 @@ export interface HostSpec {
   };
   /** Console log rotation (the loader always sets it; absent = the defaults, 10M and 3). */
   readonly consoleLog?: ConsoleLogLimits;
+  /** Exit records kept per guest (the loader always sets it; absent = the default, 3). */
+  readonly history?: RunHistoryLimits;
   /** Executables (absolute paths or bare names) that manifests may run. */
   readonly commands: { readonly allow: readonly string[] };
   /** Absolute directories that a guest's `configFile` may point into, besides the manifest directory (loader always sets it; absent = none). */

@@ -5,6 +5,7 @@
 /** Every crash point; the reliability suite crashes at each one and checks what survives. */
 export const CRASH_POINTS = [
   'observe:after-history',
+  'compact:mid-removal',
   'apply:after-observe',
   'start:after-monitor-spawn',
   'restart:after-stop',

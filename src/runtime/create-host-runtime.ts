@@ -8,6 +8,7 @@ import type { HostSpec } from '../model/host-spec.js';
 import type { ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import { DEFAULT_TUNING, type RuntimeContext, type RuntimeEvent, type RuntimeTuning } from './context.js';
 import { crashPoint } from './crash-point.js';
+import { compactLocalRuns } from './compact-runs.js';
 import { followLocalConsoleLog, readLocalConsoleLog, rotateLocalConsoleLogs } from './console-log.js';
 import { monitorScriptUpToDate } from './install-monitor.js';
 import { MONITOR_SCRIPT } from './monitor-script.js';
@@ -62,6 +63,8 @@ export function createHostRuntime(options: HostRuntimeOptions): HostPort {
     runCommand,
   };
   let prepared: Promise<void> | undefined;
+  // The first compaction of this adapter covers every guest directory (what earlier runs left).
+  let swept = false;
   // A failed preparation (e.g. a full disk) is tried again on the next call.
   const prepare = (): Promise<void> => (prepared ??= prepareStateDir(ctx).catch((error: unknown) => { prepared = undefined; throw error; }));
   // A full, read-only or blocked state directory is reported as such (StateDirError); one that is
@@ -88,6 +91,14 @@ export function createHostRuntime(options: HostRuntimeOptions): HostPort {
       await prepare();
       return rotateLocalConsoleLogs(layout, request);
     }),
+    // Once every guest has been swept, a pass that acknowledged nothing costs nothing (not even the trust check).
+    compactRuns: async (request) => {
+      if (swept && request.guests.length === 0) return;
+      await guarded(async () => {
+        await compactLocalRuns(ctx, { ...request, all: !swept });
+        swept = true;
+      });
+    },
     // A look writes nothing, so it needs no prepared state directory (which may not exist yet).
     observe: () => guarded(() => observeGuests(ctx)),
     acknowledgeExits: (exits) => guarded(async () => {

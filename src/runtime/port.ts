@@ -37,6 +37,16 @@ export interface ConsoleLogs {
   follow(name: string, options: { readonly tailLines?: number; readonly onText: (text: string) => void; readonly signal: AbortSignal }): Promise<void>;
 }
 
+/** What a pass asks a compaction to keep (docs/runtime.md, "Compaction"). */
+export interface CompactionRequest {
+  /** Exit records of ended runs kept per guest in `exits/` (Host `history.keep`). */
+  readonly keep: number;
+  /** The guests whose exits this pass acknowledged: the ones whose records grew. */
+  readonly guests: readonly string[];
+  /** The config hash the manifests want for each guest: its config file is never removed. */
+  readonly configHashes: ReadonlyMap<string, string>;
+}
+
 export interface RuntimePort {
   /**
    * Running guests (identity verified), unmanaged qvm processes, and the exits recorded (or
@@ -63,6 +73,14 @@ export interface RuntimePort {
    * the pass lock; it writes, so a look never calls it.
    */
   rotateConsoleLogs(request: { readonly running: readonly ObservedGuest[]; readonly stopped: readonly string[]; readonly limits: ConsoleLogLimits }): Promise<readonly RotatedLog[]>;
+  /**
+   * Removes the run records the guests named no longer need: acknowledged exit records but the
+   * `keep` newest (and the identity's), launch records and PID files of runs older than the
+   * identity's, config files no run needs. An adapter's first call covers every guest directory,
+   * later ones the guests named. Never an exit record that was not acknowledged. Call it under the
+   * pass lock, after `acknowledgeExits`; it writes, so a look never calls it.
+   */
+  compactRuns(request: CompactionRequest): Promise<void>;
 }
 
 /** The records of the state directory that are not a guest's run: fence, orphans, histories, the last shutdown. */

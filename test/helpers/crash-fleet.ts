@@ -18,7 +18,10 @@ export interface CrashFleet {
   readonly manifests: string;
   readonly stateDir: string;
   readonly harness: Harness;
-  writeGuest(name: string, options?: { knobs?: string; state?: 'running' | 'stopped'; dependsOn?: readonly string[]; guestCommand?: boolean; backoff?: string }): Promise<void>;
+  /** `restart` is the guest's whole `spec.restart` as flow YAML (then `backoff` is not used). */
+  writeGuest(name: string, options?: { knobs?: string; state?: 'running' | 'stopped'; dependsOn?: readonly string[]; guestCommand?: boolean; backoff?: string; restart?: string }): Promise<void>;
+  /** Rewrites the Host manifest with these extra `spec` lines (e.g. `  history: { keep: 2 }`). */
+  writeHost(extra: string): Promise<void>;
   removeGuest(name: string): Promise<void>;
   /** Runs `qvmctl <args> -f <manifests> --state-dir <state>`, with QVMCTL_CRASH_AT when given. */
   cli(args: readonly string[], crashAt?: string): Promise<CliOutcome>;
@@ -34,7 +37,7 @@ export async function createCrashFleet(options: { prune?: boolean } = {}): Promi
   const stateDir = join(root, 'state');
   await execa('mkdir', ['-p', manifests]);
   const prune = options.prune === true ? '{ enabled: true, grace: 0s, maxFraction: 1 }' : '{ enabled: false }';
-  await writeFile(join(manifests, 'host.yaml'), `apiVersion: qvmctl/v1
+  const writeHost = (extra: string): Promise<void> => writeFile(join(manifests, 'host.yaml'), `apiVersion: qvmctl/v1
 kind: Host
 metadata: { name: crash }
 spec:
@@ -43,7 +46,8 @@ spec:
   prune: ${prune}
   commands: { allow: [qvm-sim] }
   shutdown: { command: [${root}/host-command, poweroff], rebootCommand: [${root}/host-command, reboot], deadline: 30s, unmanaged: stop }
-`);
+${extra}`);
+  await writeHost('');
   // Stand-in for the host's shutdown utility: appends `<epoch ms> <args>` to host-command.log.
   await writeFile(join(root, 'host-command'), `#!/bin/sh\necho "$(date +%s%3N) $*" >> ${root}/host-command.log\n`, { mode: 0o755 });
   const harness = await createHarness({ stateDir });
@@ -69,8 +73,9 @@ spec:
   shutdown:
 ${guestCommand}    guestTimeout: 5s
     powerButtonTimeout: 5s
-${o.backoff === undefined ? '' : `  restart: { backoff: { initial: ${o.backoff} } }\n`}`);
+${o.restart !== undefined ? `  restart: ${o.restart}\n` : o.backoff === undefined ? '' : `  restart: { backoff: { initial: ${o.backoff} } }\n`}`);
     },
+    writeHost: (extra) => writeHost(extra === '' || extra.endsWith('\n') ? extra : `${extra}\n`),
     removeGuest: (name) => rm(join(manifests, `${name}.yaml`)),
     async cli(args, crashAt) {
       const r = await execa(process.execPath, [CLI_MAIN, ...args, '-f', manifests, '--state-dir', stateDir], {

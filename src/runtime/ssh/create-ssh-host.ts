@@ -10,7 +10,7 @@ import { DEFAULT_TUNING, type RuntimeContext, type RuntimeEvent, type RuntimeTun
 import { FencedError, GuestAlreadyRunningError, GuestStartError, LockBusyError, RuntimeError } from '../errors.js';
 import type { HostCommandRunner } from '../host-command.js';
 import { MONITOR_SCRIPT } from '../monitor-script.js';
-import type { ConsoleLogs, HostPort, HostState, LockRelease, RotatedLog, StopHooks, StopOutcome, Watcher } from '../port.js';
+import type { CompactionRequest, ConsoleLogs, HostPort, HostState, LockRelease, RotatedLog, StopHooks, StopOutcome, Watcher } from '../port.js';
 import type { ConsoleLogLimits } from '../../model/host-spec.js';
 import { generationPath } from '../console-log.js';
 import type { ProcessEntry, ProcessTable } from '../proc-table/types.js';
@@ -29,7 +29,7 @@ import { runStopLadder } from '../stop-ladder.js';
 import { delay } from '../poll.js';
 import { isQvmCommandLine } from '../qvm-command.js';
 import { HostUnreachableError } from './errors.js';
-import { acknowledgedScript, configHeadsScript, interpretSnapshot, MARK, observeScript, parseConfigHeads, parseJson, parseSnapshot, unexplainedConfigFiles, type Interpreted } from './remote-observe.js';
+import { acknowledgedScript, compactScript, configHeadsScript, interpretSnapshot, MARK, observeScript, parseConfigHeads, parseJson, parseSnapshot, unexplainedConfigFiles, type GuestFiles, type Interpreted } from './remote-observe.js';
 import { escapeBre, heredoc, parseSections, prelude, remoteStateDirProblem, shq, type RemoteOs, type Section } from './remote-sh.js';
 import { createSshClient, unreachable, type SshClient } from './ssh-client.js';
 import { createLockShell } from './lock-shell.js';
@@ -127,7 +127,7 @@ ${prelude('linux')}fi
 
   // The last observation's state files: the state reads of the same pass use them instead of another
   // round trip; any write through this port forgets them.
-  let last: { at: number; interpreted: Interpreted; fence: import('../../model/fence.js').Fence | undefined; orphans: ReadonlyMap<string, number>; consoleSizes?: ReadonlyMap<string, number> | undefined } | undefined;
+  let last: { at: number; interpreted: Interpreted; fence: import('../../model/fence.js').Fence | undefined; orphans: ReadonlyMap<string, number>; consoleSizes?: ReadonlyMap<string, number> | undefined; files: readonly GuestFiles[] } | undefined;
   // The identities of the last look, kept past the snapshot's reuse window: a stop needs its run id.
   let seen: ReadonlyMap<string, IdentityRecord> = new Map();
   const fresh = (): typeof last => (last !== undefined && Date.now() - last.at < SNAPSHOT_REUSE_MS ? last : undefined);
@@ -148,7 +148,7 @@ ${prelude('linux')}fi
         const configs = parseConfigHeads((await sh(configHeadsScript(configFiles))).stdout);
         interpreted = interpretSnapshot({ snapshot, layout, isQvm, now: Date.now(), configs });
       }
-      last = { at: Date.now(), interpreted, fence: snapshot.fence, orphans: snapshot.orphans, consoleSizes: snapshot.consoleSizes };
+      last = { at: Date.now(), interpreted, fence: snapshot.fence, orphans: snapshot.orphans, consoleSizes: snapshot.consoleSizes, files: snapshot.guests };
       seen = interpreted.identities;
       const inferred = interpreted.observation.exits.filter((e) => e.unrecorded !== undefined && e.runId !== undefined);
       if (inferred.length > 0) {
@@ -463,15 +463,31 @@ exit 0
       const pid = layout.pidFile(exit.name, exit.runId);
       const launch = pid.replace(/\.pid$/, '.launch.json');
       lines.push(`[ -d ${shq(dir)} ] || mkdir -p ${shq(dir)} || exit 10`);
-      // The exit record and the PID file keep their names in the consumed directory: one mv.
+      // The exit record keeps its name in the consumed directory.
       lines.push(exit.unrecorded === undefined
-        ? `set --; [ -f ${shq(from)} ] && set -- ${shq(from)}; [ -f ${shq(pid)} ] && set -- "$@" ${shq(pid)}; [ $# -eq 0 ] || mv -f "$@" ${shq(dir)}/ || exit 10`
-        : `[ -f ${shq(to)} ] || { ${putText(to, toMonitorJson(exit))} || exit 10; }; [ -f ${shq(pid)} ] && mv -f ${shq(pid)} ${shq(dir)}/`);
-      // Needed only to adopt a run that has not ended: gone with its acknowledgement, so it does not pile up.
-      lines.push(`[ -e ${shq(launch)} ] && rm -f ${shq(launch)}`);
+        ? `[ -f ${shq(from)} ] && { mv -f ${shq(from)} ${shq(dir)}/ || exit 10; }`
+        : `[ -f ${shq(to)} ] || { ${putText(to, toMonitorJson(exit))} || exit 10; }`);
+      // The PID file and the launch record are needed only to adopt a run that has not ended (the
+      // record holds the PID): gone with its acknowledgement, so they do not pile up.
+      lines.push(`set --; [ -e ${shq(pid)} ] && set -- ${shq(pid)}; [ -e ${shq(launch)} ] && set -- "$@" ${shq(launch)}; [ $# -eq 0 ] || rm -f "$@"`);
     }
     if (lines.length === 0) return;
     await persist('acknowledge exit records', `${lines.join('\n')}\n`);
+  };
+
+  // Compaction (docs/runtime.md, "Compaction"): what the guest directories no longer need is told by
+  // the look of this pass; `exits/` is selected on the host by the same rule (compactScript). The
+  // removals ride on the pass's next script, after the acknowledgements they follow.
+  let swept = false;
+  const compactRuns = async (request: CompactionRequest): Promise<void> => {
+    const snap = fresh();
+    // Without this pass's look the identity's run is not known, and its record must stay.
+    if (snap === undefined) return;
+    const wanted = new Set(request.guests);
+    const guests = snap.files.filter((g) => !swept || wanted.has(g.name));
+    swept = true;
+    const script = compactScript({ layout, guests, keep: request.keep, configHashes: request.configHashes });
+    if (script !== '') await persist('remove run records no guest needs', script);
   };
 
   /** A write of the pass: left for its next script inside a pass, run at once outside one. */
@@ -777,6 +793,7 @@ done
     where,
     consoleLogs,
     rotateConsoleLogs,
+    compactRuns,
     stateDir: sd,
     state,
     observe: async () => (await observe()).observation,

@@ -14,6 +14,7 @@ import { sameStart, type ProcessEntry } from '../proc-table/types.js';
 import { parseMonitorExit, toExitRecord } from '../state/exit-records.js';
 import { parseHistory } from '../state/history.js';
 import { parseFence, parseOrphans } from '../state/host-state.js';
+import { selectCompaction } from '../state/compaction.js';
 import { parseIdentity, type IdentityRecord } from '../state/identity.js';
 import { isGuestName, isRunId, type StateLayout } from '../state/layout.js';
 import type { LaunchRecord } from '../find-guest-process.js';
@@ -60,6 +61,78 @@ echo "\${M}end"
 /** Which acknowledged exit records exist, for the runs an exit might be inferred for (rare: a lost monitor). */
 export function acknowledgedScript(layout: StateLayout, runs: readonly { readonly name: string; readonly runId: string }[]): string {
   return runs.map(({ name, runId }) => `[ -f ${shq(`${layout.consumedExitsDir(name)}/run-${runId}.exit.json`)} ] && echo ${shq(`${name}/${runId}`)}`).join('\n') + '\nexit 0\n';
+}
+
+/**
+ * `cx DIR KEEP RUN CONFS [CONF…]` removes, in a guest directory, the exit records of `exits/` but the
+ * KEEP newest and RUN's (the identity's) and the PID files there; with CONFS 1 also every config
+ * file but the CONFs. Names come from the shell's own glob, sorted, which for run ids
+ * (`<epoch ms>-<hex>`, all as long) is oldest first: the rule of state/compaction.ts, on the host,
+ * with one rm and no listing sent back. A name with other characters than a run id's is left.
+ */
+const COMPACT_FN = `cx() {
+  [ -d "$1" ] && [ ! -L "$1" ] || return 0
+  _cd=$1; _ck=$2; _cr=run-$3.exit.json; _cq=$4; _c1=\${5:-}; _c2=\${6:-}; _cl=
+  if [ -d "$_cd/exits" ] && [ ! -L "$_cd/exits" ]; then
+    set -- "$_cd"/exits/run-*.exit.json
+    [ -e "$1" ] || set --
+    _cn=$(($# - _ck))
+    while [ "$_cn" -gt 0 ]; do
+      _cb=\${1##*/}
+      case $_cb in "$_cr"|*[!0-9a-z.-]*) ;; run-[0-9]*-[0-9a-f]*.exit.json) _cl="$_cl exits/$_cb" ;; esac
+      shift; _cn=$((_cn - 1))
+    done
+    for _cf in "$_cd"/exits/run-*.pid; do
+      _cb=\${_cf##*/}
+      case $_cb in *[!0-9a-z.-]*) ;; run-[0-9]*-[0-9a-f]*.pid) [ -e "$_cf" ] && _cl="$_cl exits/$_cb" ;; esac
+    done
+  fi
+  if [ "$_cq" = 1 ]; then
+    for _cf in "$_cd"/*.qvmconf; do
+      _cb=\${_cf##*/}
+      case $_cb in "$_c1"|"$_c2"|*[!0-9A-Za-z_.-]*) ;; *.qvmconf) [ -f "$_cf" ] && _cl="$_cl $_cb" ;; esac
+    done
+  fi
+  [ -n "$_cl" ] || return 0
+  _cw=$PWD; cd "$_cd" || return 0
+  set -f; rm -f $_cl; set +f
+  cd "$_cw" 2>/dev/null
+  return 0
+}`;
+
+/**
+ * The removals of a compaction (docs/runtime.md, "Compaction") for the guests of a look: what their
+ * directories no longer need, as the look saw them, then \`cx\` for each. Empty when there is nothing.
+ * It never fails the script it rides on: what could not be removed is tried again at the next one.
+ */
+export function compactScript(options: {
+  readonly layout: StateLayout;
+  readonly guests: readonly GuestFiles[];
+  readonly keep: number;
+  readonly configHashes: ReadonlyMap<string, string>;
+}): string {
+  const { layout } = options;
+  const keep = Math.max(1, Math.floor(options.keep));
+  const calls: string[] = [];
+  const files: string[] = [];
+  for (const { name, files: seen } of options.guests) {
+    if (!isGuestName(name)) continue;
+    const identity = parseIdentity(name, parseJson(seen.get('identity.json')));
+    const desired = options.configHashes.get(name);
+    const confOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
+    const selection = selectCompaction({
+      guestFiles: [...seen.keys()],
+      archived: undefined,
+      identity: identity === undefined ? undefined : { runId: identity.runId, confFile: confOf(identity.confPath) },
+      desiredConf: desired === undefined ? undefined : confOf(layout.confFile(name, desired)),
+      keep,
+    });
+    files.push(...selection.guestFiles.map((f) => `${layout.guestDir(name)}/${f}`));
+    const confs = selection.confsNeeded === undefined ? ['0'] : ['1', ...selection.confsNeeded];
+    calls.push(`cx ${[layout.guestDir(name), String(keep), identity?.runId ?? '', ...confs].map(shq).join(' ')}`);
+  }
+  if (calls.length === 0 && files.length === 0) return '';
+  return `${COMPACT_FN}\n${calls.join('\n')}\n${files.length === 0 ? '' : `rm -f ${files.map(shq).join(' ')} 2>/dev/null\n`}`;
 }
 
 export interface GuestFiles {

@@ -1,7 +1,7 @@
 // Exit records written by the monitor, read back as model ExitRecords. `observe` reports each one
 // until it is acknowledged (after the history that counts it is durable); acknowledging renames it
-// into `exits/`, where it stays as readable history. An inferred exit (lost-exit.ts) is written
-// there directly, created exclusively.
+// into `exits/`, where the last runs' records stay as readable history (compaction.ts removes older
+// ones). An inferred exit (lost-exit.ts) is written there directly, created exclusively.
 import { readdir, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
@@ -106,8 +106,9 @@ export function toMonitorJson(exit: ExitRecord): string {
 }
 
 /**
- * An exit is reported no more: a recorded one moves into `exits/` (with its PID file), an inferred one
- * is written there. Idempotent: what was moved already, or written by another observer, is left.
+ * An exit is reported no more: a recorded one moves into `exits/` (its PID file and launch record
+ * are removed), an inferred one is written there. Idempotent: what was moved already, or written by
+ * another observer, is left.
  */
 export async function acknowledgeExit(layout: StateLayout, exit: ExitRecord): Promise<void> {
   const runId = exit.runId;
@@ -125,7 +126,8 @@ export async function acknowledgeExit(layout: StateLayout, exit: ExitRecord): Pr
       if (!isNotFound(error)) throw error;
     }
   }
-  await rename(layout.pidFile(exit.name, runId), join(dir, `run-${runId}.pid`)).catch(() => undefined);
-  // Needed only to adopt a run that has not ended: gone with its acknowledgement, so it does not pile up.
+  // The PID file and the launch record are needed only to adopt a run that has not ended (the
+  // record holds the PID): gone with its acknowledgement, so they do not pile up.
+  await rm(layout.pidFile(exit.name, runId), { force: true });
   await rm(layout.pidFile(exit.name, runId).replace(/\.pid$/, '.launch.json'), { force: true });
 }

@@ -5,9 +5,9 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, realpath, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MAX_INPUT_BYTES } from '../manifest/load.js';
 import type { ManifestCopy } from '../manifest/manifest-copy.js';
 
@@ -64,8 +64,77 @@ export async function lookAtCheckout(dir: string, ref = 'HEAD'): Promise<Checkou
   return { kind: 'error', message: `git cannot read the checkout of ${dir}: ${said.join(' ') || `exit code ${r.code}`}` };
 }
 
+/**
+ * Where git would look for the repository of `dir`: the nearest `.git` (a directory, or a file
+ * naming one) in `dir` or above it; undefined when there is none, and git would find none either.
+ * Git's own variables (`GIT_DIR`, `GIT_WORK_TREE`) leave the question to git: `'ask-git'`.
+ */
+export async function findDotGit(dir: string): Promise<string | 'ask-git' | undefined> {
+  if (process.env['GIT_DIR'] !== undefined || process.env['GIT_WORK_TREE'] !== undefined) return 'ask-git';
+  let at = await realpath(dir).catch(() => resolve(dir));
+  for (;;) {
+    const candidate = join(at, '.git');
+    if (await lstat(candidate).then(() => true, () => false)) return candidate;
+    const up = dirname(at);
+    if (up === at) return undefined;
+    at = up;
+  }
+}
+
+/**
+ * What a look at a checkout depends on: the `.git` entry, HEAD's text, and the files a commit, a
+ * checkout, a reset or a fetch into the branch replace (git writes each by renaming a new file over
+ * it, so its inode changes with every write). Undefined when it cannot be told (then git is asked).
+ */
+async function checkoutSignature(dotGit: string): Promise<string | undefined> {
+  const info = await lstat(dotGit).catch(() => undefined);
+  if (info === undefined) return undefined;
+  let gitDir = dotGit;
+  if (info.isFile()) {
+    const named = /^gitdir: (.+)$/m.exec(await readFile(dotGit, 'utf8').catch(() => ''))?.[1]?.trim();
+    if (named === undefined) return undefined;
+    gitDir = resolve(dirname(dotGit), named);
+  } else if (!info.isDirectory()) return undefined;
+  const commonText = await readFile(join(gitDir, 'commondir'), 'utf8').catch(() => undefined);
+  const commonDir = commonText === undefined ? gitDir : resolve(gitDir, commonText.trim());
+  const head = await readFile(join(gitDir, 'HEAD'), 'utf8').catch(() => undefined);
+  if (head === undefined) return undefined;
+  const ref = /^ref: (.+)$/m.exec(head)?.[1]?.trim();
+  const files = [join(gitDir, 'HEAD'), join(commonDir, 'packed-refs'), join(commonDir, 'reftable', 'tables.list'), ...(ref === undefined ? [] : [join(commonDir, ref), join(gitDir, ref)])];
+  const stats = await Promise.all(files.map((f) => stat(f, { bigint: true }).catch(() => undefined)));
+  const part = (s: Awaited<(typeof stats)[number]>): string => (s === undefined ? '-' : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`);
+  return [`${info.dev}:${info.ino}:${info.mtimeMs}`, head.trim(), ...stats.map(part)].join('|');
+}
+
+/**
+ * Looks at the checkout of one directory again and again (the daemon, each pass), and asks git only
+ * when it can matter: never where no `.git` is in the directory or above it, and, in a checkout,
+ * only when HEAD or a file that moves a branch changed since the last look (docs/daemon.md,
+ * "Settled input"). A look that failed is asked again every time.
+ */
+export class CheckoutLooker {
+  #last: { readonly signature: string; readonly look: CheckoutLook } | undefined;
+
+  async look(dir: string): Promise<CheckoutLook> {
+    const dotGit = await findDotGit(dir);
+    if (dotGit === undefined) {
+      this.#last = undefined;
+      return { kind: 'none' };
+    }
+    const signature = dotGit === 'ask-git' ? undefined : await checkoutSignature(dotGit);
+    // The signature is taken before git runs: a commit landing in between shows at the next look.
+    const key = signature === undefined ? undefined : `${dotGit}|${signature}`;
+    if (key !== undefined && this.#last?.signature === key) return this.#last.look;
+    const look = await lookAtCheckout(dir);
+    this.#last = key !== undefined && look.kind === 'checkout' ? { signature: key, look } : undefined;
+    return look;
+  }
+}
+
 /** The commit-then-working-tree revision of a checkout, for logs and `status`; undefined outside one. */
 export async function readGitRevision(dir: string): Promise<GitRevision | undefined> {
+  // Outside any checkout, no git process at all.
+  if (await findDotGit(dir) === undefined) return undefined;
   const look = await lookAtCheckout(dir);
   if (look.kind !== 'checkout') return undefined;
   return { commit: look.commit, dirty: await workingTreeDiffers(dir, look.commit) };

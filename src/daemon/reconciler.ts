@@ -22,7 +22,7 @@ import { classifyExit } from '../planner/exit-policy.js';
 import type { HostPort } from '../runtime/port.js';
 import { HostUnreachableError } from '../runtime/ssh/errors.js';
 import type { EventLog } from './event-log.js';
-import { CommitCopies, lookAtCheckout, workingTreeDiffers, type GitRevision } from './git-revision.js';
+import { CheckoutLooker, CommitCopies, workingTreeDiffers, type GitRevision } from './git-revision.js';
 import { describeGuests } from '../render/guest-status.js';
 import { describeUnrecorded, MONITOR_LOST } from '../render/exit-meaning.js';
 import type { DaemonStatus, GuestStatus, PassSummary } from './guest-status.js';
@@ -77,6 +77,7 @@ export class Reconciler {
   #reportedUnsettled: string | undefined;
   readonly #settle = createSettleTracker();
   readonly #copies = new CommitCopies();
+  readonly #checkout = new CheckoutLooker();
   #reportedFingerprint: string | undefined;
   #reportedHead: string | undefined;
   #lastPass: PassSummary | undefined;
@@ -203,7 +204,7 @@ export class Reconciler {
   // with status `unreadable` (the last good desired state is kept).
   async #readManifests(): Promise<ManifestRead> {
     const dir = this.#o.manifestDir;
-    const look = this.#o.gitRevision === false ? { kind: 'none' as const } : await lookAtCheckout(dir);
+    const look = this.#o.gitRevision === false ? { kind: 'none' as const } : await this.#checkout.look(dir);
     if (look.kind === 'error') return { loaded: unreadable(dir, look.message), source: 'git' };
     if (look.kind === 'checkout') {
       try {

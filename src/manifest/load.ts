@@ -1,7 +1,8 @@
 // Manifest directory → desired state, or every problem of every file at once. Never throws for bad input.
 
 import { createHash } from 'node:crypto';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { hasErrors, type Diagnostic } from '../model/diagnostic.js';
 import type { DesiredState, HostSpec } from '../model/host-spec.js';
@@ -12,7 +13,7 @@ import { guestInCheckoutTerms, inCheckoutTerms, type ManifestCopy } from './mani
 import { normalizeGuest, type NormalizedGuest } from './normalize-guest.js';
 import { normalizeHost } from './normalize-host.js';
 import type { ParseCache } from './parse-cache.js';
-import { parseYamlFile, type SourceDocument } from './source-document.js';
+import { parseYamlFile, type ParsedFile, type SourceDocument } from './source-document.js';
 
 export interface LoadResult {
   /** `empty` (no manifest files) and `unreadable` (no directory) matter for prune safety. */
@@ -71,23 +72,39 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   // Checked, read and parsed a bounded number at a time, in name order: the thread pool does the
   // waiting, and a directory of thousands of files never holds every file's bytes and parse at once.
   const realDir = await realpath(readDir).catch(() => resolve(readDir));
-  const readOne = async (file: string): Promise<Diagnostic | Uint8Array | NodeJS.ErrnoException> => {
-    const refused = await checkManifestFile(readPath(file), realDir);
+  const cache = options.parseCache;
+  const readOne = async (file: string): Promise<FileRead> => {
+    const path = readPath(file);
+    if (cache !== undefined) {
+      // A regular file (not a link) listed in the directory lies inside it: nothing to resolve. One
+      // that has not changed since the last load is neither read nor parsed (parse-cache.ts).
+      const statAt = Date.now();
+      const info = await lstat(path, { bigint: true }).catch(() => undefined);
+      if (info?.isFile() === true && info.size <= BigInt(MAX_INPUT_BYTES)) {
+        const known = cache.unchanged(file, info);
+        if (known !== undefined) return known;
+        return readFile(path).then((bytes) => ({ bytes, seen: { info, statAt } }), (error: unknown) => error as NodeJS.ErrnoException);
+      }
+    }
+    const refused = await checkManifestFile(path, realDir);
     if (refused !== undefined) return named({ ...refused, file });
-    return readFile(readPath(file)).catch((error: unknown) => error as NodeJS.ErrnoException);
+    return readFile(path).then((bytes) => ({ bytes }), (error: unknown) => error as NodeJS.ErrnoException);
   };
   const contents = await mapInOrder(listed.files, FILES_AT_ONCE, readOne);
   for (const [i, file] of listed.files.entries()) {
-    const bytes = contents[i];
+    const read = contents[i];
     contents[i] = undefined;
-    if (bytes === undefined) continue;
-    if (!(bytes instanceof Uint8Array)) {
-      if ('severity' in bytes) diagnostics.push(bytes);
-      else diagnostics.push({ severity: 'error', code: 'unreadable-file', file, message: `cannot read file: ${bytes.code ?? bytes.message}` });
+    if (read === undefined) continue;
+    if (read instanceof Error) {
+      diagnostics.push({ severity: 'error', code: 'unreadable-file', file, message: `cannot read file: ${read.code ?? read.message}` });
       continue;
     }
-    hash.update(file, bytes);
-    const parsed = options.parseCache?.parse(file, bytes) ?? parseYamlFile({ file, bytes });
+    if ('severity' in read) {
+      diagnostics.push(read);
+      continue;
+    }
+    hash.update(file, read.bytes);
+    const parsed = read.parsed ?? cache?.parse(file, read.bytes, read.seen) ?? parseYamlFile({ file, bytes: read.bytes });
     diagnostics.push(...parsed.diagnostics);
     for (const doc of parsed.documents) {
       const classified = classifyDocument(doc);
@@ -147,6 +164,13 @@ function sourcesOf(dir: string, files: readonly string[], docs: readonly SourceD
   const dirs = new Set([dir, ...[...named].map((f) => dirname(f))]);
   return [...dirs, ...files, ...named];
 }
+
+/** One manifest file: refused, unreadable, or its bytes (with the parse when the cache had it). */
+type FileRead = Diagnostic | NodeJS.ErrnoException | {
+  readonly bytes: Uint8Array;
+  readonly parsed?: ParsedFile;
+  readonly seen?: { readonly info: BigIntStats; readonly statAt: number };
+};
 
 type Listing = { status: 'ok'; files: string[] } | { status: 'empty' | 'unreadable'; diagnostic: Diagnostic };
 

@@ -3,6 +3,7 @@
 // for a qvm whose monitor was lost, that it runs unwatched, then, once it has ended, its exit.
 import { constants } from 'node:fs';
 import { access, open, readdir, readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { ExitRecord, Observation, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { RuntimeContext } from './context.js';
 import { findGuestProcess } from './find-guest-process.js';
@@ -10,7 +11,7 @@ import { inferLostExit } from './lost-exit.js';
 import { isMonitorArgv, monitorRunKey, monitorRunOf } from './monitor-process.js';
 import { isSameProcess, type ProcessEntry } from './proc-table/types.js';
 import { isNotFound } from './state/atomic-file.js';
-import { readPendingExits } from './state/exit-records.js';
+import { listGuestDir, readPendingExits } from './state/exit-records.js';
 import { readIdentity } from './state/identity.js';
 import { isGuestName } from './state/layout.js';
 import { toObservedGuest } from './start-guest.js';
@@ -92,15 +93,18 @@ async function observeGuest(options: {
   readonly monitors: ReadonlySet<string>;
 }): Promise<{ guest: ObservedGuest | undefined; exits: ExitRecord[] }> {
   const { ctx, name, processes, monitors } = options;
+  // Read once, after the process table: which state files there are (a stop request, exit records).
+  const listing = await listGuestDir(ctx.layout, name);
   const identity = await findGuestProcess(ctx, name, processes);
   let guest: ObservedGuest | undefined;
   if (identity !== undefined) {
     // A monitor missing from the scan is lost only if its qvm still runs after the scan.
     const monitorLost = !monitors.has(monitorRunKey(name, identity.runId)) && (await isSameProcess(ctx.table, identity.pid, identity.processStart));
     if (monitorLost) ctx.log({ level: 'debug', msg: 'qvm runs without its monitor: its exit will not be recorded', guest: name, pid: identity.pid });
-    guest = toObservedGuest(identity, await isStopRequested(ctx, name, identity.pid), monitorLost);
+    const stopRequested = listing.includes(basename(ctx.layout.stopRequest(name))) && await isStopRequested(ctx, name, identity.pid);
+    guest = toObservedGuest(identity, stopRequested, monitorLost);
   }
-  const exits = await readPendingExits(ctx.layout, name);
+  const exits = await readPendingExits(ctx.layout, name, listing);
   if (identity === undefined) {
     const recorded = await readIdentity(ctx.layout, name);
     const lost = recorded === undefined ? undefined : await inferLostExit(ctx, recorded);

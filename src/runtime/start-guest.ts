@@ -25,7 +25,8 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
   const loadingExeca = loadExeca();
   loadingExeca.catch(() => undefined);
   await ensureDir(layout.guestDir(name));
-  const lock = await acquireLock({ path: layout.startLock(name), table: ctx.table, timeoutMs: ctx.tuning.lockTimeoutMs, pollMs: ctx.tuning.pollMs });
+  // Keeps live processes apart only: no fsync (lock.ts, `durable`).
+  const lock = await acquireLock({ path: layout.startLock(name), table: ctx.table, timeoutMs: ctx.tuning.lockTimeoutMs, pollMs: ctx.tuning.pollMs, durable: false });
   try {
     // The last moment before launch, under the lock: a start that loses the race with a host
     // shutdown never launches, whichever path asked for it.

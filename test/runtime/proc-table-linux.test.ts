@@ -1,5 +1,7 @@
 // The Linux reader against this machine's /proc and against odd `stat` lines.
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait-for.js';
 import { createLinuxProcessTable, parseCmdline, parseProcStat } from '../../src/runtime/proc-table/linux.js';
 
 describe('Linux /proc parsing', () => {
@@ -7,7 +9,7 @@ describe('Linux /proc parsing', () => {
     const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
     fields[0] = 'Z';
     const stat = `4242 (qvm (odd) name) ${fields.join(' ')}`;
-    expect(parseProcStat(stat)).toEqual({ state: 'Z', start: '22' });
+    expect(parseProcStat(stat)).toEqual({ comm: 'qvm (odd) name', state: 'Z', start: '22' });
   });
 
   it('splits cmdline on NUL', () => {
@@ -34,5 +36,25 @@ describe('Linux /proc parsing', () => {
     // /proc/PID/environ is the environment at exec: what a launcher gave the process.
     expect(own?.variables.get('PATH')).toBe(process.env.PATH);
     expect(await table.environment?.(2 ** 22 + 1)).toBeUndefined();
+  });
+
+  it('remembers a process only while its start time and command name stay: an exec is seen at the next scan', async () => {
+    const table = createLinuxProcessTable();
+    // A shell that waits for a line, then becomes `sleep` with a marker argument.
+    const marker = `qvmctl-proc-cache-${process.pid}`;
+    const child = execa('sh', ['-c', `read line; exec sleep 300 ${marker}`], { stdin: 'pipe', reject: false });
+    try {
+      const pid = child.pid ?? 0;
+      const shell = await waitFor(async () => (await table.get(pid))?.argv.includes('sh') === true ? true : undefined, { timeoutMs: 10_000 });
+      expect(shell).toBe(true);
+      expect((await table.list((argv) => argv.includes(marker))).map((e) => e.pid)).not.toContain(pid);
+      child.stdin?.write('go\n');
+      // Same PID, same start time, a new program: listed with its new argv.
+      const listed = await waitFor(async () => (await table.list((argv) => argv.includes(marker))).find((e) => e.pid === pid), { timeoutMs: 10_000 });
+      expect(listed.argv).toEqual(['sleep', '300', marker]);
+    } finally {
+      child.kill('SIGTERM');
+      await child;
+    }
   });
 });

@@ -1,10 +1,18 @@
 // Linux process table from /proc: argv from `cmdline`, state and start time from `stat`.
 // /proc files are generated in memory: synchronous reads take microseconds, while each async
 // readFile costs several thread-pool round trips (a scan of 100 processes: ~1 ms against ~100 ms).
+//
+// A table remembers what it read of each process: a scan reads every process's `stat` (its start
+// time and command name) and reads `cmdline`, `environ` and `cwd` again only for a process it has
+// not seen with that PID, start time and command name. An `exec` changes the command name, and a
+// reused PID the start time, so what is remembered is always the process's own (docs/runtime.md,
+// "Process tables").
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import type { ProcessEntry, ProcessEnvironment, ProcessTable } from './types.js';
 
 export interface StatFields {
+  /** Field 2, the command name (without its parentheses): changed by every `exec`. */
+  readonly comm: string;
   readonly state: string;
   /** Field 22, start time in clock ticks since boot. */
   readonly start: string;
@@ -13,12 +21,13 @@ export interface StatFields {
 // The command name (field 2) may contain spaces and parentheses, so fields are counted after the last ')'.
 export function parseProcStat(text: string): StatFields | undefined {
   const close = text.lastIndexOf(')');
-  if (close < 0) return undefined;
+  const open = text.indexOf('(');
+  if (close < 0 || open < 0 || open > close) return undefined;
   const rest = text.slice(close + 2).split(' ');
   const state = rest[0];
   const start = rest[19];
   if (state === undefined || start === undefined || !/^[0-9]+$/.test(start)) return undefined;
-  return { state, start };
+  return { comm: text.slice(open + 1, close), state, start };
 }
 
 /** `btime` of /proc/stat: the boot time in epoch seconds, as epoch ms. */
@@ -65,27 +74,54 @@ function readProcText(path: string): string | undefined {
   }
 }
 
+interface Known {
+  /** Start time and command name: the same process while both are. */
+  readonly key: string;
+  readonly argv: string[];
+  environment?: ProcessEnvironment;
+}
+
 export function createLinuxProcessTable(procRoot = '/proc'): ProcessTable {
+  const known = new Map<number, Known>();
   const readArgv = (pid: number): string[] | undefined => {
     const text = readProcText(`${procRoot}/${pid}/cmdline`);
     return text === undefined ? undefined : parseCmdline(text);
   };
-  const read = (pid: number): ProcessEntry | undefined => {
+  // The process now at `pid` as its `stat` tells, with its argv remembered or read.
+  const read = (pid: number): { entry: ProcessEntry; known: Known | undefined } | undefined => {
     const text = readProcText(`${procRoot}/${pid}/stat`);
     const stat = text === undefined ? undefined : parseProcStat(text);
-    if (stat === undefined) return undefined;
-    const zombie = stat.state === 'Z' || stat.state === 'X';
-    const argv = zombie ? [] : (readArgv(pid) ?? []);
-    return { pid, start: stat.start, zombie, argv };
+    if (stat === undefined) {
+      known.delete(pid);
+      return undefined;
+    }
+    if (stat.state === 'Z' || stat.state === 'X') {
+      known.delete(pid);
+      return { entry: { pid, start: stat.start, zombie: true, argv: [] }, known: undefined };
+    }
+    const key = `${stat.start} ${stat.comm}`;
+    let seen = known.get(pid);
+    if (seen?.key !== key) {
+      const argv = readArgv(pid);
+      if (argv === undefined) {
+        known.delete(pid);
+        return undefined;
+      }
+      seen = { key, argv };
+      known.set(pid, seen);
+    }
+    return { entry: { pid, start: stat.start, zombie: false, argv: seen.argv }, known: seen };
   };
   let bootTimeMs: number | undefined;
   return {
-    get: (pid) => Promise.resolve(read(pid)),
+    get: (pid) => Promise.resolve(read(pid)?.entry),
     bootTimeMs() {
       bootTimeMs ??= parseBootTime(readProcText(`${procRoot}/stat`) ?? '');
       return bootTimeMs;
     },
     environment(pid) {
+      const seen = read(pid)?.known;
+      if (seen?.environment !== undefined) return Promise.resolve(seen.environment);
       const text = readProcText(`${procRoot}/${pid}/environ`);
       if (text === undefined) return Promise.resolve(undefined);
       let cwd: string | undefined;
@@ -95,17 +131,21 @@ export function createLinuxProcessTable(procRoot = '/proc'): ProcessTable {
         cwd = undefined;
       }
       const environment: ProcessEnvironment = { variables: parseEnviron(text), cwd };
+      if (seen !== undefined) seen.environment = environment;
       return Promise.resolve(environment);
     },
     list(filter) {
       const entries: ProcessEntry[] = [];
+      const listed = new Set<number>();
       for (const name of readdirSync(procRoot)) {
         if (!/^[0-9]+$/.test(name)) continue;
-        const argv = readArgv(Number(name));
-        if (argv === undefined || argv.length === 0 || !filter(argv)) continue;
-        const entry = read(Number(name));
-        if (entry !== undefined && !entry.zombie) entries.push(entry);
+        const pid = Number(name);
+        listed.add(pid);
+        const one = read(pid)?.entry;
+        if (one === undefined || one.zombie || one.argv.length === 0 || !filter(one.argv)) continue;
+        entries.push(one);
       }
+      for (const pid of known.keys()) if (!listed.has(pid)) known.delete(pid);
       return Promise.resolve(entries);
     },
   };

@@ -65,14 +65,8 @@ export async function readRunExit(layout: StateLayout, name: string, runId: stri
 }
 
 /** Run ids in the guest directory: with a PID file, and with an unclaimed exit record. */
-export async function listRuns(layout: StateLayout, name: string): Promise<{ pidFiles: string[]; exits: string[] }> {
-  let files: string[];
-  try {
-    files = await readdir(layout.guestDir(name));
-  } catch (error) {
-    if (isNotFound(error)) return { pidFiles: [], exits: [] };
-    throw error;
-  }
+export async function listRuns(layout: StateLayout, name: string, listing?: readonly string[]): Promise<{ pidFiles: string[]; exits: string[] }> {
+  const files = listing ?? await listGuestDir(layout, name);
   const runOf = (file: string, suffix: string): string | undefined => {
     if (!file.startsWith('run-') || !file.endsWith(suffix)) return undefined;
     const id = file.slice(4, -suffix.length);
@@ -84,9 +78,22 @@ export async function listRuns(layout: StateLayout, name: string): Promise<{ pid
   };
 }
 
-/** The exit records of a guest not acknowledged yet, oldest first. Writes nothing. */
-export async function readPendingExits(layout: StateLayout, name: string): Promise<ExitRecord[]> {
-  const { exits } = await listRuns(layout, name);
+/** The names in a guest's directory; none when it is not there. */
+export async function listGuestDir(layout: StateLayout, name: string): Promise<string[]> {
+  try {
+    return await readdir(layout.guestDir(name));
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+}
+
+/**
+ * The exit records of a guest not acknowledged yet, oldest first. Writes nothing. `listing`: the
+ * guest directory's names, when the caller has just read them.
+ */
+export async function readPendingExits(layout: StateLayout, name: string, listing?: readonly string[]): Promise<ExitRecord[]> {
+  const { exits } = await listRuns(layout, name, listing);
   const records = await Promise.all(exits.map(async (runId) => parseMonitorExit(await readJsonFile(layout.exitFile(name, runId)))));
   return records.filter((raw): raw is MonitorExit => raw !== undefined).map((raw) => toExitRecord(name, raw));
 }

@@ -28,6 +28,12 @@ export interface AcquireLockOptions {
   /** 0 = try once. */
   readonly timeoutMs: number;
   readonly pollMs?: number;
+  /**
+   * fsync the lock file when taken. A lock that only keeps live processes apart needs none: after a
+   * power cut its holder is gone, so the file, whole, half-written or empty, is stale and broken.
+   * @default true
+   */
+  readonly durable?: boolean;
 }
 
 /** A break mutex older than this belongs to a process that died while breaking a lock. */
@@ -42,11 +48,11 @@ export async function ownLockHolder(table: ProcessTable): Promise<LockHolder> {
 }
 
 export async function acquireLock(options: AcquireLockOptions): Promise<LockHandle> {
-  const { path, table, timeoutMs, pollMs = 25 } = options;
+  const { path, table, timeoutMs, pollMs = 25, durable = true } = options;
   const me = await ownLockHolder(table);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await tryCreate(path, me)) return { path, release: () => releaseLock(path, me), renew: () => renewLock(path, me, table) };
+    if (await tryCreate(path, me, durable)) return { path, release: () => releaseLock(path, me), renew: () => renewLock(path, me, table, durable) };
     const holder = await readHolder(path);
     if (await isStale(path, holder, table)) {
       await breakStale(path, table);
@@ -57,7 +63,7 @@ export async function acquireLock(options: AcquireLockOptions): Promise<LockHand
   }
 }
 
-async function tryCreate(path: string, me: LockHolder): Promise<boolean> {
+async function tryCreate(path: string, me: LockHolder, durable: boolean): Promise<boolean> {
   let handle;
   try {
     handle = await open(path, 'wx', FILE_MODE);
@@ -67,7 +73,7 @@ async function tryCreate(path: string, me: LockHolder): Promise<boolean> {
   }
   try {
     await handle.writeFile(JSON.stringify(me));
-    await handle.sync();
+    if (durable) await handle.sync();
   } catch (error) {
     // A lock we could not fill in (a full disk) must not stay behind, empty, in the way.
     await handle.close();
@@ -79,11 +85,11 @@ async function tryCreate(path: string, me: LockHolder): Promise<boolean> {
   return true;
 }
 
-async function renewLock(path: string, me: LockHolder, table: ProcessTable): Promise<boolean> {
+async function renewLock(path: string, me: LockHolder, table: ProcessTable, durable: boolean): Promise<boolean> {
   for (let tries = 0; tries < 3; tries += 1) {
     const holder = await readHolder(path);
     if (holder?.pid === me.pid && holder.processStart === me.processStart) return true;
-    if (holder === undefined && (await tryCreate(path, me))) return true;
+    if (holder === undefined && (await tryCreate(path, me, durable))) return true;
     if (!(await isStale(path, holder, table))) return false;
     await breakStale(path, table);
   }

@@ -17,7 +17,8 @@ export function withLocalPassLock<T>(options: { stateDir: string; table: Process
   const { stateDir } = options;
   return guardStateDir(stateDir, async () => {
     await ensureDir(stateDir);
-    const lock = await acquireLock({ path: join(stateDir, PASS_LOCK_FILE), table: options.table, timeoutMs: options.timeoutMs ?? PASS_LOCK_TIMEOUT_MS });
+    // Taken and dropped every pass: no fsync, which keeps nothing safer (lock.ts, `durable`).
+    const lock = await acquireLock({ path: join(stateDir, PASS_LOCK_FILE), table: options.table, timeoutMs: options.timeoutMs ?? PASS_LOCK_TIMEOUT_MS, durable: false });
     try {
       return await fn();
     } finally {

@@ -30,7 +30,7 @@ export async function normalizeGuest(options: {
 }): Promise<{ guest: NormalizedGuest | undefined; diagnostics: Diagnostic[] }> {
   const { doc, host } = options;
   const input = doc.data as GuestInput;
-  const spec = input.spec ?? {};
+  const spec = input.spec;
   const name = input.metadata.name;
   const diagnostics: Diagnostic[] = [];
   const allow = host.commands.allow;
@@ -38,7 +38,7 @@ export async function normalizeGuest(options: {
   if (spec.readiness?.command !== undefined) diagnostics.push(...checkCommand({ doc, path: ['spec', 'readiness', 'command'], argv: spec.readiness.command, allow }));
   const readinessProblems = checkReadiness(doc);
   diagnostics.push(...readinessProblems);
-  const qvm = await resolveQvmConfig({ doc, qvm: spec.qvm ?? {}, name, manifestPath: options.manifestPath, allowedRoots: options.allowedRoots });
+  const qvm = await resolveQvmConfig({ doc, qvm: spec.qvm, name, manifestPath: options.manifestPath, allowedRoots: options.allowedRoots });
   diagnostics.push(...qvm.diagnostics);
   if (qvm.resolved !== undefined) diagnostics.push(...(await checkQvmPaths(qvm.resolved.files, { host, workingDir: qvm.resolved.workingDir })));
   if (qvm.resolved === undefined || hasErrors(diagnostics)) return { guest: undefined, diagnostics };
@@ -104,7 +104,7 @@ export function hashConfig(qvmconf: string, extraArgs: readonly string[], includ
 }
 
 function normalizeReadiness(input: GuestInput, values: { name: string; system: string }): Readiness {
-  const readiness = input.spec?.readiness;
+  const readiness = input.spec.readiness;
   if (readiness === undefined) return { kind: 'none' };
   const timeoutMs = durationOr(readiness.timeout, 0);
   if (readiness.command !== undefined) {
@@ -116,7 +116,7 @@ function normalizeReadiness(input: GuestInput, values: { name: string; system: s
 
 // Exactly one way to tell readiness; the log pattern must compile; interval only with a command.
 function checkReadiness(doc: SourceDocument): Diagnostic[] {
-  const readiness = (doc.data as GuestInput).spec?.readiness;
+  const readiness = (doc.data as GuestInput).spec.readiness;
   if (readiness === undefined) return [];
   const path = ['spec', 'readiness'];
   const ways = (['command', 'logPattern', 'minUptime'] as const).filter((k) => readiness[k] !== undefined);

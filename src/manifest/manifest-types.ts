@@ -6,6 +6,7 @@
 /** Arguments of a qvm option: a string (split at whitespace) or a list of tokens. */
 export type Args = string | number | readonly (string | number)[] | null;
 
+/** One vCPU: runmask or cluster, not both. */
 export interface CpuInput {
   /** Scheduling priority, e.g. 10 or 10r. */
   readonly sched?: number | string;
@@ -14,7 +15,7 @@ export interface CpuInput {
   readonly cluster?: string;
 }
 
-/** The VM configuration: structured fields, OR configFile, OR config (exactly one form). */
+/** The VM configuration: structured fields, OR configFile, OR config (exactly one form; extraArgs go with any). */
 export interface QvmInput {
   /** Path of a .qvmconf file, relative to the manifest. */
   readonly configFile?: string;

@@ -16,9 +16,6 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
   const { doc } = options;
   const spec = (doc?.data as HostInput | undefined)?.spec ?? {};
   const diagnostics: Diagnostic[] = [];
-  if (doc !== undefined && spec.qvm?.path !== undefined && spec.qvm.simulator === true) {
-    diagnostics.push({ severity: 'error', code: 'host-qvm', file: doc.file, ...doc.locate(['spec', 'qvm', 'simulator'], 'key'), message: 'spec.qvm takes `path` or `simulator: true`, not both' });
-  }
   if (doc !== undefined) {
     const entries = [
       ...(spec.commands?.allow ?? []).map((executable, i) => ({ path: ['spec', 'commands', 'allow', i], executable })),

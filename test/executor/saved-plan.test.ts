@@ -2,6 +2,8 @@
 // it holds, so a plan file edited or cut short is refused with InvalidPlanFileError, never cast.
 import { describe, expect, it } from 'vitest';
 import { InvalidPlanFileError, parseSavedPlan, SAVED_PLAN_FORMAT, type SavedPlan } from '../../src/executor/saved-plan.js';
+import { createPlan } from '../../src/planner/create-plan.js';
+import { desired, guest, planInput, running } from '../planner/fixtures.js';
 
 const saved: SavedPlan = {
   format: SAVED_PLAN_FORMAT,
@@ -21,6 +23,17 @@ const text = (value: unknown): string => JSON.stringify(value);
 describe('parseSavedPlan', () => {
   it('reads back what plan --out wrote', () => {
     expect(parseSavedPlan(text(saved), 'p.json')).toEqual(JSON.parse(text(saved)));
+  });
+
+  it('reads back a plan the planner made, with changes and holds of every kind it has', () => {
+    const plan = createPlan(planInput({
+      desired: desired([guest('a', { configHash: 'hash-a-v2' }), guest('b', { dependsOn: ['a'] }), guest('c', { update: 'manual', configHash: 'hash-c-v2' })]),
+      running: [running('a'), running('c'), running('gone')],
+    }));
+    expect(plan.changes.length).toBeGreaterThan(0);
+    expect(plan.holds.length).toBeGreaterThan(0);
+    const file = text({ ...saved, plan });
+    expect(parseSavedPlan(file, 'p.json').plan).toEqual(JSON.parse(text(plan)));
   });
 
   it('refuses what is not JSON, or not of this format, as before', () => {

@@ -24,7 +24,7 @@ export interface Rule {
 }
 
 /** The structured fields of spec.qvm: the third form (schemas/guest.schema.json, `$defs/qvm`). */
-const STRUCTURED_KEYS = ['system', 'cpus', 'ram', 'rom', 'load', 'initrd', 'cmdline', 'vdevs', 'pass', 'reserve', 'logger', 'dump', 'set', 'options', 'simulator'] as const;
+export const STRUCTURED_KEYS = ['system', 'cpus', 'ram', 'rom', 'load', 'initrd', 'cmdline', 'vdevs', 'pass', 'reserve', 'logger', 'dump', 'set', 'options', 'simulator'] as const;
 const READINESS_WAYS = ['command', 'logPattern', 'minUptime'] as const;
 
 const has = (data: Readonly<Record<string, unknown>>, key: string): boolean => data[key] !== undefined;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { classifyDocument } from '../../src/manifest/classify.js';
+import { STRUCTURED_KEYS } from '../../src/manifest/schema-rules.js';
 import { parseYamlFile } from '../../src/manifest/source-document.js';
 
 const check = (text: string) => {
@@ -55,6 +56,13 @@ describe('combination rules of the schemas', () => {
       '4:31 host-qvm spec.qvm takes `path` or `simulator: true`, not both',
     ]);
     expect(check('apiVersion: qvmctl/v1\nkind: Host\nspec:\n  qvm: { path: /usr/sbin/qvm, simulator: false }\n')).toEqual([]);
+  });
+
+  it('count every structured qvm field as the structured form, in the schema and in the message', () => {
+    const qvm = (JSON.parse(readFileSync(new URL('../../schemas/guest.schema.json', import.meta.url), 'utf8')) as { $defs: { qvm: { properties: object; oneOf: [unknown, unknown, { anyOf: { required: string[] }[] }] } } }).$defs.qvm;
+    const structured = Object.keys(qvm.properties).filter((k) => !['config', 'configFile', 'extraArgs'].includes(k));
+    expect(qvm.oneOf[2].anyOf.map((branch) => branch.required[0])).toEqual(structured);
+    expect([...STRUCTURED_KEYS]).toEqual(structured);
   });
 
   it('are the schemas\' own, so an editor flags them too', () => {

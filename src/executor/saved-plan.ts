@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Observation } from '../model/observed.js';
+import { fileProblem } from '../runtime/file-schemas.js';
 import type { Plan } from '../model/plan.js';
 
 export const SAVED_PLAN_FORMAT = 'qvmctl-plan/v1';
@@ -41,11 +42,13 @@ export function parseSavedPlan(text: string, file: string): SavedPlan {
   } catch (error) {
     throw new InvalidPlanFileError(`${file} is not a saved plan (not JSON)`, { cause: error });
   }
-  const saved = value as Partial<SavedPlan> | null;
-  if (saved?.format !== SAVED_PLAN_FORMAT || typeof saved.manifests !== 'string' || typeof saved.observed !== 'string' || typeof saved.plan !== 'object') {
-    throw new InvalidPlanFileError(`${file} is not a saved plan of this qvmctl (expected format ${SAVED_PLAN_FORMAT})`);
-  }
-  return saved as SavedPlan;
+  // Checked in full (schemas/files/saved-plan.schema.json): apply runs what it holds.
+  const format = typeof value === 'object' && value !== null ? (value as { format?: unknown }).format : undefined;
+  const refusal = `${file} is not a saved plan of this qvmctl (expected format ${SAVED_PLAN_FORMAT})`;
+  if (format !== SAVED_PLAN_FORMAT) throw new InvalidPlanFileError(refusal);
+  const problem = fileProblem('savedPlan', value);
+  if (problem !== undefined) throw new InvalidPlanFileError(`${refusal}: ${problem}`);
+  return value as SavedPlan;
 }
 
 // Throws StalePlanError naming what changed.

@@ -157,7 +157,7 @@ async function copiedDir(copy: ManifestCopy, dir: string): Promise<string> {
 function sourcesOf(dir: string, files: readonly string[], docs: readonly SourceDocument[], guests: readonly NormalizedGuest[]): string[] {
   const named = new Set<string>();
   for (const doc of docs) {
-    const configFile = (doc.data as GuestInput).spec?.qvm?.configFile;
+    const configFile = (doc.data as GuestInput).spec.qvm.configFile;
     if (typeof configFile === 'string') named.add(resolve(dirname(doc.file), configFile));
   }
   for (const g of guests) for (const arg of g.spec.extraArgs) if (arg.startsWith('@')) named.add(arg.slice(1));

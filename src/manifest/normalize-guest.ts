@@ -30,7 +30,7 @@ export async function normalizeGuest(options: {
 }): Promise<{ guest: NormalizedGuest | undefined; diagnostics: Diagnostic[] }> {
   const { doc, host } = options;
   const input = doc.data as GuestInput;
-  const spec = input.spec ?? {};
+  const spec = input.spec;
   const name = input.metadata.name;
   const diagnostics: Diagnostic[] = [];
   const allow = host.commands.allow;
@@ -38,7 +38,7 @@ export async function normalizeGuest(options: {
   if (spec.readiness?.command !== undefined) diagnostics.push(...checkCommand({ doc, path: ['spec', 'readiness', 'command'], argv: spec.readiness.command, allow }));
   const readinessProblems = checkReadiness(doc);
   diagnostics.push(...readinessProblems);
-  const qvm = await resolveQvmConfig({ doc, qvm: spec.qvm ?? {}, name, manifestPath: options.manifestPath, allowedRoots: options.allowedRoots });
+  const qvm = await resolveQvmConfig({ doc, qvm: spec.qvm, name, manifestPath: options.manifestPath, allowedRoots: options.allowedRoots });
   diagnostics.push(...qvm.diagnostics);
   if (qvm.resolved !== undefined) diagnostics.push(...(await checkQvmPaths(qvm.resolved.files, { host, workingDir: qvm.resolved.workingDir })));
   if (qvm.resolved === undefined || hasErrors(diagnostics)) return { guest: undefined, diagnostics };
@@ -104,7 +104,7 @@ export function hashConfig(qvmconf: string, extraArgs: readonly string[], includ
 }
 
 function normalizeReadiness(input: GuestInput, values: { name: string; system: string }): Readiness {
-  const readiness = input.spec?.readiness;
+  const readiness = input.spec.readiness;
   if (readiness === undefined) return { kind: 'none' };
   const timeoutMs = durationOr(readiness.timeout, 0);
   if (readiness.command !== undefined) {
@@ -114,23 +114,16 @@ function normalizeReadiness(input: GuestInput, values: { name: string; system: s
   return { kind: 'uptime', minUptimeMs: durationOr(readiness.minUptime, 0) };
 }
 
-// Exactly one way to tell readiness; the log pattern must compile; interval only with a command.
+// The log pattern must compile. Exactly one way to tell readiness, and interval only with a command,
+// are the schema's (schema-rules.ts).
 function checkReadiness(doc: SourceDocument): Diagnostic[] {
-  const readiness = (doc.data as GuestInput).spec?.readiness;
+  const readiness = (doc.data as GuestInput).spec.readiness;
   if (readiness === undefined) return [];
   const path = ['spec', 'readiness'];
-  const ways = (['command', 'logPattern', 'minUptime'] as const).filter((k) => readiness[k] !== undefined);
   const out: Diagnostic[] = [];
   const add = (at: readonly (string | number)[], message: string, target: 'key' | 'value' = 'value'): void => {
     out.push({ severity: 'error', code: 'readiness', file: doc.file, ...doc.locate(at, target), field: at.join('.'), message });
   };
-  if (ways.length !== 1) {
-    add(ways.length === 0 ? path : [...path, ways[1] ?? ''], ways.length === 0
-      ? 'readiness needs one of `command`, `logPattern` or `minUptime`'
-      : `readiness takes one of \`command\`, \`logPattern\` or \`minUptime\`, got ${ways.map((w) => `\`${w}\``).join(' and ')}`, 'key');
-  }
-  if (readiness.interval !== undefined && readiness.command === undefined) add([...path, 'interval'], '`interval` applies only to a readiness `command`', 'key');
-  if (readiness.minUptime !== undefined && readiness.timeout !== undefined && ways.length === 1) add([...path, 'timeout'], '`timeout` does not apply to `minUptime`', 'key');
   if (readiness.logPattern !== undefined) {
     try {
       new RegExp(readiness.logPattern);

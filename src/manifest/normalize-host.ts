@@ -5,7 +5,7 @@ import type { Diagnostic } from '../model/diagnostic.js';
 import type { HostConnection, HostSpec, MaintenanceWindow, Weekday } from '../model/host-spec.js';
 import { checkHostCommands } from './commands.js';
 import { BYTE_SIZE_TEXT, MAX_BYTE_SIZE, MIN_BYTE_SIZE, parseByteSize } from './byte-size.js';
-import { HOST_CONSOLE_LOG, HOST_DEFAULTS, HOST_RUN_HISTORY } from './defaults.js';
+import { DEFAULT_SSH_CONNECT_TIMEOUT_MS, HOST_CONSOLE_LOG, HOST_DEFAULTS, HOST_RUN_HISTORY } from './defaults.js';
 import { durationOr } from './duration.js';
 import type { HostInput } from './manifest-types.js';
 import type { SourceDocument } from './source-document.js';
@@ -16,9 +16,6 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
   const { doc } = options;
   const spec = (doc?.data as HostInput | undefined)?.spec ?? {};
   const diagnostics: Diagnostic[] = [];
-  if (doc !== undefined && spec.qvm?.path !== undefined && spec.qvm.simulator === true) {
-    diagnostics.push({ severity: 'error', code: 'host-qvm', file: doc.file, ...doc.locate(['spec', 'qvm', 'simulator'], 'key'), message: 'spec.qvm takes `path` or `simulator: true`, not both' });
-  }
   if (doc !== undefined) {
     const entries = [
       ...(spec.commands?.allow ?? []).map((executable, i) => ({ path: ['spec', 'commands', 'allow', i], executable })),
@@ -79,8 +76,8 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
   return { host, diagnostics };
 }
 
-/** SSH connect timeout when the manifest sets none. @default 10 s */
-export const DEFAULT_SSH_CONNECT_TIMEOUT_MS = 10_000;
+/** SSH connect timeout when the manifest sets none (defaults.ts). */
+export { DEFAULT_SSH_CONNECT_TIMEOUT_MS };
 
 // Local files of a connection (key, ssh config) resolve against the manifest directory, like stateDir.
 function normalizeConnection(input: NonNullable<HostInput['spec']>['connection'], dir: string, fallback: HostConnection): HostConnection {

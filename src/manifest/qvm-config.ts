@@ -64,7 +64,6 @@ export interface QvmConfigOptions {
 const QVM: FieldPath = ['spec', 'qvm'];
 // A system name becomes a path component (/dev/qvm/<system>): no separators, no `..`.
 const SYSTEM_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
-const STRUCTURED_KEYS = ['system', 'cpus', 'ram', 'rom', 'load', 'initrd', 'cmdline', 'vdevs', 'pass', 'reserve', 'logger', 'dump', 'set', 'options', 'simulator'] as const;
 
 export async function resolveQvmConfig(options: QvmConfigOptions): Promise<{ resolved: ResolvedQvm | undefined; diagnostics: Diagnostic[] }> {
   const base = await resolveForm(options);
@@ -75,15 +74,7 @@ export async function resolveQvmConfig(options: QvmConfigOptions): Promise<{ res
 
 async function resolveForm(options: QvmConfigOptions): Promise<{ resolved: ResolvedQvm | undefined; diagnostics: Diagnostic[] }> {
   const { doc, qvm } = options;
-  const forms = [qvm.config === undefined ? [] : ['config'], qvm.configFile === undefined ? [] : ['configFile'], STRUCTURED_KEYS.filter((k) => qvm[k] !== undefined)];
-  const used = forms.filter((f) => f.length > 0);
-  if (used.length !== 1) {
-    const message = used.length === 0
-      ? 'spec.qvm needs one of: structured fields (ram, cpus, vdevs…), `configFile`, or `config`'
-      : `spec.qvm mixes forms (${used.map((f) => f.join(', ')).join(' / ')}): use structured fields OR configFile OR config`;
-    const key = used[1]?.[0] ?? undefined;
-    return { resolved: undefined, diagnostics: [problem(doc, key === undefined ? QVM : [...QVM, key], 'qvm-form', message, 'key')] };
-  }
+  // The schema let through exactly one form (schema-rules.ts reports a mix or none).
   if (qvm.config !== undefined) {
     const lineOf = (line: number): number => doc.locateInText([...QVM, 'config'], line, 1).line;
     return checkRaw(doc, [{ text: qvm.config, file: doc.file, lineOf }], (e) => mapToBlock(doc, e), [], dirname(options.manifestPath));

@@ -1,4 +1,5 @@
-// JSON Schema validation (ajv, all errors) with every error mapped to the YAML node it is about.
+// JSON Schema validation (ajv, all errors) with every error mapped to the YAML node it is about;
+// the errors of one combination rule (a `oneOf`, a `not`) become one message (schema-rules.ts).
 //
 // The build compiles the schemas ahead of time into standalone validators
 // (dist/manifest/schema-validators.cjs, by scripts/compile-schemas.mjs): loading them takes a few
@@ -15,6 +16,7 @@ import type { Ajv2020, ErrorObject, Options, ValidateFunction } from 'ajv/dist/2
 import type { Diagnostic } from '../model/diagnostic.js';
 import { isDurationOverLimit, MAX_DURATION_TEXT } from './duration.js';
 import { describeValue, formatFieldPath, parsePointer } from './field-path.js';
+import { ruleOf, type Rule } from './schema-rules.js';
 import type { FieldPath, SourceDocument } from './source-document.js';
 
 export type ManifestKind = 'Guest' | 'Host';
@@ -50,7 +52,7 @@ let validators: Readonly<Record<ManifestKind, ValidateFunction>> | undefined;
 /** An ajv holding every manifest schema, with the options both the build and a run from source use. */
 export function createSchemaAjv(extra: Options = {}): Ajv2020 {
   const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
-  const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true, logger: false, ...extra });
+  const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, logger: false, ...extra });
   for (const [name, text] of readSchemas()) ajv.addSchema(JSON.parse(text) as object, name);
   return ajv;
 }
@@ -98,10 +100,15 @@ export function checkSchema(doc: SourceDocument, kind: ManifestKind): Diagnostic
   const validate = getValidators()[kind];
   if (validate(doc.data)) return [];
   const seen = new Set<string>();
+  const rulesSeen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const error of validate.errors ?? []) {
     if (error.keyword === 'propertyNames') continue; // the inner error already names the key
-    const d = toDiagnostic(doc, error);
+    const ruled = ruleOf(kind, error);
+    if (ruled !== undefined && rulesSeen.has(ruled.key)) continue;
+    if (ruled !== undefined) rulesSeen.add(ruled.key);
+    const d = ruled === undefined ? toDiagnostic(doc, error) : ruleDiagnostic(doc, error, ruled.rule);
+    if (d === undefined) continue;
     const id = `${d.line ?? 0}:${d.col ?? 0}:${d.message}`;
     if (!seen.has(id)) {
       seen.add(id);
@@ -109,6 +116,17 @@ export function checkSchema(doc: SourceDocument, kind: ManifestKind): Diagnostic
     }
   }
   return out;
+}
+
+// One diagnostic for every ajv error of a combination rule at one object (schema-rules.ts).
+function ruleDiagnostic(doc: SourceDocument, error: ErrorObject, rule: Rule): Diagnostic | undefined {
+  const base = parsePointer(error.instancePath);
+  const data = base.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>)[key] : undefined), doc.data);
+  const problem = rule.describe(typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {}, base);
+  if (problem === undefined) return undefined;
+  const at = doc.locate(problem.path, problem.target);
+  const field = formatFieldPath(problem.path);
+  return { severity: 'error', code: problem.code, file: doc.file, line: at.line, col: at.col, ...(field === '' ? {} : { field }), message: problem.message };
 }
 
 function toDiagnostic(doc: SourceDocument, error: ErrorObject): Diagnostic {

@@ -62,9 +62,6 @@ export function buildStructuredQvm(options: { doc: SourceDocument; qvm: QvmInput
   });
   cpuEntries(qvm.cpus).forEach(({ cpu, index }) => {
     const path = index === undefined ? ['cpus'] : ['cpus', index];
-    if (cpu.children?.some((c) => c.option === 'runmask') === true && cpu.children.some((c) => c.option === 'cluster')) {
-      diagnostics.push({ severity: 'error', code: 'cpu-conflict', file: doc.file, ...doc.locate([...QVM, ...path]), message: 'a vCPU takes `runmask` or `cluster`, not both' });
-    }
     entries.push(at(path, cpu));
     for (const child of cpu.children ?? []) at([...path, child.option], child);
   });

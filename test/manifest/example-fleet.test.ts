@@ -58,7 +58,7 @@ describe('structured examples', () => {
     const file = join(MANIFESTS, `${name}.yaml`);
     const doc = parseYamlFile({ file, bytes: await readFile(file) }).documents[0];
     if (doc === undefined) throw new Error('no document');
-    const qvm = (doc.data as GuestInput).spec?.qvm ?? {};
+    const qvm = (doc.data as GuestInput).spec.qvm;
     const built = buildStructuredQvm({ doc, qvm, name });
     expect(built.diagnostics).toEqual([]);
     const parsed = parseQvmconf([{ text: renderQvmconf({ entries: built.entries, simKnobs: built.simKnobs }), file }]);

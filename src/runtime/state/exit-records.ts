@@ -6,6 +6,7 @@ import { readdir, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ExitRecord, UnrecordedCause } from '../../model/observed.js';
+import { isValidFile } from '../file-schemas.js';
 import { createExclusive, ensureDir, isNotFound, readJsonFile } from './atomic-file.js';
 import { isRunId, type StateLayout } from './layout.js';
 
@@ -40,10 +41,10 @@ export function toExitRecord(name: string, raw: MonitorExit): ExitRecord {
   };
 }
 
+/** An exit record from parsed JSON (schemas/files/exit-record.schema.json), or undefined when it is none. */
 export function parseMonitorExit(value: unknown): MonitorExit | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Partial<MonitorExit>;
-  if (typeof v.runId !== 'string' || typeof v.pid !== 'number' || typeof v.status !== 'number') return undefined;
+  if (!isValidFile('exitRecord', value)) return undefined;
+  const v = value as Pick<MonitorExit, 'runId' | 'pid' | 'status'> & Readonly<Record<'startedAt' | 'at' | 'requested' | 'unrecorded', unknown>>;
   return {
     runId: v.runId,
     pid: v.pid,

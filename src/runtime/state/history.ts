@@ -1,5 +1,6 @@
 // Restart bookkeeping per guest (GuestHistory), kept as readable JSON for the daemon.
 import type { GuestHistory } from '../../model/observed.js';
+import { isValidFile } from '../file-schemas.js';
 import { ensureDir, readJsonFile, writeJsonAtomic } from './atomic-file.js';
 import { createStateLayout } from './layout.js';
 
@@ -12,9 +13,12 @@ export async function loadGuestHistory(options: { stateDir: string; name: string
   return parseHistory(options.name, await readJsonFile(createStateLayout(options.stateDir).historyFile(options.name)));
 }
 
-/** A stored history (parsed JSON), or an empty one when there is none or it is not an object. */
+/**
+ * A stored history (parsed JSON), or an empty one when there is none or it is not an object
+ * (schemas/files/history.schema.json); its lists keep only items of their type.
+ */
 export function parseHistory(name: string, value: unknown): GuestHistory {
-  if (typeof value !== 'object' || value === null) return emptyHistory(name);
+  if (!isValidFile('history', value)) return emptyHistory(name);
   const stored = value as Partial<GuestHistory>;
   return {
     ...emptyHistory(name),

@@ -3,6 +3,7 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Fence } from '../../model/fence.js';
+import { isValidFile } from '../file-schemas.js';
 import type { HostState } from '../port.js';
 import { ensureDir, isNotFound, readJsonFile, writeJsonAtomic } from './atomic-file.js';
 import { loadGuestHistory, saveGuestHistory } from './history.js';
@@ -12,19 +13,28 @@ export const ORPHANS_FILE = 'orphans.json';
 /** The last sequence's result: the host may be gone before anyone reads the output. */
 export const SHUTDOWN_RECORD_FILE = 'last-shutdown.json';
 
-/** A fence that cannot be read is still a fence: never start guests on a half-written one. */
+const UNREADABLE_FENCE: Fence = { since: 0, reason: 'unreadable fence file' };
+
+/**
+ * A fence that cannot be read is still a fence: never start guests on a half-written one
+ * (schemas/files/fence.schema.json).
+ */
 export function parseFence(text: string): Fence {
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as Partial<Fence>;
-    return { since: typeof value.since === 'number' ? value.since : 0, reason: typeof value.reason === 'string' ? value.reason : 'unknown' };
+    value = JSON.parse(text);
   } catch {
-    return { since: 0, reason: 'unreadable fence file' };
+    return UNREADABLE_FENCE;
   }
+  if (!isValidFile('fence', value)) return value === null ? UNREADABLE_FENCE : { since: 0, reason: 'unknown' };
+  const fence = value as Readonly<Record<'since' | 'reason', unknown>>;
+  return { since: typeof fence.since === 'number' ? fence.since : 0, reason: typeof fence.reason === 'string' ? fence.reason : 'unknown' };
 }
 
+/** Orphans from parsed JSON (schemas/files/orphans.schema.json): none when not an object. */
 export function parseOrphans(value: unknown): ReadonlyMap<string, number> {
-  if (typeof value !== 'object' || value === null) return new Map();
-  return new Map(Object.entries(value).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+  if (!isValidFile('orphans', value)) return new Map();
+  return new Map(Object.entries(value as Readonly<Record<string, unknown>>).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
 }
 
 export function formatOrphans(orphans: ReadonlyMap<string, number>): Record<string, number> {

@@ -1,4 +1,5 @@
 // The identity record of the qvm process qvmctl started for a guest: what adoption verifies.
+import { isValidFile } from '../file-schemas.js';
 import { readJsonFile, writeJsonAtomic } from './atomic-file.js';
 import type { StateLayout } from './layout.js';
 
@@ -21,11 +22,13 @@ export async function readIdentity(layout: StateLayout, name: string): Promise<I
   return parseIdentity(name, await readJsonFile(layout.identityFile(name)));
 }
 
-/** An identity record from parsed JSON, or undefined when it lacks what adoption verifies. */
+/**
+ * An identity record from parsed JSON, or undefined when it lacks what adoption verifies
+ * (schemas/files/identity.schema.json); the other fields default when absent or not of their type.
+ */
 export function parseIdentity(name: string, value: unknown): IdentityRecord | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const r = value as Partial<IdentityRecord>;
-  if (typeof r.pid !== 'number' || typeof r.processStart !== 'string' || typeof r.confPath !== 'string' || typeof r.runId !== 'string') return undefined;
+  if (!isValidFile('identity', value)) return undefined;
+  const r = value as Pick<IdentityRecord, 'runId' | 'pid' | 'processStart' | 'confPath'> & Readonly<Record<'configHash' | 'startedAt' | 'consoleOffset' | 'readyAt', unknown>>;
   return {
     name,
     runId: r.runId,

@@ -3,6 +3,7 @@
 // under a short-lived break mutex so that two processes cannot both break and both take it.
 import { mkdir, open, readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import { LockBusyError } from '../errors.js';
+import { isValidFile } from '../file-schemas.js';
 import type { ProcessTable } from '../proc-table/types.js';
 import { isSameProcess } from '../proc-table/types.js';
 import { FILE_MODE, isErrno, isNotFound } from './atomic-file.js';
@@ -104,8 +105,11 @@ async function releaseLock(path: string, me: LockHolder): Promise<void> {
 
 export async function readHolder(path: string): Promise<LockHolder | undefined> {
   try {
-    const value = JSON.parse(await readFile(path, 'utf8')) as Partial<LockHolder>;
-    if (typeof value.pid === 'number' && typeof value.processStart === 'string') return { pid: value.pid, processStart: value.processStart };
+    const value: unknown = JSON.parse(await readFile(path, 'utf8'));
+    if (isValidFile('lock', value)) {
+      const holder = value as LockHolder;
+      return { pid: holder.pid, processStart: holder.processStart };
+    }
   } catch {
     // missing or half-written
   }

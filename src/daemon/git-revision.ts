@@ -67,14 +67,14 @@ export async function lookAtCheckout(dir: string, ref = 'HEAD'): Promise<Checkou
 /**
  * Where git would look for the repository of `dir`: the nearest `.git` (a directory, or a file
  * naming one) in `dir` or above it; undefined when there is none, and git would find none either.
- * Git's own variables (`GIT_DIR`, `GIT_WORK_TREE`) leave the question to git: `'ask-git'`.
+ * Git's own variables (`GIT_DIR`, `GIT_WORK_TREE`) leave the question to git: `{ askGit: true }`.
  */
-export async function findDotGit(dir: string): Promise<string | 'ask-git' | undefined> {
-  if (process.env['GIT_DIR'] !== undefined || process.env['GIT_WORK_TREE'] !== undefined) return 'ask-git';
+export async function findDotGit(dir: string): Promise<{ readonly path: string } | { readonly askGit: true } | undefined> {
+  if (process.env['GIT_DIR'] !== undefined || process.env['GIT_WORK_TREE'] !== undefined) return { askGit: true };
   let at = await realpath(dir).catch(() => resolve(dir));
   for (;;) {
     const candidate = join(at, '.git');
-    if (await lstat(candidate).then(() => true, () => false)) return candidate;
+    if (await lstat(candidate).then(() => true, () => false)) return { path: candidate };
     const up = dirname(at);
     if (up === at) return undefined;
     at = up;
@@ -121,9 +121,9 @@ export class CheckoutLooker {
       this.#last = undefined;
       return { kind: 'none' };
     }
-    const signature = dotGit === 'ask-git' ? undefined : await checkoutSignature(dotGit);
+    const signature = 'askGit' in dotGit ? undefined : await checkoutSignature(dotGit.path);
     // The signature is taken before git runs: a commit landing in between shows at the next look.
-    const key = signature === undefined ? undefined : `${dotGit}|${signature}`;
+    const key = signature === undefined || 'askGit' in dotGit ? undefined : `${dotGit.path}|${signature}`;
     if (key !== undefined && this.#last?.signature === key) return this.#last.look;
     const look = await lookAtCheckout(dir);
     this.#last = key !== undefined && look.kind === 'checkout' ? { signature: key, look } : undefined;

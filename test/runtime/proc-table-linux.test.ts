@@ -48,7 +48,7 @@ describe('Linux /proc parsing', () => {
       const shell = await waitFor(async () => (await table.get(pid))?.argv.includes('sh') === true ? true : undefined, { timeoutMs: 10_000 });
       expect(shell).toBe(true);
       expect((await table.list((argv) => argv.includes(marker))).map((e) => e.pid)).not.toContain(pid);
-      child.stdin?.write('go\n');
+      child.stdin.write('go\n');
       // Same PID, same start time, a new program: listed with its new argv.
       const listed = await waitFor(async () => (await table.list((argv) => argv.includes(marker))).find((e) => e.pid === pid), { timeoutMs: 10_000 });
       expect(listed.argv).toEqual(['sleep', '300', marker]);

@@ -1,6 +1,9 @@
 // The Linux reader against this machine's /proc and against odd `stat` lines.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { createLinuxProcessTable, parseCmdline, parseProcStat } from '../../src/runtime/proc-table/linux.js';
 
@@ -9,7 +12,7 @@ describe('Linux /proc parsing', () => {
     const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
     fields[0] = 'Z';
     const stat = `4242 (qvm (odd) name) ${fields.join(' ')}`;
-    expect(parseProcStat(stat)).toEqual({ comm: 'qvm (odd) name', state: 'Z', start: '22' });
+    expect(parseProcStat(stat)).toEqual({ comm: 'qvm (odd) name', state: 'Z', kernelThread: false, start: '22' });
   });
 
   it('splits cmdline on NUL', () => {
@@ -55,6 +58,28 @@ describe('Linux /proc parsing', () => {
     } finally {
       child.kill('SIGTERM');
       await child;
+    }
+  });
+
+  it('does not remember an empty command line: a process caught mid-exec is read again', async () => {
+    // A /proc of one process, as it reads between an exec's new name and its new arguments.
+    const root = await makeTempDir('fake-proc');
+    try {
+      await mkdir(join(root, '4242'));
+      const fields = Array.from({ length: 50 }, () => '0');
+      fields[0] = 'S';
+      fields[19] = '777';
+      await writeFile(join(root, '4242', 'stat'), `4242 (qvm) ${fields.join(' ')}`);
+      await writeFile(join(root, '4242', 'cmdline'), '');
+      const table = createLinuxProcessTable(root);
+      expect(await table.list((argv) => argv[0] === 'qvm')).toEqual([]);
+      await writeFile(join(root, '4242', 'cmdline'), 'qvm\0@/x.qvmconf\0');
+      expect(await table.list((argv) => argv[0] === 'qvm')).toEqual([{ pid: 4242, start: '777', zombie: false, argv: ['qvm', '@/x.qvmconf'] }]);
+      // Remembered now: the same process is not read again.
+      await writeFile(join(root, '4242', 'cmdline'), 'changed\0');
+      expect((await table.get(4242))?.argv).toEqual(['qvm', '@/x.qvmconf']);
+    } finally {
+      await removeDir(root);
     }
   });
 });

@@ -5,8 +5,8 @@
 // A table remembers what it read of each process: a scan reads every process's `stat` (its start
 // time and command name) and reads `cmdline`, `environ` and `cwd` again only for a process it has
 // not seen with that PID, start time and command name. An `exec` changes the command name, and a
-// reused PID the start time, so what is remembered is always the process's own (docs/runtime.md,
-// "Process tables").
+// reused PID the start time, so what is remembered is always the process's own; an empty command
+// line (a process caught mid-exec) is not remembered (docs/runtime.md, "Process tables").
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import type { ProcessEntry, ProcessEnvironment, ProcessTable } from './types.js';
 
@@ -14,6 +14,8 @@ export interface StatFields {
   /** Field 2, the command name (without its parentheses): changed by every `exec`. */
   readonly comm: string;
   readonly state: string;
+  /** Field 9 has PF_KTHREAD: a kernel thread, whose `cmdline` is always empty. */
+  readonly kernelThread: boolean;
   /** Field 22, start time in clock ticks since boot. */
   readonly start: string;
 }
@@ -27,8 +29,11 @@ export function parseProcStat(text: string): StatFields | undefined {
   const state = rest[0];
   const start = rest[19];
   if (state === undefined || start === undefined || !/^[0-9]+$/.test(start)) return undefined;
-  return { comm: text.slice(open + 1, close), state, start };
+  const flags = Number(rest[6] ?? 0);
+  return { comm: text.slice(open + 1, close), state, kernelThread: Math.floor(flags / PF_KTHREAD) % 2 === 1, start };
 }
+
+const PF_KTHREAD = 0x0020_0000;
 
 /** `btime` of /proc/stat: the boot time in epoch seconds, as epoch ms. */
 export function parseBootTime(procStat: string): number | undefined {
@@ -108,7 +113,10 @@ export function createLinuxProcessTable(procRoot = '/proc'): ProcessTable {
         return undefined;
       }
       seen = { key, argv };
-      known.set(pid, seen);
+      // An empty command line is remembered only for a kernel thread. A process in the middle of an
+      // exec shows its new name before its new arguments are in place, and reads empty then.
+      if (argv.length > 0 || stat.kernelThread) known.set(pid, seen);
+      else known.delete(pid);
     }
     return { entry: { pid, start: stat.start, zombie: false, argv: seen.argv }, known: seen };
   };
@@ -131,7 +139,8 @@ export function createLinuxProcessTable(procRoot = '/proc'): ProcessTable {
         cwd = undefined;
       }
       const environment: ProcessEnvironment = { variables: parseEnviron(text), cwd };
-      if (seen !== undefined) seen.environment = environment;
+      // (An empty environment may be one caught mid-exec: read again next time.)
+      if (seen !== undefined && environment.variables.size > 0) seen.environment = environment;
       return Promise.resolve(environment);
     },
     list(filter) {

@@ -38,6 +38,12 @@ export interface QvmLauncher {
   readonly onThisHost?: (entry: ProcessEntry, table: ProcessTable) => Promise<boolean>;
   /** A guest or readiness command as it is run (a bare `qvm-sim` becomes the bundled simulator). */
   readonly resolveCommand: (argv: readonly string[]) => string[];
+  /**
+   * Whether the console output of a run (from its start, `pid` its qvm) shows qvm past its start-up
+   * checks. Only the simulator has it: a Node program, it may get there only after the start grace
+   * on a busy host, and the grace lasts until it has (docs/runtime.md, "Start").
+   */
+  readonly pastStartChecks?: (console: string, pid: number) => boolean;
 }
 
 /**
@@ -123,5 +129,8 @@ export function createQvmLauncher(options: { qvm: QvmBinary; simDir: string; sta
       return environment.cwd === undefined ? underRoot(entry.argv) : resolve(environment.cwd, value) === simDir;
     },
     resolveCommand: (argv) => (argv[0] === SIMULATOR_BIN ? [...sim, ...argv.slice(1)] : [...argv]),
+    // `<system>: booting (qvm-sim pid N)`, written once the simulator has claimed the guest's
+    // hardware, after every check that ends it with 65 or 64 (docs/simulator.md, docs/runtime.md).
+    pastStartChecks: (console, pid) => console.includes(`: booting (qvm-sim pid ${pid})`),
   };
 }

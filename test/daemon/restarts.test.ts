@@ -38,7 +38,11 @@ describe('qvmctl run: guest exits', () => {
     h = await createDaemonHarness({ interval: '10m' });
     await h.write('crashy.yaml', guestYaml('crashy', {
       knobs: 'boot-ms=30 shutdown-ms=30 crash-after-ms=100',
-      spec: '  restart:\n    onFailure: restart\n    backoff: { initial: 200ms, max: 1s, resetAfter: 1m }\n    maxFailures: { count: 3, window: 1m }\n',
+      // A hold (and its BackOff event) is planned only by a pass that comes before the backoff has
+      // ended: the pass after an exit comes a debounce and an observation later, which on a loaded
+      // machine may take longer than 200 ms. With 1 s, then 2 s, a pass would have to take longer
+      // than that to miss both.
+      spec: '  restart:\n    onFailure: restart\n    backoff: { initial: 1s, max: 2s, resetAfter: 1m }\n    maxFailures: { count: 3, window: 1m }\n',
     }));
     await h.commit('crashy');
     await h.startDaemon();
@@ -51,8 +55,8 @@ describe('qvmctl run: guest exits', () => {
     expect(boots).toHaveLength(3);
     // backoff: the third start waits longer after the second crash than the second after the first
     const gap = (i: number): number => (boots[i]?.time ?? 0) - (exits[i - 1]?.time ?? 0);
-    expect(gap(1)).toBeGreaterThanOrEqual(190);
-    expect(gap(2)).toBeGreaterThanOrEqual(390);
+    expect(gap(1)).toBeGreaterThanOrEqual(990);
+    expect(gap(2)).toBeGreaterThanOrEqual(1990);
     const reasons = (await h.events('crashy')).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['BackOff', 'GaveUp']));
     const why = await fetchDaemonWhy(h.stateDir, 'crashy');

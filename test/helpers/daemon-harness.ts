@@ -41,6 +41,12 @@ spec:
 `;
 }
 
+/**
+ * The guest command's budget counts the command itself (docs/runtime.md, "Stop ladder"): `qvm-sim guest` is a
+ * Node program whose start-up alone may take seconds on a loaded machine, so it gets 8 s.
+ */
+export const GUEST_TIMEOUT = '8s';
+
 export function guestYaml(name: string, options: GuestYamlOptions = {}): string {
   return `apiVersion: qvmctl/v1
 kind: Guest
@@ -54,7 +60,7 @@ spec:
       cpu
   shutdown:
     guestCommand: [qvm-sim, guest, "{system}", shutdown]
-    guestTimeout: 3s
+    guestTimeout: ${GUEST_TIMEOUT}
     powerButtonTimeout: 3s
 ${options.spec ?? ''}`;
 }

@@ -56,7 +56,14 @@ describe('one fence, every path', () => {
     expect((await f.cli(['fence', '--lift'])).exitCode).toBe(0);
     const lifted = await f.cli(['apply', planFile]);
     expect(lifted.exitCode, lifted.output).toBe(0);
-    expect(boots(await f.journal()).map((l) => l.system).sort()).toEqual(['p00', 'p01']);
+    // `apply` returns once p01 is started (no readiness: ready when started, docs/manifests.md);
+    // the simulator journals `boot` when its own start-up reaches it, which on a loaded machine
+    // may come after: wait for both boots.
+    const booted = await waitFor(async () => {
+      const systems = boots(await f?.journal() ?? []).map((l) => l.system).sort();
+      return systems.length >= 2 ? systems : undefined;
+    }, { timeoutMs: 20_000, message: 'p00 and p01 booted' });
+    expect(booted).toEqual(['p00', 'p01']);
 
     // Fenced with both running: a restart is refused whole (nothing stopped); a stop is allowed.
     await f.harness.runtime.state.raiseFence({ since: Date.now(), reason: 'test' });

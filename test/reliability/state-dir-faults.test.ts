@@ -115,7 +115,12 @@ step after files
       expect(s.output).toContain('; remount it read-write or choose another with --state-dir');
       expect(s.output).not.toMatch(STACK);
     }
-    expect(step(run.steps, 'after', run.output).output).toBe(step(run.steps, 'before', run.output).output);
+    // Nothing qvmctl keeps changed. base's console log is base's own output, written through the
+    // descriptor its qvm was started with (the read-only remount does not stop it): base may still be
+    // printing its boot lines when `before` is listed.
+    const kept = (name: string): string => step(run.steps, name, run.output).output.split('\n').filter((l) => !l.endsWith('/console.log')).join('\n');
+    expect(kept('after')).toBe(kept('before'));
+    expect(kept('before')).toContain('guests/base/identity.json');
     const journal = await f.journal();
     onlyBootOf(journal, 'base');
     expect(journal.filter((l) => l.system === 'app')).toEqual([]);

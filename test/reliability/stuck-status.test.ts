@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GuestStatus } from '../../src/render/guest-status.js';
 import { createCrashFleet, liveInstances, type CrashFleet } from '../helpers/crash-fleet.js';
-import { CLI, createDaemonHarness, guestYaml, waitFor, type DaemonHarness } from '../helpers/daemon-harness.js';
+import { CLI, createDaemonHarness, GUEST_TIMEOUT, guestYaml, waitFor, type DaemonHarness } from '../helpers/daemon-harness.js';
 import { journalViolations } from '../helpers/runtime-harness.js';
 import { execa } from 'execa';
 
@@ -57,7 +57,7 @@ describe('offline status of a guest whose stop got stuck', () => {
 
   it('a daemon started after the stop got stuck shows it `stopping` too, and leaves it as it is', async () => {
     const h = (daemon = await createDaemonHarness({ interval: '1s' }));
-    await h.write('base.yaml', guestYaml('base', { knobs: 'boot-ms=20 shutdown-ms=50 ignore-power-button ignore-guest-shutdown' }).replace('guestTimeout: 3s', 'guestTimeout: 200ms').replace('powerButtonTimeout: 3s', 'powerButtonTimeout: 200ms'));
+    await h.write('base.yaml', guestYaml('base', { knobs: 'boot-ms=20 shutdown-ms=50 ignore-power-button ignore-guest-shutdown' }).replace(`guestTimeout: ${GUEST_TIMEOUT}`, 'guestTimeout: 200ms').replace('powerButtonTimeout: 3s', 'powerButtonTimeout: 200ms'));
     await h.commit('base');
     await h.startDaemon();
     const running = await waitFor(async () => { const g = await h.guest('base'); return g?.phase === 'running' && g.ready ? g : undefined; }, { timeoutMs: 20_000 });

@@ -66,9 +66,24 @@ describe('start and observe', () => {
     expect(observed.exits).toMatchObject([{ name: 'broken', code: 65, requested: false }]);
   });
 
+  it('watches the simulator past the start grace until it is past its start-up checks', async () => {
+    // No grace at all: the simulator (a Node program) always reaches its check after it, and the
+    // start still reports the 64 rather than a started guest.
+    // The watch lasts at most the spawn timeout: a long one, so a start that waited it out shows.
+    const runtime = h.newRuntime({ tuning: { pollMs: 20, startGraceMs: 0, spawnTimeoutMs: 40_000 } });
+    const error = await runtime.start(guestSpec('unlucky', { knobs: 'boot-ms=20 fail-start' })).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(GuestStartError);
+    expect(error).toMatchObject({ code: 64 });
+    // A guest that gets past them is started as soon as it says so, not at the spawn timeout.
+    const begun = Date.now();
+    const guest = await runtime.start(guestSpec('lucky', { knobs: 'boot-ms=20' }));
+    expect(Date.now() - begun).toBeLessThan(30_000);
+    expect(await readFile(join(h.stateDir, 'guests', 'lucky', 'console.log'), 'utf8')).toContain(`lucky: booting (qvm-sim pid ${guest.pid})`);
+  });
+
   it('reports each exit until it is acknowledged, with the code the guest ended with', async () => {
     const spec = guestSpec('crasher', { knobs: 'boot-ms=50 crash-after-ms=200' });
-    // No start grace: start returns before the guest even boots, so the crash comes after it.
+    // No start grace: start returns as soon as the simulator begins to boot, so the crash comes after it.
     const guest = await h.newRuntime({ tuning: { pollMs: 20, startGraceMs: 0 } }).start(spec);
     const exits = await waitFor(async () => {
       const o = await h.runtime.observe();

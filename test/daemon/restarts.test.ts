@@ -28,7 +28,8 @@ describe('qvmctl run: guest exits', () => {
     const events = await h.events('alpha');
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Started', 'Exited']));
     expect(metricValue(await h.metrics(), 'qvmctl_guest_exits_total{code="0"}')).toBe(1);
-    const journal = await h.journal();
+    // The daemon may see the new qvm before the simulator has written its boot to the journal.
+    const journal = await waitFor(async () => { const j = await h?.journal(); return j?.some((l) => l.pid === second.pid && l.event === 'boot') === true ? j : undefined; }, { timeoutMs: 20_000 });
     expect(journal.filter((l) => l.system === 'alpha' && l.event === 'boot')).toHaveLength(2);
     expect(overlappingRuns(journal)).toEqual([]);
     expect(journalViolations(journal)).toEqual([]);

@@ -159,6 +159,8 @@ export class Reconciler {
         choosePlan: (prepared) => {
           for (const r of prepared.consoleLogs.rotated) log.info({ guest: r.name, bytes: r.bytes }, 'rotated console log');
           if (prepared.consoleLogs.error !== undefined) log.warn({ err: prepared.consoleLogs.error }, 'console logs not rotated');
+          // Nothing is lost when it fails: what was not removed is removed by a later pass.
+          if (prepared.compaction.error !== undefined) log.warn({ err: prepared.compaction.error }, 'state directory not compacted; a later pass tries again');
           this.#recordPlan(prepared, id, log);
           return prepared.plan;
         },

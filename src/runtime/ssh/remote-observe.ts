@@ -3,6 +3,7 @@
 // exit record before the files are read, so an exit is never inferred while its record is on the
 // way). Interpreting the snapshot is pure, with the same rules as the local adapter
 // (observe-guests.ts, find-guest-process.ts, lost-exit.ts; docs/runtime.md).
+import { randomBytes } from 'node:crypto';
 import type { ExitRecord, GuestHistory, Observation, ObservedGuest, UnmanagedProcess } from '../../model/observed.js';
 import type { Fence } from '../../model/fence.js';
 import { isMonitorArgv, monitorRunKey, monitorRunOf } from '../monitor-process.js';
@@ -20,7 +21,12 @@ import { isGuestName, isRunId, type StateLayout } from '../state/layout.js';
 import type { LaunchRecord } from '../find-guest-process.js';
 import { parseSections, shq, type RemoteOs } from './remote-sh.js';
 
-export const MARK = '@@qvmctl:';
+/**
+ * Starts the lines that tag a script's output. Random per qvmctl process: what a script prints
+ * also holds text others chose (a process's command line, what a guest wrote to its console), and
+ * such text cannot forge a section it cannot name (docs/remote.md, "Output nobody can forge").
+ */
+export const MARK = `@@qvmctl:${randomBytes(6).toString('hex')}:`;
 
 /**
  * The script; the shell functions of remote-sh.ts must be defined. Few processes and no loop over

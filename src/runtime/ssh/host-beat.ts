@@ -103,7 +103,8 @@ export function parseBeat(requests: readonly BeatRequest[], stdout: string): Bea
 /**
  * Requests made while a batch runs wait for the next batch, which starts as soon as that one ends,
  * but not sooner than `minIntervalMs` after it began: on a small host every beat costs processes,
- * and the waits that ask each poll no faster than that anyway.
+ * and the waits that ask each poll no faster than that anyway. A batch begins a microtask after
+ * the request that starts it, so the requests made together (a `Promise.all`) go in one beat.
  */
 export function createBatcher<Req, Res>(run: (requests: readonly Req[]) => Promise<readonly Res[]>, minIntervalMs = 0): (request: Req) => Promise<Res> {
   let queue: { request: Req; resolve: (r: Res) => void; reject: (e: unknown) => void }[] = [];
@@ -129,8 +130,11 @@ export function createBatcher<Req, Res>(run: (requests: readonly Req[]) => Promi
       pump();
     });
   };
+  let scheduled = false;
   return (request) => new Promise<Res>((resolve, reject) => {
     queue.push({ request, resolve, reject });
-    pump();
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => { scheduled = false; pump(); });
   });
 }

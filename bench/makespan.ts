@@ -39,7 +39,7 @@ export interface ChainBreakdown {
   readonly afterLastRunningMs: number;
 }
 
-interface BenchGuest {
+export interface BenchGuest {
   readonly name: string;
   readonly bootMs: number;
   readonly dependsOn: readonly string[];
@@ -140,7 +140,7 @@ export async function benchMakespan(): Promise<MakespanBenchResult> {
 }
 
 // Walks back from the guest that reached `running` last, each time to the dependency that did so last.
-function traceChain(options: {
+export function traceChain(options: {
   readonly dag: readonly BenchGuest[];
   readonly startCalls: ReadonlyMap<string, number>;
   readonly running: (name: string) => number;
@@ -172,10 +172,11 @@ function traceChain(options: {
   };
 }
 
-interface JournalEntry { readonly time: number; readonly system: string; readonly event: string }
+export interface JournalEntry { readonly time: number; readonly system: string; readonly event: string }
 
-async function readJournal(stateDir: string): Promise<JournalEntry[]> {
-  const text = await readFile(join(stateDir, 'sim', 'journal.jsonl'), 'utf8');
+/** The simulator's journal, in QVM_SIM_DIR (by default the state directory's `sim`). */
+export async function readJournal(stateDir: string, simDir = join(stateDir, 'sim')): Promise<JournalEntry[]> {
+  const text = await readFile(join(simDir, 'journal.jsonl'), 'utf8');
   return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as JournalEntry);
 }
 
@@ -208,13 +209,17 @@ async function stopAll(stateDir: string): Promise<void> {
   await Promise.all(observed.guests.map((g) => runtime.stop(g.name, button, g)));
 }
 
+export function formatChain(chain: ChainBreakdown): string {
+  return `observed critical chain ${chain.guests.join(' → ')}: before the first start ${chain.beforeFirstStartMs.toFixed(0)} ms, reactions ${chain.reactionMs.toFixed(0)} ms, launch gaps (start call → qvm clock) ${chain.launchGapMs.toFixed(0)} ms, after the last running ${chain.afterLastRunningMs.toFixed(0)} ms`;
+}
+
 export function formatMakespanBench(r: MakespanBenchResult): string[] {
   const over = ((r.makespanMs / r.lowerBoundMs - 1) * 100).toFixed(1);
   return [
     `guests ${r.guests} in ${r.levels} dependency levels, readiness by console log line`,
     `median reaction (dependency running → qvmctl starts the dependent) ${r.reactionMs.toFixed(0)} ms`,
     `median launch (qvmctl starts a guest → its qvm boots) ${r.launchMs.toFixed(0)} ms; one guest alone ${r.soloLaunchMs.toFixed(0)} ms`,
-    `observed critical chain ${r.chain.guests.join(' → ')}: before the first start ${r.chain.beforeFirstStartMs.toFixed(0)} ms, reactions ${r.chain.reactionMs.toFixed(0)} ms, launch gaps (start call → qvm clock) ${r.chain.launchGapMs.toFixed(0)} ms, after the last running ${r.chain.afterLastRunningMs.toFixed(0)} ms`,
+    formatChain(r.chain),
     `critical-path lower bound ${(r.lowerBoundMs / 1000).toFixed(2)} s, makespan ${(r.makespanMs / 1000).toFixed(2)} s (+${over}%, ${r.overheadPerLevelMs.toFixed(0)} ms per level)`,
   ];
 }

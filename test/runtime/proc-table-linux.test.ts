@@ -43,8 +43,9 @@ describe('Linux /proc parsing', () => {
 
   it('remembers a process only while its start time and command name stay: an exec is seen at the next scan', async () => {
     const table = createLinuxProcessTable();
-    // A shell that waits for a line, then becomes `sleep` with a marker argument.
-    const marker = `qvmctl-proc-cache-${process.pid}`;
+    // A shell that waits for a line, then becomes `sleep` with a marker argument. The marker is a
+    // number: GNU sleep adds up its arguments and ends at once on one that is not.
+    const marker = `0.${process.pid}1`;
     const child = execa('sh', ['-c', `read line; exec sleep 300 ${marker}`], { stdin: 'pipe', reject: false });
     try {
       const pid = child.pid ?? 0;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createQnxProcessTable, mergePidinViews, parsePidinArgs, parsePidinStates, parsePidinTimes } from '../../src/runtime/proc-table/qnx.js';
+import { AmbiguousProcessTableError, createQnxProcessTable, mergePidinViews, parsePidinArgs, parsePidinStates, parsePidinTimes } from '../../src/runtime/proc-table/qnx.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/pidin');
 const read = (file: string): string => readFileSync(join(FIXTURES, file), 'utf8');
@@ -24,6 +24,39 @@ describe('pidin parsing', () => {
     expect(args.get(4099)).toEqual(['sh', '-c', 'echo', 'one', 'echo', 'two', '12', 'three']);
     expect(args.get(20487)).toEqual(['/usr/sbin/qvm', '@/a.qvmconf']);
     expect([...args.keys()]).toEqual([4099, 20487]);
+  });
+
+  describe('with the live PIDs of the thread-state view, an argument that prints lines like other processes\' rows', () => {
+    const header = '     pid Arguments\n';
+    const live = new Set([4099, 20487, 24584]);
+
+    it('hides no process: a row for a live PID begins its entry even after a higher PID', () => {
+      // 4099's argument ends with a line for a PID above every other: without the live PIDs, the
+      // real rows below it would read as more of its arguments.
+      const text = `${header}    4099 sh -c x\n99999 /usr/sbin/qvm @/evil.qvmconf\n   20487 /usr/sbin/qvm @/a.qvmconf\n   24584 /usr/sbin/qvm @/b.qvmconf\n`;
+      expect([...parsePidinArgs(text).keys()]).toEqual([4099, 99999]);
+      const args = parsePidinArgs(text, live);
+      expect([...args.keys()]).toEqual([4099, 20487, 24584]);
+      expect(args.get(20487)).toEqual(['/usr/sbin/qvm', '@/a.qvmconf']);
+    });
+
+    it('invents no process: a line for a PID that does not live is the arguments before it, or a process that ended', () => {
+      const text = `${header}    4099 sh -c x\n12 /usr/sbin/qvm @/evil.qvmconf\n   20487 /usr/sbin/qvm @/a.qvmconf\n   21000 gone\nmore of gone\n   24584 /usr/sbin/qvm @/b.qvmconf\n`;
+      const args = parsePidinArgs(text, live);
+      expect([...args.keys()]).toEqual([4099, 20487, 24584]);
+      expect(args.get(4099)).toEqual(['sh', '-c', 'x', '12', '/usr/sbin/qvm', '@/evil.qvmconf']);
+    });
+
+    it('fails the look when a live PID has two rows that differ: which one is the process\'s cannot be told', () => {
+      const text = `${header}    4099 sh -c x\n   20487 /usr/sbin/qvm @/evil.qvmconf\n   20487 /usr/sbin/qvm @/a.qvmconf\n   24584 /usr/sbin/qvm @/b.qvmconf\n`;
+      expect(() => parsePidinArgs(text, live)).toThrow(AmbiguousProcessTableError);
+      expect(() => parsePidinArgs(text, live)).toThrow(/lists process 20487 twice/);
+      const times = '     pid name                   sid  start time   utime  stime cutime cstime\n    4099 bin/sh                   1 Mar 14 09:30  0.004  0.002  0.000  0.000\n   20487 usr/sbin/qvm             1 Mar 14 09:30  0.004  0.002  0.000  0.000\n   24584 usr/sbin/qvm             1 Mar 14 09:31  0.004  0.002  0.000  0.000\n';
+      const states = '     pid STATE      \n    4099 RECEIVE    \n   20487 RECEIVE    \n   20487 RUNNING    \n   24584 RECEIVE    \n';
+      expect(() => mergePidinViews(text, states, times)).toThrow(AmbiguousProcessTableError);
+      const honest = `${header}    4099 sh -c x\n   20487 /usr/sbin/qvm @/a.qvmconf\n   24584 /usr/sbin/qvm @/b.qvmconf\n`;
+      expect(mergePidinViews(honest, states, times).map((e) => e.pid)).toEqual([4099, 20487, 24584]);
+    });
   });
 
   it('reads a thread state per line, blank for a zombie', () => {

@@ -22,25 +22,65 @@ function pidLine(line: string): { pid: number; rest: string } | undefined {
 }
 
 /**
- * PID → argv from `pidin -F "%a %A"` output. pidin lists processes by ascending PID and prints an
- * argument's newline as it is, so a line that does not start with a PID, or whose PID is lower
- * than the one before, continues the arguments of the process before it.
+ * pidin's views are lines, and an argument may hold a newline: a process's arguments can print a
+ * line that reads like another process's. The thread-state view (`%a %J`) holds no text anyone
+ * chose, so its PIDs are the processes that live; a line for one of them that says something else
+ * than that process's own line cannot be told from it. The look then fails: a table that may hide
+ * or invent a qvm is no table (docs/runtime.md, "Process tables").
  */
-export function parsePidinArgs(text: string): Map<number, string[]> {
+export class AmbiguousProcessTableError extends Error {
+  override readonly name = 'AmbiguousProcessTableError';
+  constructor(readonly pid: number, readonly view: string) {
+    super(`pidin ${view} lists process ${pid} twice, with different text: another process's arguments hold a line that reads like ${pid}'s, so qvmctl cannot tell which is ${pid}'s and acts on nothing until that process is gone (find it with \`pidin -F '%a %A'\`)`);
+  }
+}
+
+/**
+ * The lines of a per-process view, PID → its line's text (continuation lines joined with `\n`).
+ * pidin lists processes by ascending PID and prints an argument's newline as it is. Without
+ * `live`, a line that does not start with a PID, or whose PID is lower than the one before,
+ * continues the process before it. With `live` (the PIDs of the thread-state view), a line for a
+ * live PID always begins that process's entry, so no text can hide a process; one for a PID that
+ * no longer lives begins an entry only in PID order (a process that ended between the views), and
+ * is left out; any other line continues the entry before it.
+ */
+function processLines(text: string, view: string, live?: ReadonlySet<number>): Map<number, string> {
   const joined = new Map<number, string>();
   let last: number | undefined;
+  let current: number | undefined;
+  let dropped: string | undefined;
   for (const line of text.split('\n')) {
     const parsed = pidLine(line);
-    if (parsed !== undefined && (last === undefined || parsed.pid >= last)) {
-      // The same PID again (a view with a line per thread) adds nothing.
-      if (!joined.has(parsed.pid)) joined.set(parsed.pid, parsed.rest);
-      last = parsed.pid;
-    } else if (last !== undefined) {
-      joined.set(last, `${joined.get(last) ?? ''}\n${line}`);
+    const begins = parsed !== undefined && (live === undefined
+      ? last === undefined || parsed.pid >= last
+      : live.has(parsed.pid) || last === undefined || parsed.pid > last);
+    if (parsed !== undefined && begins) {
+      last = Math.max(last ?? parsed.pid, parsed.pid);
+      if (live !== undefined && !live.has(parsed.pid)) {
+        current = undefined;
+        dropped = '';
+        continue;
+      }
+      current = parsed.pid;
+      dropped = undefined;
+      const known = joined.get(parsed.pid);
+      // The same PID again: a view with a line per thread repeats it, adding nothing.
+      if (known === undefined) joined.set(parsed.pid, parsed.rest);
+      else if (live !== undefined && known !== parsed.rest) throw new AmbiguousProcessTableError(parsed.pid, view);
+    } else if (current !== undefined && dropped === undefined) {
+      joined.set(current, `${joined.get(current) ?? ''}\n${line}`);
     }
   }
+  return joined;
+}
+
+/**
+ * PID → argv from `pidin -F "%a %A"` output (processLines for which line is whose; with `live`,
+ * the PIDs of the thread-state view, no argument can hide or invent a process).
+ */
+export function parsePidinArgs(text: string, live?: ReadonlySet<number>): Map<number, string[]> {
   const result = new Map<number, string[]>();
-  for (const [pid, args] of joined) {
+  for (const [pid, args] of processLines(text, "-F '%a %A'", live)) {
     const trimmed = args.trim();
     result.set(pid, trimmed.length === 0 ? [] : trimmed.split(/\s+/));
   }
@@ -69,14 +109,13 @@ interface TimesLine {
  * time one word; the name may contain spaces and the sid is blank for session 0, so the fields are
  * counted from the end.
  */
-function parseTimesLines(text: string): Map<number, TimesLine> {
+function parseTimesLines(text: string, live?: ReadonlySet<number>): Map<number, TimesLine> {
   const result = new Map<number, TimesLine>();
-  for (const line of text.split('\n')) {
-    const parsed = pidLine(line);
-    if (parsed === undefined || result.has(parsed.pid)) continue;
-    const tokens = parsed.rest.trim().split(/\s+/);
+  // The name column is the executable's path (its last 18 characters), which may hold a newline too.
+  for (const [pid, rest] of processLines(text, 'times', live)) {
+    const tokens = rest.trim().split(/\s+/);
     if (tokens.length < 8) continue;
-    result.set(parsed.pid, { start: tokens.slice(-7, -4).join(' '), name: tokens.slice(0, -7).join(' ') });
+    result.set(pid, { start: tokens.slice(-7, -4).join(' '), name: tokens.slice(0, -7).join(' ') });
   }
   return result;
 }
@@ -96,9 +135,10 @@ function isZombie(states: readonly string[] | undefined, name: string | undefine
 }
 
 export function mergePidinViews(args: string, states: string, times: string): ProcessEntry[] {
-  const argvByPid = parsePidinArgs(args);
   const statesByPid = parsePidinStates(states);
-  const timesByPid = parseTimesLines(times);
+  const live = new Set(statesByPid.keys());
+  const argvByPid = parsePidinArgs(args, live);
+  const timesByPid = parseTimesLines(times, live);
   const entries: ProcessEntry[] = [];
   for (const [pid, argv] of argvByPid) {
     const line = timesByPid.get(pid);

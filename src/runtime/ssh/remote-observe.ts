@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ExitRecord, GuestHistory, Observation, ObservedGuest, UnmanagedProcess } from '../../model/observed.js';
 import type { Fence } from '../../model/fence.js';
 import { isMonitorArgv, monitorRunKey, monitorRunOf } from '../monitor-process.js';
-import { parseCmdline, parseProcStat } from '../proc-table/linux.js';
+import { parseProcStat } from '../proc-table/linux.js';
 import { mergePidinViews } from '../proc-table/qnx.js';
 import { configFilesOf, systemOfQvm } from '../qvm-system.js';
 import { reidentifyMissing } from '../reidentify.js';
@@ -36,13 +36,15 @@ export const MARK = `@@qvmctl:${randomBytes(6).toString('hex')}:`;
  */
 export function observeScript(os: RemoteOs, stateDir: string): string {
   const table = os === 'linux'
-    // Only a process whose command line names qvm can be a qvm or its monitor: their command lines
-    // (NUL-separated, as the kernel keeps them), their stat lines and the boot time (/proc/stat)
-    // come through one grep.
+    // Only a process whose command line names qvm can be a qvm or its monitor: their command lines,
+    // their stat lines and the boot time (/proc/stat) come through one grep. With -z its records
+    // end with NUL, not with a newline: each argument is a record of its own, named by grep, and no
+    // argument or command name can hold a NUL, so none can start a record for another process
+    // (a newline could: docs/remote.md, "Output nobody can forge").
     ? `set -- $(grep -l qvm /proc/[0-9]*/cmdline 2>/dev/null)
 s=; for f; do s="$s \${f%cmdline}stat"; done
 echo "\${M}procs"
-grep -a '' /dev/null "$@" $s /proc/stat 2>/dev/null
+grep -az '' /dev/null "$@" $s /proc/stat 2>/dev/null
 echo`
     : `echo "\${M}ps"; pidin -F '%a %A'
 echo "\${M}states"; pidin -F '%a %J'
@@ -161,9 +163,7 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
   const sections = parseSections(stdout, MARK);
   if (sections.at(-1)?.tag !== 'end') throw new Error('the observation script ended early (its output is incomplete)');
   const body = (tag: string): string => sections.find((s) => s.tag === tag)?.body ?? '';
-  const processes = os === 'linux' ? linuxProcesses(body('procs')) : mergePidinViews(body('ps'), body('states'), body('times'));
-  // Linux only (/proc/stat's btime); pidin does not tell.
-  const boot = Number(/^\/proc\/stat:btime (\d+)$/m.exec(body('procs'))?.[1]);
+  const { processes, bootSeconds: boot } = os === 'linux' ? linuxProcesses(body('procs')) : { processes: mergePidinViews(body('ps'), body('states'), body('times')), bootSeconds: undefined };
   const fenceSection = sections.find((s) => s.tag === 'fence');
   const guests = new Map<string, Map<string, string>>();
   for (const section of sections) {
@@ -190,7 +190,7 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
   return {
     consoleSizes,
     processes: processes.filter((p) => !p.zombie && p.argv.length > 0),
-    bootTimeMs: Number.isFinite(boot) && boot > 0 ? boot * 1000 : undefined,
+    bootTimeMs: boot === undefined ? undefined : boot * 1000,
     fence: fenceSection === undefined ? undefined : parseFence(fenceSection.body),
     orphans: parseOrphans(parseJson(sections.find((s) => s.tag === 'orphans')?.body)),
     stateDirMissing: sections.some((s) => s.tag === 'nostate'),
@@ -198,25 +198,37 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
   };
 }
 
-// \`/proc/PID/cmdline:<argv, NUL-separated>\` and \`/proc/PID/stat:<stat>\` lines, as grep names them.
-// Unlike ps or pidin, the command line keeps its arguments apart.
-function linuxProcesses(text: string): ProcessEntry[] {
+/**
+ * The records of \`grep -az '' /dev/null CMDLINES… STATS… /proc/stat\`: \`/proc/PID/cmdline:<one
+ * argument>\`, \`/proc/PID/stat:<stat>\` and \`/proc/stat:<the whole file>\`, each ended by a NUL.
+ * Unlike ps or pidin, the command line keeps its arguments apart; and a record is a process's only
+ * where grep began it. /proc/stat is always there: without it grep did not run as it should (an
+ * option this grep does not know), and a table that may lack processes is no table at all.
+ */
+export function linuxProcesses(text: string): { processes: ProcessEntry[]; bootSeconds: number | undefined } {
   const argvByPid = new Map<number, string[]>();
   const statByPid = new Map<number, string>();
-  for (const line of text.split('\n')) {
-    const match = /^\/proc\/([0-9]+)\/(cmdline|stat):(.*)$/s.exec(line);
+  let procStat: string | undefined;
+  for (const record of text.split('\0')) {
+    if (record.startsWith('/proc/stat:')) {
+      procStat = record;
+      continue;
+    }
+    const match = /^\/proc\/([0-9]+)\/(cmdline|stat):(.*)$/s.exec(record);
     if (match === null) continue;
     const pid = Number(match[1]);
-    if (match[2] === 'cmdline') argvByPid.set(pid, parseCmdline(match[3] ?? ''));
-    else statByPid.set(pid, match[3] ?? '');
+    if (match[2] === 'cmdline') argvByPid.set(pid, [...(argvByPid.get(pid) ?? []), match[3] ?? '']);
+    else statByPid.set(pid, (match[3] ?? '').replace(/\n$/, ''));
   }
+  if (procStat === undefined) throw new Error('the host\'s grep did not list the process table (it needs -z, which GNU, BusyBox and toybox grep have)');
   const entries: ProcessEntry[] = [];
   for (const [pid, argv] of argvByPid) {
     const fields = parseProcStat(statByPid.get(pid) ?? '');
     if (fields === undefined || argv.length === 0) continue;
     entries.push({ pid, start: fields.start, zombie: fields.state === 'Z' || fields.state === 'X', argv });
   }
-  return entries;
+  const boot = Number(/^(?:\/proc\/stat:)?btime (\d+)$/m.exec(procStat)?.[1]);
+  return { processes: entries, bootSeconds: Number.isFinite(boot) && boot > 0 ? boot : undefined };
 }
 
 export function parseJson(text: string | undefined): unknown {

@@ -22,6 +22,8 @@ export interface RemoteFleet {
   cli(args: readonly string[]): Promise<CliRun>;
   /** PIDs of the qvm processes of each guest on the target (from its process table). */
   qvmPids(): Promise<Map<string, number[]>>;
+  /** PIDs of the ssh processes of this fleet's control socket (its master, and any connection that could not be one). */
+  masters(): Promise<number[]>;
   /** Ends the ssh master connection of this fleet, as a lost link would. */
   cutLink(): Promise<void>;
   /**
@@ -84,6 +86,7 @@ export async function remoteFleet(target: SshTarget, options: RemoteFleetOptions
     controlDir,
     cli: (args) => runQvmctl([...args, '-f', fleet.manifests]),
     qvmPids,
+    masters,
     cutLink,
     async sshHost(name) {
       const desired = (await loadManifests({ dir: fleet.manifests })).desired;

@@ -47,6 +47,10 @@ describe('the example fleet over ssh', () => {
     const pids = await fleet.qvmPids();
     for (const g of seen.guests) expect(pids.get(g.name)).toEqual([g.pid]);
 
+    // Every command after the first used the master the first one left persisting: one ssh
+    // connection, not one more in the background for every command.
+    expect(await fleet.masters()).toHaveLength(1);
+
     const again = await fleet.cli(['plan', '--detailed-exitcode']);
     expect(again.exitCode, again.stdout).toBe(0);
   }, 120_000);

@@ -120,11 +120,12 @@ export function createSshClient(options: {
   const gate = createGate(MAX_SESSIONS - LONG_LIVED_SESSIONS - SHELLS);
   // Set when ssh failed: the master may be gone (the link was lost, or it persisted idle too long).
   let suspect = false;
-  const masterAlive = async (): Promise<boolean> => {
-    const { execa } = await loadExeca();
-    const r = await execa('ssh', [...base, '-O', 'check', connection.host], { reject: false, stdin: 'ignore', timeout: 5_000, forceKillAfterDelay: false });
-    return r.exitCode === 0;
-  };
+  // With node's own spawn: the first operation of a command should not wait for execa to load.
+  const masterAlive = (): Promise<boolean> => new Promise((resolve) => {
+    const child = spawn('ssh', [...base, '-O', 'check', connection.host], { stdio: 'ignore', timeout: 5_000 });
+    child.once('error', () => { resolve(false); });
+    child.once('exit', (code) => { resolve(code === 0); });
+  });
   /** The master connection, started again when it is gone. */
   const ensureMaster = async (): Promise<void> => {
     if (suspect && master !== undefined) {
@@ -135,9 +136,13 @@ export function createSshClient(options: {
   };
 
   // The master is started on its own, detached from every pipe: a master forked by an ordinary
-  // command would keep that command's stderr open for as long as it persists.
+  // command would keep that command's stderr open for as long as it persists. One that an earlier
+  // qvmctl left persisting is used as it is: a second \`ControlMaster=yes\` would find the socket
+  // taken, fall back to a connection of its own without multiplexing, and stay in the background
+  // (\`-N -f\`) for as long as the link lasts, one more for every command run.
   const startMaster = (): Promise<void> => (master ??= (async () => {
     await mkdir(controlDir, { recursive: true, mode: 0o700 });
+    if (await masterAlive()) return;
     const child = spawn('ssh', [...base, '-o', 'ControlMaster=yes', '-o', `ControlPersist=${CONTROL_PERSIST_S}`, '-N', '-f', connection.host], {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,

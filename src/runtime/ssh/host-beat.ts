@@ -20,7 +20,14 @@ export type BeatRequest =
    * Writes one line to a file in the state directory (atomically), creating its directory; with
    * `ifHolds`, only while the file holds that text (it was not replaced meanwhile).
    */
-  | { readonly kind: 'write'; readonly dir: string; readonly file: string; readonly line: string; readonly ifHolds?: string };
+  | {
+    readonly kind: 'write'; readonly dir: string; readonly file: string; readonly line: string; readonly ifHolds?: string;
+    /**
+     * Written in place by the shell's redirect, not through a temporary file and mv (a process):
+     * only for a file whose reader takes anything but the whole line for its absence.
+     */
+    readonly inPlace?: boolean;
+  };
 
 export interface BeatAnswer {
   /** alive, log: the start time; undefined when the process is gone (or a zombie). */
@@ -49,7 +56,8 @@ export function beatScript(requests: readonly BeatRequest[], stateDir: string): 
     if (r.kind !== 'write') return;
     const tmp = `${r.dir}/${r.file}.tmp.$$`;
     const guard = r.ifHolds === undefined ? '' : `grep -qF -e ${shq(r.ifHolds)} ${shq(`${r.dir}/${r.file}`)} 2>/dev/null && `;
-    lines.push(`if [ -z "$T" ]; then echo "\${M}r${i} untrusted"; elif ${guard} { [ -d ${shq(r.dir)} ] || mkdir -p ${shq(r.dir)}; } && emit ${shq(r.line)} > ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(`${r.dir}/${r.file}`)}; then echo "\${M}r${i} ok"; else echo "\${M}r${i} failed"; fi`);
+    const write = r.inPlace === true ? `emit ${shq(r.line)} > ${shq(`${r.dir}/${r.file}`)}` : `emit ${shq(r.line)} > ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(`${r.dir}/${r.file}`)}`;
+    lines.push(`if [ -z "$T" ]; then echo "\${M}r${i} untrusted"; elif ${guard} { [ -d ${shq(r.dir)} ] || mkdir -p ${shq(r.dir)}; } && ${write}; then echo "\${M}r${i} ok"; else echo "\${M}r${i} failed"; fi`);
   });
   requests.forEach((r, i) => {
     if (r.kind !== 'signal') return;

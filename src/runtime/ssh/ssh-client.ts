@@ -228,11 +228,15 @@ export function createSshClient(options: {
   const shells = createShellPool({
     size: SHELLS,
     open: async (token) => {
-      const init = (await options.shellInit?.()) ?? '';
-      return openSession(`${init}E="\${TMPDIR:-/tmp}/.qvmctl-$$.err"
-trap 'rm -f "$E"' EXIT
-echo "${token}ready"
-`);
+      const init = `${(await options.shellInit?.()) ?? ''}echo "${token}ready"\n`;
+      // A directory of its own, made by mkdir (which fails on a name that is there, a link
+      // included), so nobody else's file is written through; the shell functions come through it.
+      return openSession(`umask 077; _n=0
+until D="\${TMPDIR:-/tmp}/.qvmctl-$$.$_n"; mkdir "$D" 2>/dev/null; do _n=$((_n + 1)); [ $_n -lt 100 ] || exit 70; done
+E="$D/err"; S="$D/script"
+trap 'rm -f "$E" "$S"; rmdir "$D"' EXIT
+${viaFile(init)} && . "$S" || exit 71
+${init}`);
     },
     fail: (stderr) => unreachable(connection, where, stderr),
     where,
@@ -271,6 +275,25 @@ echo "${token}ready"
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * A shell reads a script from a pipe one byte a system call (it must not take what follows for the
+ * commands it runs), which makes a long script slow: 100 KB took a third of a second. From this size
+ * on a script goes to the shell's file with one \`head -c\` (which reads in blocks) and is sourced
+ * from there; below it, the byte reads cost less than the process. Nothing follows the script on
+ * the pipe until its answer came, so head takes exactly the script.
+ */
+const VIA_FILE_BYTES = 2_048;
+
+/**
+ * The command that copies the next `script` bytes on stdin into "$S" (to be written right after the
+ * line that holds it). If "$S" cannot be written, the bytes are read all the same and the command
+ * fails: what is left on the pipe would otherwise be run as commands of the shell itself.
+ */
+function viaFile(script: string): string {
+  const n = Buffer.byteLength(script);
+  return `{ head -c ${n} > "$S" || { head -c ${n} > /dev/null; false; }; }`;
 }
 
 /** QVMCTL_SSH_TRACE=FILE appends every script sent to a host to FILE (docs/remote.md, troubleshooting). */
@@ -348,7 +371,11 @@ function createShellPool(o: {
             fail: (e) => { clearTimeout(timer); current = undefined; session.hold(false); reject(e); },
           };
           session.hold(true);
-          session.write(`(\n${script}${script.endsWith('\n') ? '' : '\n'}) </dev/null 2>"$E"; _rc=$?; if [ -s "$E" ]; then echo; echo "${token}err"; dump "$E"; fi; echo; echo "${token}end $_rc"\n`);
+          const body = script.endsWith('\n') ? script : `${script}\n`;
+          const answer = `_rc=$?; if [ -s "$E" ]; then echo; echo "${token}err"; dump "$E"; fi; echo; echo "${token}end $_rc"\n`;
+          session.write(Buffer.byteLength(body) < VIA_FILE_BYTES
+            ? `(\n${body}) </dev/null 2>"$E"; ${answer}`
+            : `{ ${viaFile(body)} && ( . "$S" ) </dev/null; } 2>"$E"; ${answer}${body}`);
         });
       },
       close() {

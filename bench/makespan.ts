@@ -172,6 +172,56 @@ export function traceChain(options: {
   };
 }
 
+/** Where the time of the shutdown chain that ended last went (the journal's signal and exit times). */
+export interface ShutdownChain {
+  readonly guests: readonly string[];
+  /** The sequence's start → the chain's first SIGTERM. */
+  readonly beforeFirstSignalMs: number;
+  /** Each link: the last dependent's exit → this guest's SIGTERM. */
+  readonly handOffMs: number;
+  readonly handOffs: number;
+  /** SIGTERM → exit along the chain (the guests' own shutdown times, and how late the simulator saw them). */
+  readonly stoppingMs: number;
+  /** The chain's last exit → the sequence's end. */
+  readonly afterLastExitMs: number;
+}
+
+/**
+ * The chain of a shutdown: a guest stops once every guest that depends on it has stopped, so the
+ * guest that ended last is preceded by its dependent that ended last, and so on.
+ */
+export function traceShutdownChain(options: { readonly dag: readonly BenchGuest[]; readonly journal: readonly JournalEntry[]; readonly from: number; readonly to: number }): ShutdownChain {
+  const inWindow = options.journal.filter((e) => e.time >= options.from && e.time <= options.to);
+  const first = (name: string, event: string): number => inWindow.find((e) => e.system === name && e.event === event)?.time ?? Number.NaN;
+  const exitOf = (name: string): number => first(name, 'exit');
+  const dependents = (name: string): BenchGuest[] => options.dag.filter((g) => g.dependsOn.includes(name));
+  const latest = (guests: readonly BenchGuest[]): BenchGuest | undefined => [...guests].sort((a, b) => exitOf(b.name) - exitOf(a.name))[0];
+  const chain: BenchGuest[] = [];
+  for (let g = latest(options.dag); g !== undefined; g = latest(dependents(g.name))) chain.unshift(g);
+  let handOffMs = 0;
+  let stoppingMs = 0;
+  chain.forEach((g, i) => {
+    stoppingMs += exitOf(g.name) - first(g.name, 'signal');
+    const before = chain[i - 1];
+    if (before !== undefined) handOffMs += first(g.name, 'signal') - exitOf(before.name);
+  });
+  const head = chain[0];
+  const tail = chain.at(-1);
+  return {
+    guests: chain.map((g) => g.name),
+    beforeFirstSignalMs: head === undefined ? 0 : first(head.name, 'signal') - options.from,
+    handOffMs,
+    handOffs: Math.max(0, chain.length - 1),
+    stoppingMs,
+    afterLastExitMs: tail === undefined ? 0 : options.to - exitOf(tail.name),
+  };
+}
+
+export function formatShutdownChain(chain: ShutdownChain): string {
+  const ms = (v: number): string => `${v.toFixed(0)} ms`;
+  return `observed shutdown chain ${chain.guests.join(' → ')}: before the first SIGTERM ${ms(chain.beforeFirstSignalMs)}, hand-offs (exit → next SIGTERM) ${ms(chain.handOffMs)} over ${chain.handOffs}, stopping (SIGTERM → exit) ${ms(chain.stoppingMs)}, after the last exit ${ms(chain.afterLastExitMs)}`;
+}
+
 export interface JournalEntry { readonly time: number; readonly system: string; readonly event: string }
 
 /** The simulator's journal, in QVM_SIM_DIR (by default the state directory's `sim`). */

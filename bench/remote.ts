@@ -16,7 +16,7 @@ import type { HostPort } from '../src/runtime/port.js';
 import { createLinuxProcessTable } from '../src/runtime/proc-table/linux.js';
 import { createSshHost } from '../src/runtime/ssh/create-ssh-host.js';
 import { startSshTarget, type SshTarget } from '../test/helpers/ssh-target.js';
-import { createBenchDag, criticalPathMs, formatChain, readJournal, traceChain, type ChainBreakdown } from './makespan.js';
+import { createBenchDag, criticalPathMs, formatChain, formatShutdownChain, readJournal, traceChain, traceShutdownChain, type ChainBreakdown, type ShutdownChain } from './makespan.js';
 
 export interface RemoteBenchResult {
   readonly guests: number;
@@ -39,6 +39,8 @@ export interface RemoteBenchResult {
   readonly shutdownMakespanMs: number;
   /** The same fleet's shutdown through the local adapter, started again over ssh. */
   readonly shutdownLocalMs: number;
+  readonly shutdownChain: ShutdownChain;
+  readonly shutdownLocalChain: ShutdownChain;
 }
 
 const REPEATS = 7;
@@ -136,7 +138,9 @@ export async function benchRemote(): Promise<RemoteBenchResult> {
 
     // As `qvmctl shutdown` runs it: the shutdown's tuning (docs/shutdown.md), through the same connection.
     const sshDown = createSshHost({ connection, qvm: desired.host.qvm, stateDir, controlDir: join(target.dir, 'ctl'), tuning: SHUTDOWN_TUNING });
+    const downFrom = Date.now();
     const [down, shutdownMakespanMs] = await timed(() => runShutdownSequence({ desired: desired as DesiredState, runtime: sshDown, mode: 'none' }));
+    const shutdownChain = traceShutdownChain({ dag, journal: await readJournal(stateDir, target.simDir), from: downFrom, to: downFrom + shutdownMakespanMs });
     await sshDown.close();
     if (down.status !== 'completed') throw new Error(`shutdown over ssh: ${down.status} ${down.blockers.join('; ')}`);
     await ssh.state.liftFence();
@@ -144,7 +148,9 @@ export async function benchRemote(): Promise<RemoteBenchResult> {
     const again = await runPass({ desired, runtime: ssh, explicit: true });
     if (!again.execution.ok) throw new Error('the second apply over ssh failed');
     const localDown = createHostRuntime({ host: desired.host, stateDir, env: { PATH: `${target.binDir}:${process.env['PATH'] ?? ''}`, QVM_SIM_DIR: target.simDir }, tuning: SHUTDOWN_TUNING });
+    const localFrom = Date.now();
     const [downLocal, shutdownLocalMs] = await timed(() => runShutdownSequence({ desired: desired as DesiredState, runtime: localDown, mode: 'none' }));
+    const shutdownLocalChain = traceShutdownChain({ dag, journal: await readJournal(stateDir, target.simDir), from: localFrom, to: localFrom + shutdownLocalMs });
     if (downLocal.status !== 'completed') throw new Error(`local shutdown: ${downLocal.status} ${downLocal.blockers.join('; ')}`);
     await ssh.state.liftFence();
     return {
@@ -164,6 +170,8 @@ export async function benchRemote(): Promise<RemoteBenchResult> {
       shutdownLowerBoundMs: criticalPathMs(dag.map((g, i) => ({ ...g, bootMs: shutdownMsOf(i) }))),
       shutdownMakespanMs,
       shutdownLocalMs,
+      shutdownChain,
+      shutdownLocalChain,
     };
   } catch (error) {
     console.error('remote bench failed:', error);
@@ -213,5 +221,7 @@ export function formatRemoteBench(r: RemoteBenchResult): string[] {
     `idle pass over ssh: ${ms(r.idlePassMs)}, ${r.idlePassRoundTrips} round trips`,
     `guest exit → new qvm (median): local ${ms(r.restartLocalMs)}, ssh ${ms(r.restartSshMs)} in ${r.restartRoundTrips} round trips (ssh − local = ${((r.restartSshMs - r.restartLocalMs) / r.roundTripMs).toFixed(1)} round trips)`,
     `shutdown of ${r.guests} guests (no host command, shutdown 300–1200 ms each) against a ${s(r.shutdownLowerBoundMs)} lower bound: ssh ${s(r.shutdownMakespanMs)} (${(r.shutdownMakespanMs / r.shutdownLowerBoundMs).toFixed(3)}×), local ${s(r.shutdownLocalMs)} (${(r.shutdownLocalMs / r.shutdownLowerBoundMs).toFixed(3)}×)`,
+    `  ssh: ${formatShutdownChain(r.shutdownChain)}`,
+    `  local: ${formatShutdownChain(r.shutdownLocalChain)}`,
   ];
 }

@@ -20,9 +20,15 @@ export interface HostObservation {
   readonly histories: ReadonlyMap<string, GuestHistory>;
 }
 
-export async function observeHost(options: { readonly runtime: HostPort; readonly desired: DesiredState; readonly persist: boolean }): Promise<HostObservation> {
+export async function observeHost(options: {
+  readonly runtime: HostPort;
+  readonly desired: DesiredState;
+  readonly persist: boolean;
+  /** A look just taken, to fold instead of taking another. */
+  readonly observation?: Observation;
+}): Promise<HostObservation> {
   const { desired, runtime } = options;
-  const observation = await runtime.observe();
+  const observation = options.observation ?? (await runtime.observe());
   const specs = new Map(desired.guests.map((spec) => [spec.name, spec]));
   const histories = await runtime.state.loadHistories(desired.guests.map((spec) => spec.name));
   const changed = new Set<string>();

@@ -13,6 +13,7 @@ import type { HostCommandResult, HostCommandRunner } from '../runtime/host-comma
 import type { RuntimeTuning } from '../runtime/context.js';
 import { crashPoint } from '../runtime/crash-point.js';
 import type { Fence } from '../model/fence.js';
+import type { Observation } from '../model/observed.js';
 import type { HostPort } from '../runtime/port.js';
 import { announceFence } from './fence-watch.js';
 import { holdPassLock, PASS_LOCK_PREEMPT_MS } from './pass-lock-hold.js';
@@ -202,7 +203,8 @@ async function stopAndPowerOff(options: ShutdownSequenceOptions & { readonly fen
     result = await (options.runHostCommand ?? runtime.runHostCommand)(argv);
   }
   const hostOk = reason !== undefined ? mode === 'none' : result?.exitCode === 0;
-  await foldExits({ runtime, desired });
+  // Without a host command, the confirmation's look is as fresh as another would be.
+  await foldExits({ runtime, desired, observation: reason === undefined ? undefined : after });
   return finish({
     status, ok: status === 'completed' && hostOk, guests, blockers, alive,
     host: { argv, ran: reason === undefined, forced, result, reason },
@@ -212,8 +214,9 @@ async function stopAndPowerOff(options: ShutdownSequenceOptions & { readonly fen
 // The guests' exits into their restart histories, once the host command has had its turn: a host
 // that powers off first loses nothing, as the records stay on disk for the first look after boot.
 // The histories are bookkeeping; failing to write them does not change how the sequence ended.
-async function foldExits(options: { readonly runtime: HostPort; readonly desired: DesiredState }): Promise<void> {
-  await observeHost({ ...options, persist: true }).catch(() => undefined);
+async function foldExits(options: { readonly runtime: HostPort; readonly desired: DesiredState; readonly observation: Observation | undefined }): Promise<void> {
+  const { observation, ...rest } = options;
+  await observeHost({ ...rest, persist: true, ...(observation === undefined ? {} : { observation }) }).catch(() => undefined);
 }
 
 // Stuck guests first (they are the cause), then what they blocked, then whatever else still lives.

@@ -47,8 +47,8 @@ export class AmbiguousProcessTableError extends Error {
 function processLines(text: string, view: string, live?: ReadonlySet<number>): Map<number, string> {
   const joined = new Map<number, string>();
   let last: number | undefined;
+  // The process the lines now belong to; undefined while they belong to one that is left out.
   let current: number | undefined;
-  let dropped: string | undefined;
   for (const line of text.split('\n')) {
     const parsed = pidLine(line);
     const begins = parsed !== undefined && (live === undefined
@@ -58,16 +58,14 @@ function processLines(text: string, view: string, live?: ReadonlySet<number>): M
       last = Math.max(last ?? parsed.pid, parsed.pid);
       if (live !== undefined && !live.has(parsed.pid)) {
         current = undefined;
-        dropped = '';
         continue;
       }
       current = parsed.pid;
-      dropped = undefined;
       const known = joined.get(parsed.pid);
       // The same PID again: a view with a line per thread repeats it, adding nothing.
       if (known === undefined) joined.set(parsed.pid, parsed.rest);
       else if (live !== undefined && known !== parsed.rest) throw new AmbiguousProcessTableError(parsed.pid, view);
-    } else if (current !== undefined && dropped === undefined) {
+    } else if (current !== undefined) {
       joined.set(current, `${joined.get(current) ?? ''}\n${line}`);
     }
   }

@@ -284,7 +284,7 @@ ${init}`);
  * from there; below it, the byte reads cost less than the process. Nothing follows the script on
  * the pipe until its answer came, so head takes exactly the script.
  */
-const VIA_FILE_BYTES = 2_048;
+export const VIA_FILE_BYTES = 2_048;
 
 /**
  * The command that copies the next `script` bytes on stdin into "$S" (to be written right after the

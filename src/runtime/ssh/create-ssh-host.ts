@@ -554,6 +554,9 @@ ${afterLaunch}exit 0
     },
     async raiseFence(fence) {
       forget();
+      // A fence goes up for a host shutdown, whose next step is the pass lock: its shell opens
+      // while the fence is written instead of after it.
+      lockShell.warm();
       await writeJson('raise the fence', FENCE_FILE, fence);
     },
     async liftFence() {

@@ -23,6 +23,8 @@ export interface LockShellOptions {
 
 export interface LockShell {
   take(path: string, timeoutMs: number): Promise<LockRelease>;
+  /** Opens the shell now, for a take that is about to come (a failure is the take's to report). */
+  warm(): void;
   close(): void;
 }
 
@@ -127,6 +129,9 @@ echo "\${M}Lready"
           return Promise.resolve();
         },
       };
+    },
+    warm() {
+      void open().catch(() => undefined);
     },
     close() {
       void shell?.then(({ session }) => { session.end(); }, () => undefined);

@@ -43,6 +43,12 @@ describe('scripts in a kept-open shell', () => {
     expect((await client.quick('echo "[${x:-}]"\n')).stdout).toBe('[]\n');
   });
 
+  it('keep their stderr and script files in a directory of the shell\'s own, which only the login user can enter', async () => {
+    const r = await client.quick('case $E in "$D"/*) ;; *) exit 1 ;; esac; case $S in "$D"/*) ;; *) exit 1 ;; esac; [ -d "$D" ] && [ ! -L "$D" ] && ls -ldn "$D"\n');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^drwx------ +\\d+ ${process.getuid?.() ?? 0} `));
+  });
+
   it('a long script whose file cannot be written fails, runs none of its commands, and leaves the shell usable', async () => {
     // One shell answers scripts sent one after another (the last one idle is used again).
     await client.quick('rm -f "$S"; mkdir "$S"\n');

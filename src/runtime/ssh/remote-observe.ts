@@ -205,7 +205,7 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
  * where grep began it. /proc/stat is always there: without it grep did not run as it should (an
  * option this grep does not know), and a table that may lack processes is no table at all.
  */
-export function linuxProcesses(text: string): { processes: ProcessEntry[]; bootSeconds: number | undefined } {
+function linuxProcesses(text: string): { processes: ProcessEntry[]; bootSeconds: number | undefined } {
   const argvByPid = new Map<number, string[]>();
   const statByPid = new Map<number, string>();
   let procStat: string | undefined;

@@ -40,6 +40,8 @@ export interface RemoteFleetOptions {
   /** Another ssh_config instead of the target's. */
   readonly configFile?: string;
   readonly stateDir?: string;
+  /** The Host's `qvm.path` (default `qvm`). */
+  readonly qvmPath?: string;
 }
 
 export async function remoteFleet(target: SshTarget, options: RemoteFleetOptions = {}): Promise<RemoteFleet> {
@@ -48,13 +50,13 @@ export async function remoteFleet(target: SshTarget, options: RemoteFleetOptions
   const hostFile = join(fleet.manifests, 'host.yaml');
   const configFile = options.configFile ?? target.configFile;
   const host = (await readFile(hostFile, 'utf8'))
-    .replace('  qvm:\n    simulator: true\n', `  qvm:\n    path: qvm\n  connection:\n    ssh:\n      host: ${target.alias}\n      configFile: ${configFile}\n${options.sshExtra ?? ''}`)
+    .replace('  qvm:\n    simulator: true\n', `  qvm:\n    path: ${options.qvmPath ?? 'qvm'}\n  connection:\n    ssh:\n      host: ${target.alias}\n      configFile: ${configFile}\n${options.sshExtra ?? ''}`)
     .replace(/^ {2}stateDir: .*$/m, `  stateDir: ${stateDir}`);
   if (!host.includes('connection:')) throw new Error('the example Host manifest changed: cannot point it at the ssh target');
   await writeFile(hostFile, host);
   const port = /port: (\d+)/.exec(options.sshExtra ?? '')?.[1];
   const controlDir = controlDirOf({
-    qvm: { kind: 'path', path: 'qvm' },
+    qvm: { kind: 'path', path: options.qvmPath ?? 'qvm' },
     connection: { kind: 'ssh', host: target.alias, user: undefined, port: port === undefined ? undefined : Number(port), identityFile: undefined, configFile, connectTimeoutMs: 10_000 },
     stateDir,
   });

@@ -1,5 +1,5 @@
-// What a remote look prints also holds text others chose: the command lines of processes that
-// name qvm, and (in the beat) what guests wrote to their consoles. Lines that look like the
+// What a remote look prints also holds text others chose: the command lines of every process on
+// the host, and (in the beat) what guests wrote to their consoles. Lines that look like the
 // script's own tags must not become sections (runtime/ssh/remote-observe.ts, MARK).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,13 +26,13 @@ describe('the ssh adapter\'s output tags', () => {
     const stdout = [
       `${MARK}procs`,
       `/proc/5/cmdline:evil\0/proc/5/cmdline:qvm\n${forged.join('\n')}\0/proc/5/stat:5 (evil) S 1 5 5 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 777 0 0\n\0/proc/stat:cpu 1 2 3\nbtime 1700000000\n\0`,
-      `${MARK}files`,
+      `${MARK}guest g1/`,
       `${MARK}sizes`,
       `${MARK}end`,
       '',
     ].join('\n');
     const snapshot = parseSnapshot('linux', stdout);
-    expect(snapshot.guests).toEqual([]);
+    expect(snapshot.guests).toEqual([{ name: 'g1', files: new Map() }]);
     expect(snapshot.processes).toEqual([{ pid: 5, start: '777', zombie: false, argv: ['evil', `qvm\n${forged.join('\n')}`] }]);
     expect(snapshot.bootTimeMs).toBe(1_700_000_000_000);
   });
@@ -46,7 +46,10 @@ describe('the ssh adapter\'s output tags', () => {
       await waitFor(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('evil'), { timeoutMs: 10_000, message: 'the forger runs' });
       const out = execFileSync('sh', ['-c', `${prelude('linux')}\n${observeScript('linux', join(dir, 'sd'))}`], { encoding: 'utf8' });
       const snapshot = parseSnapshot('linux', out);
-      expect(snapshot.processes.find((p) => p.pid === 1)).toBeUndefined();
+      // PID 1 is seen as it is (every process is read), not as the forger wrote it.
+      const init = snapshot.processes.find((p) => p.pid === 1);
+      expect(init?.argv).toEqual(readFileSync('/proc/1/cmdline', 'utf8').split('\0').slice(0, -1));
+      expect(init?.start).not.toBe('5');
       expect(snapshot.processes.find((p) => p.pid === pid)?.argv).toEqual(['sh', '-c', 'sleep 1000; :', expect.stringContaining('\n/proc/1/cmdline:') as string]);
       expect(snapshot.bootTimeMs).toBeGreaterThan(0);
     } finally {

@@ -29,7 +29,7 @@ import { runStopLadder } from '../stop-ladder.js';
 import { delay } from '../poll.js';
 import { isQvmCommandLine } from '../qvm-command.js';
 import { HostUnreachableError } from './errors.js';
-import { acknowledgedScript, compactScript, configHeadsScript, interpretSnapshot, MARK, observeScript, parseConfigHeads, parseJson, parseSnapshot, unexplainedConfigFiles, type GuestFiles, type Interpreted } from './remote-observe.js';
+import { acknowledgedScript, compactScript, configHeadsScript, interpretSnapshot, MARK, observeScript, observeTrust, parseConfigHeads, parseJson, parseSnapshot, unexplainedConfigFiles, type GuestFiles, type Interpreted } from './remote-observe.js';
 import { escapeBre, heredoc, inLanes, parseSections, prelude, remoteStateDirProblem, shq, type RemoteOs, type Section } from './remote-sh.js';
 import { createSshClient, unreachable, type SshClient } from './ssh-client.js';
 import { createLockShell } from './lock-shell.js';
@@ -138,7 +138,11 @@ ${prelude('linux')}fi
   const observe = async (): Promise<Interpreted> => {
     await flush();
     const remoteOs = await probe();
-    const r = await trustedSh(observeScript(remoteOs, sd));
+    // The look checks the state directory itself, while it reads the table (observeScript); the
+    // writes a pass left for its next script come after a check of their own.
+    const script = observeScript(remoteOs, sd, observeTrust(sd));
+    const r = pending.length === 0 ? await sh(script) : await trustedSh(script);
+    refuseUntrusted(r);
     let interpreted: Interpreted;
     try {
       const snapshot = parseSnapshot(remoteOs, r.stdout);

@@ -28,37 +28,68 @@ import { parseSections, shq, type RemoteOs } from './remote-sh.js';
  */
 export const MARK = `@@qvmctl:${randomBytes(6).toString('hex')}:`;
 
+/** The state files a look reads, relative to the state directory (shell globs). */
+const STATE_FILES = 'fence.json orphans.json guests/*/identity.json guests/*/stop-request guests/*/history.json guests/*/run-*.exit.json guests/*/run-*.pid guests/*/run-*.launch.json';
+
 /**
- * The script; the shell functions of remote-sh.ts must be defined. Few processes and no loop over
- * lines: a shell's \`read\` takes a byte per system call, so tools that read in blocks (ps, grep,
- * sed) do the reading, and every file comes through one \`grep '' /dev/null FILES…\` (with more than
- * one file, grep names each line's file).
+ * The trust check of a look (\`trust_sd\`, remote-sh.ts): the state directory, and its console logs,
+ * whose sizes (a pass's rotation looks at them) come from the same \`ls\` as the modes.
  */
-export function observeScript(os: RemoteOs, stateDir: string): string {
+export function observeTrust(stateDir: string): string {
+  return `trust_sd ${shq(stateDir)} ${shq(stateDir)}/guests/*/console.log`;
+}
+
+/**
+ * The script; the shell functions of remote-sh.ts must be defined. With \`trust\` (\`observeTrust\`)
+ * it checks the state directory while the table is read, and exits 11 when it may not be trusted:
+ * nothing it read is used then. Few processes and no loop over lines: a shell's \`read\` takes a
+ * byte per system call, so tools that read in blocks (grep, pidin) do the reading, and every file
+ * comes through one grep (with more than one file, grep names each line's file). The process table
+ * is read before the state files: a monitor that ends after it was listed has written its exit
+ * record before the files are read.
+ */
+export function observeScript(os: RemoteOs, stateDir: string, trust?: string): string {
   const table = os === 'linux'
-    // Only a process whose command line names qvm can be a qvm or its monitor: their command lines,
-    // their stat lines and the boot time (/proc/stat) come through one grep. With -z its records
-    // end with NUL, not with a newline: each argument is a record of its own, named by grep, and no
-    // argument or command name can hold a NUL, so none can start a record for another process
-    // (a newline could: docs/remote.md, "Output nobody can forge").
-    ? `set -- $(grep -l qvm /proc/[0-9]*/cmdline 2>/dev/null)
-s=; for f; do s="$s \${f%cmdline}stat"; done
-echo "\${M}procs"
-grep -az '' /dev/null "$@" $s /proc/stat 2>/dev/null
+    // Every process's command line and stat line, the boot time (/proc/stat), then the state files:
+    // one grep, one process. With -z its records end with NUL, not with a newline: each argument is
+    // a record of its own, named by grep, and no argument or command name can hold a NUL, so none
+    // can start a record for another process (a newline could: docs/remote.md, "Output nobody can
+    // forge"). Every process, not only those whose command line says qvm: a qvm binary may have
+    // any name (docs/runtime.md, "Which processes are qvm"), and one grep over all of /proc costs
+    // less than two over a part of it.
+    ? `echo "\${M}procs"
+grep -az '' /dev/null /proc/[0-9]*/cmdline /proc/[0-9]*/stat /proc/stat "$@" 2>/dev/null
 echo`
     : `echo "\${M}ps"; pidin -F '%a %A'
 echo "\${M}states"; pidin -F '%a %J'
-echo "\${M}times"; pidin times`;
-  return `M=${shq(MARK)}
+echo "\${M}times"; pidin times
+echo "\${M}files"
+[ $# -eq 0 ] || grep '' /dev/null "$@" 2>/dev/null`;
+  // The table is printed by a subshell of its own while the shell runs the trust check, whose ls
+  // prints nothing (its lines are kept in variables): two processes at once instead of one after
+  // the other, and nothing else writes to the output until the table is done.
+  const read = trust === undefined ? table : `{
 ${table}
+} &
+_lp=$!
+${trust}; _lt=$?
+wait $_lp
+[ "$_lt" -eq 0 ] || exit 11`;
+  // A fence or orphans file counts when its mark or its content is there: one written or removed
+  // between the test and the grep reads as up (unreadable, at worst) until the next look.
+  return `M=${shq(MARK)}
 if cd ${shq(stateDir)} 2>/dev/null; then
-  [ -f fence.json ] && { echo "\${M}fence"; dump fence.json; }
-  [ -f orphans.json ] && { echo "\${M}orphans"; dump orphans.json; }
+  _in=1; set -- ${STATE_FILES}
+  [ -f fence.json ] && echo "\${M}fence"
+  [ -f orphans.json ] && echo "\${M}orphans"
+else
+  _in=; set --
+fi
+${read}
+if [ -n "$_in" ]; then
   for g in guests/*/; do [ -d "$g" ] && echo "\${M}guest \${g#guests/}"; done
-  echo "\${M}files"
-  grep '' /dev/null guests/*/identity.json guests/*/stop-request guests/*/history.json guests/*/run-*.exit.json guests/*/run-*.pid guests/*/run-*.launch.json 2>/dev/null
   echo "\${M}sizes"
-  wc -c guests/*/console.log /dev/null 2>/dev/null
+  [ -z "\${_tx:-}" ] || emit "$_tx"
 elif [ ! -e ${shq(stateDir)} ]; then
   echo "\${M}nostate"
 fi
@@ -163,51 +194,69 @@ export function parseSnapshot(os: RemoteOs, stdout: string): RemoteSnapshot {
   const sections = parseSections(stdout, MARK);
   if (sections.at(-1)?.tag !== 'end') throw new Error('the observation script ended early (its output is incomplete)');
   const body = (tag: string): string => sections.find((s) => s.tag === tag)?.body ?? '';
-  const { processes, bootSeconds: boot } = os === 'linux' ? linuxProcesses(body('procs')) : { processes: mergePidinViews(body('ps'), body('states'), body('times')), bootSeconds: undefined };
-  const fenceSection = sections.find((s) => s.tag === 'fence');
+  const has = (tag: string): boolean => sections.some((s) => s.tag === tag);
+  const { processes, bootSeconds: boot, files } = os === 'linux'
+    ? linuxProcesses(body('procs'))
+    : { processes: mergePidinViews(body('ps'), body('states'), body('times')), bootSeconds: undefined, files: stateFileLines(body('files')) };
   const guests = new Map<string, Map<string, string>>();
   for (const section of sections) {
     const name = section.arg.endsWith('/') ? section.arg.slice(0, -1) : section.arg;
     if (section.tag === 'guest' && isGuestName(name)) guests.set(name, new Map());
   }
-  // `guests/<name>/<file>:<line>`: names and files hold no ':', so the first one ends the path.
-  const lines = new Map<string, string[]>();
-  for (const line of body('files').split('\n')) {
-    const colon = line.indexOf(':');
-    if (!line.startsWith('guests/') || colon < 0) continue;
-    const path = line.slice(0, colon);
-    lines.set(path, [...(lines.get(path) ?? []), line.slice(colon + 1)]);
-  }
-  for (const [path, text] of lines) {
+  for (const [path, text] of files) {
+    if (!path.startsWith('guests/')) continue;
     const slash = path.indexOf('/', 'guests/'.length);
-    guests.get(path.slice('guests/'.length, slash))?.set(path.slice(slash + 1), text.join('\n'));
+    guests.get(path.slice('guests/'.length, slash))?.set(path.slice(slash + 1), text);
   }
   const consoleSizes = new Map<string, number>();
+  // \`ls -ldn\` lines: mode, links, owner, group, size, date, path (paths hold no spaces).
   for (const line of body('sizes').split('\n')) {
-    const match = /^\s*([0-9]+) guests\/([^/]+)\/console\.log$/.exec(line);
-    if (match !== null && isGuestName(match[2] ?? '')) consoleSizes.set(match[2] ?? '', Number(match[1]));
+    const words = line.trim().split(/\s+/);
+    const name = /\/guests\/([^/]+)\/console\.log$/.exec(words.at(-1) ?? '')?.[1] ?? '';
+    const size = Number(words[4]);
+    if (isGuestName(name) && /^-/.test(words[0] ?? '') && Number.isSafeInteger(size)) consoleSizes.set(name, size);
   }
+  const fence = files.get('fence.json');
   return {
     consoleSizes,
     processes: processes.filter((p) => !p.zombie && p.argv.length > 0),
     bootTimeMs: boot === undefined ? undefined : boot * 1000,
-    fence: fenceSection === undefined ? undefined : parseFence(fenceSection.body),
-    orphans: parseOrphans(parseJson(sections.find((s) => s.tag === 'orphans')?.body)),
-    stateDirMissing: sections.some((s) => s.tag === 'nostate'),
-    guests: [...guests].map(([name, files]) => ({ name, files })),
+    fence: fence === undefined && !has('fence') ? undefined : parseFence(fence ?? ''),
+    orphans: parseOrphans(parseJson(files.get('orphans.json'))),
+    stateDirMissing: has('nostate'),
+    guests: [...guests].map(([name, guestFiles]) => ({ name, files: guestFiles })),
   };
 }
 
 /**
- * The records of \`grep -az '' /dev/null CMDLINES… STATS… /proc/stat\`: \`/proc/PID/cmdline:<one
- * argument>\`, \`/proc/PID/stat:<stat>\` and \`/proc/stat:<the whole file>\`, each ended by a NUL.
- * Unlike ps or pidin, the command line keeps its arguments apart; and a record is a process's only
- * where grep began it. /proc/stat is always there: without it grep did not run as it should (an
- * option this grep does not know), and a table that may lack processes is no table at all.
+ * The state files of \`grep '' /dev/null FILES…\`: \`<path>:<line>\` each (paths, relative to the
+ * state directory, hold no ':', so the first one ends the path), a file's lines joined again.
  */
-function linuxProcesses(text: string): { processes: ProcessEntry[]; bootSeconds: number | undefined } {
+function stateFileLines(text: string): Map<string, string> {
+  const lines = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const path = line.slice(0, colon);
+    const seen = lines.get(path);
+    if (seen === undefined) lines.set(path, [line.slice(colon + 1)]);
+    else seen.push(line.slice(colon + 1));
+  }
+  return new Map([...lines].map(([path, parts]) => [path, parts.join('\n')]));
+}
+
+/**
+ * The records of \`grep -az '' /dev/null CMDLINES… STATS… /proc/stat STATE-FILES…\`:
+ * \`/proc/PID/cmdline:<one argument>\`, \`/proc/PID/stat:<stat>\`, \`/proc/stat:<the whole file>\`
+ * and \`<state file>:<the whole file>\`, each ended by a NUL (a state file, written by qvmctl, holds
+ * none). Unlike ps or pidin, the command line keeps its arguments apart; and a record is a
+ * process's only where grep began it. /proc/stat is always there: without it grep did not run as it
+ * should (an option this grep does not know), and a table that may lack processes is no table at all.
+ */
+function linuxProcesses(text: string): { processes: ProcessEntry[]; bootSeconds: number | undefined; files: Map<string, string> } {
   const argvByPid = new Map<number, string[]>();
   const statByPid = new Map<number, string>();
+  const files = new Map<string, string>();
   let procStat: string | undefined;
   for (const record of text.split('\0')) {
     if (record.startsWith('/proc/stat:')) {
@@ -215,10 +264,26 @@ function linuxProcesses(text: string): { processes: ProcessEntry[]; bootSeconds:
       continue;
     }
     const match = /^\/proc\/([0-9]+)\/(cmdline|stat):(.*)$/s.exec(record);
-    if (match === null) continue;
+    if (match === null) {
+      // A state file: its path is relative and holds no ':'; its text as its lines joined would be
+      // (without the last newline).
+      const colon = record.indexOf(':');
+      if (colon > 0 && !record.startsWith('/')) {
+        const path = record.slice(0, colon);
+        const rest = record.slice(colon + 1).replace(/\n$/, '');
+        const seen = files.get(path);
+        files.set(path, seen === undefined ? rest : `${seen}\n${rest}`);
+      }
+      continue;
+    }
     const pid = Number(match[1]);
-    if (match[2] === 'cmdline') argvByPid.set(pid, [...(argvByPid.get(pid) ?? []), match[3] ?? '']);
-    else statByPid.set(pid, (match[3] ?? '').replace(/\n$/, ''));
+    if (match[2] === 'cmdline') {
+      const argv = argvByPid.get(pid);
+      if (argv === undefined) argvByPid.set(pid, [match[3] ?? '']);
+      else argv.push(match[3] ?? '');
+    } else {
+      statByPid.set(pid, (match[3] ?? '').replace(/\n$/, ''));
+    }
   }
   if (procStat === undefined) throw new Error('the host\'s grep did not list the process table (it needs -z, which GNU, BusyBox and toybox grep have)');
   const entries: ProcessEntry[] = [];
@@ -228,7 +293,7 @@ function linuxProcesses(text: string): { processes: ProcessEntry[]; bootSeconds:
     entries.push({ pid, start: fields.start, zombie: fields.state === 'Z' || fields.state === 'X', argv });
   }
   const boot = Number(/^(?:\/proc\/stat:)?btime (\d+)$/m.exec(procStat)?.[1]);
-  return { processes: entries, bootSeconds: Number.isFinite(boot) && boot > 0 ? boot : undefined };
+  return { processes: entries, bootSeconds: Number.isFinite(boot) && boot > 0 ? boot : undefined, files };
 }
 
 export function parseJson(text: string | undefined): unknown {

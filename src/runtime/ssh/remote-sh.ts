@@ -160,7 +160,9 @@ const PUT = `put() {
  * touches the state directory, and starting a process is the dearest thing such a script does: one
  * \`ls\` lists every directory at once (the name is a line's last word: paths hold no spaces) and
  * the rest is the shell's builtins; \`id -u\` runs once per shell (the prelude sets _tu). It
- * leaves the state directory's mode in _tsm (empty when it does not exist yet).
+ * leaves the state directory's mode in _tsm (empty when it does not exist yet). Paths given after
+ * DIR are listed by the same \`ls\` and their lines left in _tx (a look's console logs: their sizes
+ * cost no process of their own).
  */
 const TRUST = `untrusted() {
   emit "@@untrusted\t$1\t$2\t$3" >&2
@@ -176,7 +178,7 @@ trust_above() {
   return 0
 }
 trust_sd() {
-  _ts=$1; _tsm=; : "\${_tu:=$(id -u)}"
+  _ts=$1; _tsm=; _tx=; : "\${_tu:=$(id -u)}"; shift
   [ -L "$_ts" ] && { untrusted "$_ts" 'is a symbolic link (the state directory must be a real directory)' "rm $_ts && mkdir -m 700 $_ts"; return 1; }
   _tl=
   if [ -d "$_ts" ]; then
@@ -194,7 +196,7 @@ trust_sd() {
   fi
   set -f
   # Word splitting of _tl is meant: its paths hold no spaces.
-  _tout=$(ls -ldn $_tl 2>/dev/null)
+  _tout=$(ls -ldn $_tl "$@" 2>/dev/null)
   _tself=; _tup=; _tupw=
   _tifs=$IFS; IFS='
 '
@@ -207,6 +209,9 @@ trust_sd() {
       [ "$_to" = "$_tu" ] || _tw="is owned by uid $_to, not by the login user (uid $_tu)"
       case $_tm in ?????w*|????????w*) _tw="\${_tw:+$_tw and }is writable by group or others ($_tm)" ;; esac
       _tself=$_tw; _tsm=$_tm
+    elif [ "\${_tn%/.}" = "$_tn" ]; then
+      _tx="$_tx\${_tx:+
+}$_tline"
     else
       _tp=\${_tn%/.}; [ -n "$_tp" ] || _tp=/
       case $_to in 0|"$_tu") ;; *) _tw="is owned by uid $_to, neither root nor the login user" ;; esac

@@ -2,7 +2,7 @@
 // pass's rotation (copy and truncate under a running qvm, the identity's offset kept on the host),
 // readiness by a line that was rotated out, and following a log across a rotation (docs/runtime.md,
 // "Console logs").
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIdentity } from '../../src/runtime/state/identity.js';
@@ -65,6 +65,24 @@ describe('console logs over ssh', () => {
     } finally {
       await host.close();
     }
+  });
+
+  it('a guest started again begins its run where the last run\'s output ended', { timeout: 60_000 }, async () => {
+    const name = 'rear-seat';
+    const dir = join(fleet.stateDir, 'guests', name);
+    const identityOf = async (): Promise<ReturnType<typeof parseIdentity>> => parseIdentity(name, JSON.parse(await readFile(join(dir, 'identity.json'), 'utf8')));
+    const before = await identityOf();
+    expect((await target.run(`qvm-sim guest ${name} reboot`)).exitCode).toBe(0);
+    await waitFor(async () => (await readdir(dir)).includes(`run-${before?.runId ?? ''}.exit.json`), { message: `${name}'s exit record` });
+    // The monitor writes the exit record once qvm has ended: the log is complete.
+    const size = (await stat(logOf(name))).size;
+    expect(size).toBeGreaterThan(0);
+    expect(size).toBeLessThan(4096);
+    const applied = await fleet.cli(['apply']);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    const after = await identityOf();
+    expect(after?.runId).not.toBe(before?.runId);
+    expect(after?.consoleOffset).toBe(size);
   });
 
   it('follows a log across a rotation, each line once', { timeout: 60_000 }, async () => {

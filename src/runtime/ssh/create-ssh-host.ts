@@ -286,10 +286,17 @@ take_lock "$G/start.lock" ${lockTries}; case $? in 0) ;; 1) exit 3 ;; *) exit 10
 trap 'drop_lock "$G/start.lock"' EXIT
 # The last moment before launch, under the lock: no start gets past a host shutdown's fence.
 [ -e "$SD/${FENCE_FILE}" ] && { echo "\${M}fenced"; exit 5; }
-# Any qvm whose config lies in this guest's directory, recorded or not (its monitor aside).
+# Any qvm whose config lies in this guest's directory, recorded or not (its monitor aside), and
+# the console log's size (where this run's output begins): two processes at once, both under the
+# lock. $O is a file in the shell's private directory; wc's output goes there first, so a log that
+# is not there leaves it empty.
+{ wc -c > "$O" < "$G/console.log"; } 2>/dev/null &
+_wp=$!
 running=$(qvm_in ${shq(`[@]${escapeBre(dir)}/`)} "$SD/monitor.sh")
+wait $_wp
 [ -n "$running" ] && { echo "\${M}running $running"; exit 4; }
-off=0; [ -f "$G/console.log" ] && off=$(($(wc -c < "$G/console.log")))
+off=; [ -f "$G/console.log" ] && read -r off < "$O"
+set -- $off; case \${1:-} in ''|*[!0-9]*) off=0 ;; *) off=$1 ;; esac
 # Named by its content's hash: a config already there is this one.
 [ -f "$CONF" ] || { ${heredoc('put "$CONF"', spec.qvmconf).trimEnd()}
 } || exit 10

@@ -233,8 +233,8 @@ export function createSshClient(options: {
       // included), so nobody else's file is written through; the shell functions come through it.
       return openSession(`umask 077; _n=0
 until D="\${TMPDIR:-/tmp}/.qvmctl-$$.$_n"; mkdir "$D" 2>/dev/null; do _n=$((_n + 1)); [ $_n -lt 100 ] || exit 70; done
-E="$D/err"; S="$D/script"
-trap 'rm -f "$E" "$S"; rmdir "$D"' EXIT
+E="$D/err"; S="$D/script"; O="$D/out"
+trap 'rm -f "$E" "$S" "$O"; rmdir "$D"' EXIT
 ${viaFile(init)} && . "$S" || exit 71
 ${init}`);
     },

@@ -29,7 +29,11 @@ export async function runStopLadder(ctx: RuntimeContext, target: StopTarget, shu
     return { result: 'stopped', step, exit: await waitForExit(ctx, target), elapsedMs };
   };
 
-  if (!(await alive())) return stopped('already-gone');
+  // When the first step is a signal, the signal's own check (PID and start time, right before it is
+  // sent) is the first look: a process already gone is not signalled, and the ladder ends as
+  // already gone, as after a look of its own, one round trip sooner on a remote host.
+  const signalFirst = signalsFirst(target, shutdown);
+  if (!signalFirst && !(await alive())) return stopped('already-gone');
 
   if (target.guestCommand !== undefined && target.guestCommand.length > 0) {
     hooks?.onStep?.('guest-command');
@@ -45,22 +49,36 @@ export async function runStopLadder(ctx: RuntimeContext, target: StopTarget, shu
   // press ends a QNX guest at once); an abrupt one is a power cut and needs the same consent, which
   // the SIGQUIT below asks for. Either way the button is not pressed (docs/shutdown.md).
   if (shutdown.powerButton === 'graceful') {
-    hooks?.onStep?.('power-button');
+    // A step is told once it is taken on a process known to live: before the signal when an
+    // earlier look or step showed it alive, after it when the signal was the first look.
+    if (!signalFirst) hooks?.onStep?.('power-button');
     if ((await ctx.sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGTERM' })) === 'not-verified') {
       return stopped(target.guestCommand === undefined ? 'already-gone' : 'guest-command');
     }
+    if (signalFirst) hooks?.onStep?.('power-button');
     crashPoint('stop:after-power-button');
     if (await waitGone(shutdown.powerButtonTimeoutMs)) return stopped('power-button');
   }
 
   if (!shutdown.allowPowerCut) return { result: 'stuck', lastStep: lastTried(target, shutdown) ?? 'none', elapsedMs: Date.now() - started };
 
-  hooks?.onStep?.('power-cut');
+  const cutFirst = signalFirst && shutdown.powerButton !== 'graceful';
+  if (!cutFirst) hooks?.onStep?.('power-cut');
   if ((await ctx.sendSignal({ table: ctx.table, pid: target.pid, processStart: target.processStart, signal: 'SIGQUIT' })) === 'not-verified') {
     return stopped(lastTried(target, shutdown) ?? 'already-gone');
   }
+  if (cutFirst) hooks?.onStep?.('power-cut');
   if (await waitGone(shutdown.powerCutTimeoutMs)) return stopped('power-cut');
   return { result: 'stuck', lastStep: 'power-cut', elapsedMs: Date.now() - started };
+}
+
+/**
+ * Whether the ladder's first step is a signal (no guest command; the power button, or the power cut
+ * where that is the only step): its first look is then the signal's own check.
+ */
+export function signalsFirst(target: Pick<StopTarget, 'guestCommand'>, shutdown: Pick<ShutdownSpec, 'powerButton' | 'allowPowerCut'>): boolean {
+  const asksGuest = target.guestCommand !== undefined && target.guestCommand.length > 0;
+  return !asksGuest && (shutdown.powerButton === 'graceful' || shutdown.allowPowerCut);
 }
 
 /** The last step the ladder took before the power cut; undefined when it took none. */

@@ -52,7 +52,7 @@ describe('signals (docs/runtime.md, "Signals")', () => {
     expect(remote).toEqual(['runtime/ssh/host-beat.ts']);
     const beat = files.find((f) => f.path === 'runtime/ssh/host-beat.ts')?.code ?? '';
     expect(beat).toMatch(/pstart \$\{r\.pid\} && same_start "\$PSTART" \$\{shq\(r\.processStart\)\} && kill -s \$\{r\.signal\}/);
-    expect(beat).toMatch(/readonly signal: 'TERM' \| 'QUIT' \| 'USR1' \| 'USR2' \}/);
+    expect(beat).toMatch(/readonly signal: 'TERM' \| 'QUIT' \| 'USR1' \| 'USR2';/);
     const local = files.find((f) => f.path === SSH_CLIENT)?.code ?? '';
     expect([...local.matchAll(/\.kill\(([^)]*)\)/g)].map((m) => m[1])).toEqual(["'SIGTERM'"]);
   });

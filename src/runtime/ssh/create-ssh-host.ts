@@ -25,7 +25,7 @@ import { createStateLayout, isRunId } from '../state/layout.js';
 import { PASS_LOCK_FILE, PASS_LOCK_TIMEOUT_MS } from '../state/pass-lock.js';
 import { StateDirError } from '../state/state-dir-error.js';
 import { StateDirTrustError } from '../state/trust.js';
-import { runStopLadder } from '../stop-ladder.js';
+import { runStopLadder, signalsFirst } from '../stop-ladder.js';
 import { delay } from '../poll.js';
 import { isQvmCommandLine } from '../qvm-command.js';
 import { HostUnreachableError } from './errors.js';
@@ -200,11 +200,12 @@ ${prelude('linux')}fi
   const tick = (request: { pid: number; log?: { path: string; offset: number } }): Promise<BeatAnswer> =>
     beat(request.log === undefined ? { kind: 'alive', pid: request.pid } : { kind: 'log', pid: request.pid, ...request.log });
 
-  const sendSignal = async (o: { pid: number; processStart: string; signal: string }): Promise<SignalResult> => {
+  const sendSignal = async (o: { pid: number; processStart: string; signal: string }, mark?: { dir: string; file: string; line: string }): Promise<SignalResult> => {
     if (!['SIGTERM', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].includes(o.signal)) throw new RangeError(`Expected SIGTERM, SIGQUIT, SIGUSR1 or SIGUSR2, got \`${o.signal}\``);
     if (!Number.isInteger(o.pid) || o.pid <= 1) throw new RangeError(`Expected a process id above 1, got \`${o.pid}\``);
     // Verified and sent in one script on the host: no round trip between the check and the signal.
-    const answer = await beat({ kind: 'signal', pid: o.pid, processStart: o.processStart, signal: o.signal.slice(3) as 'TERM' | 'QUIT' | 'USR1' | 'USR2' });
+    const answer = await beat({ kind: 'signal', pid: o.pid, processStart: o.processStart, signal: o.signal.slice(3) as 'TERM' | 'QUIT' | 'USR1' | 'USR2', ...(mark === undefined ? {} : { mark }) });
+    if (answer.failed !== undefined) throw writeFailure('mark the stop request', answer.failed, 1);
     return answer.sent === true ? 'sent' : 'not-verified';
   };
 
@@ -474,20 +475,35 @@ ${afterLaunch}exit 0
     const stopRequest = layout.stopRequest(name);
     // Written in place (no mv: a process less in each hand-off of a shutdown): the monitor takes
     // anything but this very PID for no request, and the signal is sent only once the line is there.
-    const marked = beat({ kind: 'write', dir: layout.guestDir(name), file: stopRequest.slice(stopRequest.lastIndexOf('/') + 1), line: String(guest.pid), inPlace: true })
-      .then((answer) => { if (answer.failed !== undefined) throw writeFailure('mark the stop request', answer.failed, 1); });
-    marked.catch(() => undefined);
-    const afterMark: RuntimeContext = {
-      ...ctx,
-      sendSignal: async (o) => { await marked; return sendSignal(o); },
-      runCommand: async (o) => { await marked; return runCommand(o); },
-    };
-    return runStopLadder(afterMark, {
+    const mark = { dir: layout.guestDir(name), file: stopRequest.slice(stopRequest.lastIndexOf('/') + 1), line: String(guest.pid) };
+    const target = {
       pid: guest.pid,
       processStart: guest.processStart,
       guestCommand: shutdown.guestCommand,
       readExit: runId === undefined || guest.monitorLost === true ? undefined : () => readRunExit(name, runId),
-    }, shutdown, hooks);
+    };
+    const markFailed = (failed: string): Error => writeFailure('mark the stop request', failed, 1);
+    // A ladder that signals first sends its first signal in the beat that writes the mark (the
+    // signal only once the mark is written). Else the mark goes at once, in the beat of the
+    // ladder's first look, and nothing is asked of the guest before it is written.
+    let marked: Promise<void> | undefined;
+    const markNow = (): Promise<void> => (marked ??= beat({ kind: 'write', ...mark, inPlace: true })
+      .then((answer) => { if (answer.failed !== undefined) throw markFailed(answer.failed); }));
+    if (!signalsFirst(target, shutdown)) markNow().catch(() => undefined);
+    const afterMark: RuntimeContext = {
+      ...ctx,
+      sendSignal: async (o) => {
+        if (marked !== undefined) {
+          await marked;
+          return sendSignal(o);
+        }
+        const riding = sendSignal(o, mark);
+        marked = riding.then(() => undefined);
+        return riding;
+      },
+      runCommand: async (o) => { await markNow(); return runCommand(o); },
+    };
+    return runStopLadder(afterMark, target, shutdown, hooks);
   };
 
   const stopUnmanaged = (process: UnmanagedProcess, shutdown: ShutdownSpec, hooks?: StopHooks): Promise<StopOutcome> =>

@@ -14,8 +14,14 @@ export type BeatRequest =
   | { readonly kind: 'log'; readonly pid: number; readonly path: string; readonly offset: number }
   /** The first of these files that exists, whole (an exit record and where it goes once acknowledged). */
   | { readonly kind: 'read'; readonly files: readonly string[] }
-  /** A signal, sent only while the process still has this start time (checked in the same script). */
-  | { readonly kind: 'signal'; readonly pid: number; readonly processStart: string; readonly signal: 'TERM' | 'QUIT' | 'USR1' | 'USR2' }
+  /**
+   * A signal, sent only while the process still has this start time (checked in the same script);
+   * with \`mark\`, only once that line is written, in place, to that file (a stop request).
+   */
+  | {
+    readonly kind: 'signal'; readonly pid: number; readonly processStart: string; readonly signal: 'TERM' | 'QUIT' | 'USR1' | 'USR2';
+    readonly mark?: { readonly dir: string; readonly file: string; readonly line: string };
+  }
   /**
    * Writes one line to a file in the state directory (atomically), creating its directory; with
    * `ifHolds`, only while the file holds that text (it was not replaced meanwhile).
@@ -38,7 +44,7 @@ export interface BeatAnswer {
   readonly text?: string | undefined;
   /** signal: whether it was sent. */
   readonly sent?: boolean;
-  /** write: why it failed (`untrusted` when the state directory is not trusted). */
+  /** write, and signal with a mark: why the write failed (`untrusted` when the state directory is not trusted). */
   readonly failed?: string | undefined;
 }
 
@@ -48,7 +54,7 @@ export interface BeatAnswer {
  */
 export function beatScript(requests: readonly BeatRequest[], stateDir: string): string {
   const lines = [`M=${shq(MARK)}`];
-  const writes = requests.some((r) => r.kind === 'write');
+  const writes = requests.some((r) => r.kind === 'write' || (r.kind === 'signal' && r.mark !== undefined));
   if (writes) lines.push(`T=; trust_sd ${shq(stateDir)} && T=1`);
   // Errands first (writes, then signals), then the questions: a question asked with an errand in the
   // same beat is answered after it.
@@ -61,7 +67,13 @@ export function beatScript(requests: readonly BeatRequest[], stateDir: string): 
   });
   requests.forEach((r, i) => {
     if (r.kind !== 'signal') return;
-    lines.push(`pstart ${r.pid} && same_start "$PSTART" ${shq(r.processStart)} && kill -s ${r.signal} ${r.pid} && echo "\${M}r${i} sent"`);
+    const send = `pstart ${r.pid} && same_start "$PSTART" ${shq(r.processStart)} && kill -s ${r.signal} ${r.pid} && echo "\${M}r${i} sent"`;
+    if (r.mark === undefined) {
+      lines.push(send);
+      return;
+    }
+    const { dir, file, line } = r.mark;
+    lines.push(`if [ -z "$T" ]; then echo "\${M}r${i} untrusted"; elif { [ -d ${shq(dir)} ] || mkdir -p ${shq(dir)}; } && emit ${shq(line)} > ${shq(`${dir}/${file}`)}; then ${send}; else echo "\${M}r${i} failed"; fi`);
   });
   const pids = [...new Set(requests.flatMap((r) => (r.kind === 'alive' || r.kind === 'log' ? [r.pid] : [])))];
   if (pids.length > 0) lines.push(`for p in ${pids.join(' ')}; do pstart "$p" && echo "\${M}p $p $PSTART"; done`);
@@ -102,7 +114,7 @@ export function parseBeat(requests: readonly BeatRequest[], stdout: string): Bea
       case 'alive': return { start: starts.get(r.pid) };
       case 'log': return { start: starts.get(r.pid), log: grown.get(r.path) };
       case 'read': return { text: own?.body };
-      case 'signal': return { sent: own?.arg === 'sent' };
+      case 'signal': return own?.arg === 'untrusted' || own?.arg === 'failed' ? { sent: false, failed: own.arg } : { sent: own?.arg === 'sent' };
       case 'write': return { failed: own?.arg === 'ok' ? undefined : (own?.arg ?? 'no answer') };
     }
   });

@@ -498,7 +498,10 @@ ${afterLaunch}exit 0
           return sendSignal(o);
         }
         const riding = sendSignal(o, mark);
-        marked = riding.then(() => undefined);
+        // A failed mark fails this signal (its caller sees it) and every later step that waits for it.
+        const done = riding.then(() => undefined);
+        done.catch(() => undefined);
+        marked = done;
         return riding;
       },
       runCommand: async (o) => { await markNow(); return runCommand(o); },

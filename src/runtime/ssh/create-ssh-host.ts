@@ -200,12 +200,14 @@ ${prelude('linux')}fi
   const tick = (request: { pid: number; log?: { path: string; offset: number } }): Promise<BeatAnswer> =>
     beat(request.log === undefined ? { kind: 'alive', pid: request.pid } : { kind: 'log', pid: request.pid, ...request.log });
 
+  /** A stop request the host did not write: what it said. */
+  const markFailed = (failed: string): Error => writeFailure('mark the stop request', failed, 1);
   const sendSignal = async (o: { pid: number; processStart: string; signal: string }, mark?: { dir: string; file: string; line: string }): Promise<SignalResult> => {
     if (!['SIGTERM', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].includes(o.signal)) throw new RangeError(`Expected SIGTERM, SIGQUIT, SIGUSR1 or SIGUSR2, got \`${o.signal}\``);
     if (!Number.isInteger(o.pid) || o.pid <= 1) throw new RangeError(`Expected a process id above 1, got \`${o.pid}\``);
     // Verified and sent in one script on the host: no round trip between the check and the signal.
     const answer = await beat({ kind: 'signal', pid: o.pid, processStart: o.processStart, signal: o.signal.slice(3) as 'TERM' | 'QUIT' | 'USR1' | 'USR2', ...(mark === undefined ? {} : { mark }) });
-    if (answer.failed !== undefined) throw writeFailure('mark the stop request', answer.failed, 1);
+    if (answer.failed !== undefined) throw markFailed(answer.failed);
     return answer.sent === true ? 'sent' : 'not-verified';
   };
 
@@ -482,7 +484,6 @@ ${afterLaunch}exit 0
       guestCommand: shutdown.guestCommand,
       readExit: runId === undefined || guest.monitorLost === true ? undefined : () => readRunExit(name, runId),
     };
-    const markFailed = (failed: string): Error => writeFailure('mark the stop request', failed, 1);
     // A ladder that signals first sends its first signal in the beat that writes the mark (the
     // signal only once the mark is written). Else the mark goes at once, in the beat of the
     // ladder's first look, and nothing is asked of the guest before it is written.

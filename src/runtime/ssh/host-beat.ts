@@ -58,12 +58,17 @@ export function beatScript(requests: readonly BeatRequest[], stateDir: string): 
   if (writes) lines.push(`T=; trust_sd ${shq(stateDir)} && T=1`);
   // Errands first (writes, then signals), then the questions: a question asked with an errand in the
   // same beat is answered after it.
+  // A line into a file of a directory made if need be: in place, or through a temporary file and mv.
+  const writeLine = (w: { readonly dir: string; readonly file: string; readonly line: string }, inPlace: boolean): string => {
+    const path = `${w.dir}/${w.file}`;
+    const tmp = `${path}.tmp.$$`;
+    const write = inPlace ? `emit ${shq(w.line)} > ${shq(path)}` : `emit ${shq(w.line)} > ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(path)}`;
+    return `{ [ -d ${shq(w.dir)} ] || mkdir -p ${shq(w.dir)}; } && ${write}`;
+  };
   requests.forEach((r, i) => {
     if (r.kind !== 'write') return;
-    const tmp = `${r.dir}/${r.file}.tmp.$$`;
     const guard = r.ifHolds === undefined ? '' : `grep -qF -e ${shq(r.ifHolds)} ${shq(`${r.dir}/${r.file}`)} 2>/dev/null && `;
-    const write = r.inPlace === true ? `emit ${shq(r.line)} > ${shq(`${r.dir}/${r.file}`)}` : `emit ${shq(r.line)} > ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(`${r.dir}/${r.file}`)}`;
-    lines.push(`if [ -z "$T" ]; then echo "\${M}r${i} untrusted"; elif ${guard} { [ -d ${shq(r.dir)} ] || mkdir -p ${shq(r.dir)}; } && ${write}; then echo "\${M}r${i} ok"; else echo "\${M}r${i} failed"; fi`);
+    lines.push(`if [ -z "$T" ]; then echo "\${M}r${i} untrusted"; elif ${guard} ${writeLine(r, r.inPlace === true)}; then echo "\${M}r${i} ok"; else echo "\${M}r${i} failed"; fi`);
   });
   requests.forEach((r, i) => {
     if (r.kind !== 'signal') return;
@@ -72,8 +77,7 @@ export function beatScript(requests: readonly BeatRequest[], stateDir: string): 
       lines.push(send);
       return;
     }
-    const { dir, file, line } = r.mark;
-    lines.push(`if [ -z "$T" ]; then echo "\${M}r${i} untrusted"; elif { [ -d ${shq(dir)} ] || mkdir -p ${shq(dir)}; } && emit ${shq(line)} > ${shq(`${dir}/${file}`)}; then ${send}; else echo "\${M}r${i} failed"; fi`);
+    lines.push(`if [ -z "$T" ]; then echo "\${M}r${i} untrusted"; elif ${writeLine(r.mark, true)}; then ${send}; else echo "\${M}r${i} failed"; fi`);
   });
   const pids = [...new Set(requests.flatMap((r) => (r.kind === 'alive' || r.kind === 'log' ? [r.pid] : [])))];
   if (pids.length > 0) lines.push(`for p in ${pids.join(' ')}; do pstart "$p" && echo "\${M}p $p $PSTART"; done`);

@@ -8,7 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { MAX_INPUT_BYTES } from '../manifest/load.js';
+import { MAX_INPUT_BYTES } from '../manifest/limits.js';
 import type { ManifestCopy } from '../manifest/manifest-copy.js';
 
 export interface GitRevision {

@@ -6,8 +6,8 @@
 // and writes nothing.
 
 import type { DesiredState } from '../model/host-spec.js';
-import type { GuestHistory, Observation } from '../model/observed.js';
-import { createHistory, recordExit } from '../planner/exit-policy.js';
+import { emptyHistory, type GuestHistory, type Observation } from '../model/observed.js';
+import { recordExit } from '../planner/exit-policy.js';
 import { crashPoint } from '../runtime/crash-point.js';
 import type { HostPort } from '../runtime/port.js';
 
@@ -35,7 +35,7 @@ export async function observeHost(options: {
   for (const exit of observation.exits) {
     const spec = specs.get(exit.name);
     if (spec === undefined) continue;
-    const history = histories.get(exit.name) ?? createHistory(exit.name);
+    const history = histories.get(exit.name) ?? emptyHistory(exit.name);
     if (exit.runId !== undefined && history.foldedRuns?.includes(exit.runId) === true) continue;
     const folded = recordExit(history, exit, spec);
     histories.set(exit.name, exit.runId === undefined ? folded : { ...folded, foldedRuns: [...(history.foldedRuns ?? []), exit.runId].slice(-FOLDED_RUNS_KEPT) });

@@ -2,9 +2,11 @@
 // directory or a Host `configRoots` entry, and only regular files of bounded size (docs/manifests.md).
 
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Diagnostic } from '../model/diagnostic.js';
+import { isInside } from '../model/paths.js';
 import { formatFieldPath } from './field-path.js';
+import { MAX_INPUT_BYTES } from './limits.js';
 import type { FieldPath, SourceDocument } from './source-document.js';
 
 export interface AllowedFileOptions {
@@ -14,9 +16,6 @@ export interface AllowedFileOptions {
   /** Real paths of the directories such a file may live in. */
   readonly allowedRoots: readonly string[];
 }
-
-/** Largest file read (a FIFO, device or huge file is refused unread). */
-const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** A file a manifest names (`configFile`, an `@file` in `extraArgs`), read only when it is allowed. */
 export interface AllowedFile {
@@ -41,13 +40,13 @@ export async function readAllowedFile(options: AllowedFileOptions, file: string,
   } catch {
     return refuse('config-file-missing', `config file \`${display}\` does not exist`);
   }
-  if (!options.allowedRoots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep))) {
+  if (!options.allowedRoots.some((root) => isInside(real, root))) {
     return refuse('config-file-outside', `config file \`${file}\` resolves to ${real}, outside the manifest directory and Host configRoots`);
   }
   const info = await stat(real).catch(() => undefined);
   if (info === undefined) return refuse('config-file-missing', `config file \`${display}\` does not exist`);
   if (!info.isFile()) return refuse('config-file-not-file', `config file \`${display}\` is not a regular file; not read`);
-  if (info.size > MAX_CONFIG_BYTES) return refuse('config-file-too-large', `config file \`${display}\` has ${info.size} bytes, more than ${MAX_CONFIG_BYTES}; not read`);
+  if (info.size > MAX_INPUT_BYTES) return refuse('config-file-too-large', `config file \`${display}\` has ${info.size} bytes, more than ${MAX_INPUT_BYTES}; not read`);
   try {
     return { real, display, text: await readFile(real, 'utf8') };
   } catch (error) {

@@ -5,10 +5,9 @@
 import { readdir, readFile, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { MAX_INPUT_BYTES } from './limits.js';
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-/** As the loader: no manifest is larger. */
-const MAX_FILE_BYTES = 1024 * 1024;
 
 export async function guestNamesIn(dir: string): Promise<string[]> {
   const entries = await readdir(dir).catch(() => [] as string[]);
@@ -17,7 +16,7 @@ export async function guestNamesIn(dir: string): Promise<string[]> {
   for (const file of files) {
     const path = join(dir, file);
     const st = await lstat(path).catch(() => undefined);
-    if (st === undefined || !st.isFile() || st.size > MAX_FILE_BYTES) continue;
+    if (st === undefined || !st.isFile() || st.size > MAX_INPUT_BYTES) continue;
     const text = await readFile(path, 'utf8').catch(() => '');
     for (const doc of parseAllDocuments(text)) {
       if (!('toJS' in doc)) continue;

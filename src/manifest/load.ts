@@ -3,14 +3,17 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { hasErrors, type Diagnostic } from '../model/diagnostic.js';
 import type { DesiredState, HostSpec } from '../model/host-spec.js';
+import { compareNames } from '../model/order.js';
+import { isInside } from '../model/paths.js';
 import { checkAcrossGuests, type GuestRef } from './cross-checks.js';
 import { classifyDocument } from './classify.js';
 import type { GuestInput } from './manifest-types.js';
 import { guestInCheckoutTerms, inCheckoutTerms, type ManifestCopy } from './manifest-copy.js';
 import { normalizeGuest, type NormalizedGuest } from './normalize-guest.js';
+import { MAX_INPUT_BYTES } from './limits.js';
 import { normalizeHost } from './normalize-host.js';
 import type { ParseCache } from './parse-cache.js';
 import { parseYamlFile, type ParsedFile, type SourceDocument } from './source-document.js';
@@ -144,7 +147,7 @@ export async function loadManifests(options: LoadOptions): Promise<LoadResult> {
   if (hasErrors(sorted) || guests.length !== guestDocs.length) {
     return { status: 'invalid', desired: undefined, diagnostics: sorted, fingerprint, files: listed.files, hostFile, sources };
   }
-  const ordered = [...guests].map((g) => g.spec).sort((a, b) => a.name.localeCompare(b.name));
+  const ordered = [...guests].map((g) => g.spec).sort((a, b) => compareNames(a.name, b.name));
   return { status: 'ok', desired: { guests: ordered, host }, diagnostics: sorted, fingerprint, files: listed.files, hostFile, sources };
 }
 
@@ -193,9 +196,6 @@ async function listManifestFiles(readDir: string, dir: string, commit: string | 
   }
 }
 
-/** Largest manifest or configFile qvmctl reads; anything bigger is refused unread. */
-export const MAX_INPUT_BYTES = 1024 * 1024;
-
 // A manifest is read only if it is a regular file of bounded size whose real path (symlinks
 // followed) lies inside the manifest directory: a symlink cannot make qvmctl read /etc/shadow,
 // and a FIFO or device cannot make it block or read forever.
@@ -212,11 +212,6 @@ async function checkManifestFile(file: string, realDir: string): Promise<Diagnos
   if (!info.isFile()) return refuse('manifest-not-file', 'not a regular file; not read');
   if (info.size > MAX_INPUT_BYTES) return refuse('manifest-too-large', `${info.size} bytes, more than the ${MAX_INPUT_BYTES} a manifest may have; not read`);
   return undefined;
-}
-
-/** True when `path` is `root` or below it (both real paths). */
-export function isInside(path: string, root: string): boolean {
-  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 function checkSingleHost(hosts: readonly SourceDocument[]): Diagnostic[] {
@@ -264,5 +259,5 @@ function createInputHash(): { add(part: string): void; update(file: string, byte
 }
 
 function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  return [...diagnostics].sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+  return [...diagnostics].sort((a, b) => compareNames(a.file, b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 }

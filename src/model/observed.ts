@@ -75,6 +75,11 @@ export interface GuestHistory {
   readonly foldedRuns?: readonly string[];
 }
 
+/** The history of a guest with no run folded in yet. */
+export function emptyHistory(name: string): GuestHistory {
+  return { name, failures: [], lastExit: undefined, failed: false, failedConfigHash: undefined, restarts: 0 };
+}
+
 export interface Observation {
   readonly guests: readonly ObservedGuest[];
   readonly unmanaged: readonly UnmanagedProcess[];

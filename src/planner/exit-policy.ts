@@ -2,7 +2,7 @@
 // Pure: the daemon calls recordExit on every exit record and stores the result.
 
 import type { GuestSpec } from '../model/guest-spec.js';
-import type { ExitRecord, GuestHistory } from '../model/observed.js';
+import { emptyHistory, type ExitRecord, type GuestHistory } from '../model/observed.js';
 
 export type ExitClass = 'requested' | 'guest-shutdown' | 'reboot' | 'poweroff' | 'failure' | 'start-failure' | 'config-error';
 
@@ -34,10 +34,6 @@ export function classifyExit(exit: ExitRecord, spec: GuestSpec | undefined): Exi
   return 'failure';
 }
 
-export function createHistory(name: string): GuestHistory {
-  return { name, failures: [], lastExit: undefined, failed: false, failedConfigHash: undefined, restarts: 0 };
-}
-
 /**
  * Folds one exit into the history. Idempotent for the same record (same pid and time).
  * - A run that lasted `backoff.resetAfterMs` was stable: earlier failures stop counting.
@@ -51,7 +47,7 @@ export function createHistory(name: string): GuestHistory {
  * Fields it does not manage (e.g. `foldedRuns`) are kept.
  */
 export function recordExit(history: GuestHistory | undefined, exit: ExitRecord, spec: GuestSpec): GuestHistory {
-  const base = history ?? createHistory(spec.name);
+  const base = history ?? emptyHistory(spec.name);
   if (base.lastExit !== undefined && base.lastExit.pid === exit.pid && base.lastExit.at === exit.at) return base;
   const kind = classifyExit(exit, spec);
   const stable = exit.at - exit.startedAt >= spec.restart.backoff.resetAfterMs;

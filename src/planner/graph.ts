@@ -1,5 +1,6 @@
 // The guest dependency graph: one graph serves both directions (start after dependencies, stop
 // after dependents). Every list is sorted by name so results never depend on input order.
+import { compareNames } from '../model/order.js';
 
 export interface GraphNode {
   readonly name: string;
@@ -26,10 +27,6 @@ export class DependencyCycleError extends Error {
   }
 }
 
-// Code-unit order, not locale order: the same on every host.
-export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 const byName = compareNames;
 
 // Builds the graph; duplicate names keep their first node, edges to unknown names are dropped.

@@ -5,7 +5,8 @@ import type { ShutdownSpec } from '../model/guest-spec.js';
 import type { DesiredState, HostSpec, UnmanagedPolicy } from '../model/host-spec.js';
 import type { StopLadderSummary } from '../model/plan.js';
 import type { ObservedGuest, UnmanagedProcess } from '../model/observed.js';
-import { compareNames, createGraph, groupWaves } from './graph.js';
+import { compareNames } from '../model/order.js';
+import { createGraph, groupWaves } from './graph.js';
 
 export interface ShutdownStep {
   /** Guest name; for an unmanaged qvm `pid:<pid>`. */

@@ -4,7 +4,8 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { isInside, type LoadResult } from '../manifest/load.js';
+import type { LoadResult } from '../manifest/load.js';
+import { isInside } from '../model/paths.js';
 import { syncDir } from '../runtime/state/atomic-file.js';
 import { BundleError, MAX_BUNDLE_BYTES, readBundle, refusePath, type Bundle, type BundleFile } from './bundle.js';
 

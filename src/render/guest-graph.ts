@@ -4,7 +4,8 @@
 // manifests and phases give the same picture.
 
 import type { DesiredState } from '../model/host-spec.js';
-import { compareNames, layerNodes } from '../planner/graph.js';
+import { compareNames } from '../model/order.js';
+import { layerNodes } from '../planner/graph.js';
 import type { GuestPhase, GuestStatus } from './guest-status.js';
 
 /** A phase, or `unknown` before the daemon's first pass has looked. */

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyHistory } from '../../src/runtime/state/history.js';
+import { emptyHistory } from '../../src/model/observed.js';
 import { GuestAlreadyRunningError } from '../../src/runtime/errors.js';
 import { remoteFleet, type RemoteFleet } from '../helpers/remote-fleet.js';
 import { startSshTarget, type SshTarget, type SshTargetOs } from '../helpers/ssh-target.js';

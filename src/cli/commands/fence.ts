@@ -1,14 +1,13 @@
 // `qvmctl fence`: shows whether the shutdown fence is up (no starts, no restarts); `--lift` takes it
 // down, e.g. after an aborted or `--no-host` shutdown, so the guests may start again.
 
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { createHost } from '../../runtime/create-host.js';
-import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
+import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
 import type { CliOutput, CommandResult } from '../output.js';
 import { resolveTarget } from '../state-dir.js';
 
-interface FenceOptions extends ManifestOptions, OutputOptions {
-  readonly stateDir?: string;
+interface FenceOptions extends ManifestOptions, OutputOptions, StateDirOptions {
   readonly lift?: boolean;
 }
 
@@ -16,8 +15,7 @@ export function registerFence(program: Command, io: CliOutput, result: CommandRe
   const command = program.command('fence').description('show the shutdown fence; --lift lets guests start and restart again');
   addManifestOption(command);
   addOutputOption(command);
-  command
-    .addOption(new Option('--state-dir <dir>', 'state directory (default: the Host manifest\'s stateDir)'))
+  addStateDirOption(command)
     .option('--lift', 'lift the fence');
   command.action(async (options: FenceOptions) => {
     const host = createHost({ host: await resolveTarget(options) });

@@ -13,12 +13,11 @@ import type { UnmanagedPolicy } from '../../model/host-spec.js';
 import type { UnmanagedProcess } from '../../model/observed.js';
 import { CliError } from '../errors.js';
 import { openHost } from '../host-context.js';
-import { addManifestOption, addOutputOption, type ManifestOptions, type OutputOptions } from '../options.js';
+import { addManifestOption, addOutputOption, addStateDirOption, type ManifestOptions, type OutputOptions, type StateDirOptions } from '../options.js';
 import type { CliOutput, CommandResult } from '../output.js';
 import { createProgressHooks, renderShutdownResultText } from '../shutdown-report.js';
 
-interface ShutdownOptions extends ManifestOptions, OutputOptions {
-  readonly stateDir?: string;
+interface ShutdownOptions extends ManifestOptions, OutputOptions, StateDirOptions {
   readonly reboot?: boolean;
   /** commander's `--no-host`: false when given. */
   readonly host: boolean;
@@ -32,8 +31,7 @@ export function registerShutdown(program: Command, io: CliOutput, result: Comman
     .description('stop every guest in reverse dependency order, confirm no qvm lives, then power the host off');
   addManifestOption(command);
   addOutputOption(command);
-  command
-    .addOption(new Option('--state-dir <dir>', 'state directory (default: the Host manifest\'s stateDir)'))
+  addStateDirOption(command)
     .option('--reboot', 'run the Host\'s shutdown.rebootCommand instead of shutdown.command')
     .option('--no-host', 'stop the guests but do not run any host command')
     .option('--force-host', 'run the host command even when a guest is stuck or a qvm still lives')

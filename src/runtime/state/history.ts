@@ -1,12 +1,8 @@
 // Restart bookkeeping per guest (GuestHistory), kept as readable JSON for the daemon.
-import type { GuestHistory } from '../../model/observed.js';
+import { emptyHistory, type GuestHistory } from '../../model/observed.js';
 import { isValidFile } from '../file-schemas.js';
 import { ensureDir, readJsonFile, writeJsonAtomic } from './atomic-file.js';
 import { createStateLayout } from './layout.js';
-
-export function emptyHistory(name: string): GuestHistory {
-  return { name, failures: [], lastExit: undefined, failed: false, failedConfigHash: undefined, restarts: 0 };
-}
 
 /** The stored history, or an empty one when none was saved yet. */
 export async function loadGuestHistory(options: { stateDir: string; name: string }): Promise<GuestHistory> {

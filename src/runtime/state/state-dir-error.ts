@@ -1,6 +1,6 @@
 // A state directory that cannot be written (full, read-only, not ours, something in the way) is
 // one failure with one clear message, whichever file the operating system refused first.
-import { relative, isAbsolute } from 'node:path';
+import { isInside } from '../../model/paths.js';
 
 export type StateDirProblem = 'ENOSPC' | 'EDQUOT' | 'EROFS' | 'EACCES' | 'EPERM' | 'ENOTDIR' | 'EEXIST';
 
@@ -38,11 +38,6 @@ function verbOf(syscall: string | undefined): string {
     case 'open': case 'write': case 'rename': case 'link': case 'copyfile': case 'fsync': case 'chmod': return 'writing';
     default: return 'using';
   }
-}
-
-function isInside(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /** The error as a StateDirError when it is the state directory's problem; otherwise unchanged. */

@@ -3,7 +3,7 @@
 
 import { previewPass } from '../executor/reconcile-pass.js';
 import type { Observation } from '../model/observed.js';
-import { describeGuests, type GuestStatus } from '../render/guest-status.js';
+import { describeGuests, type GuestStatus } from '../planner/guest-status.js';
 import type { HostPort } from '../runtime/port.js';
 import { openHost, type HostContext, type HostContextOptions } from './host-context.js';
 import type { CliOutput } from './output.js';

@@ -22,6 +22,8 @@ import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { createPassLoop, type PassLoop, type Trigger } from './pass-loop.js';
 import { readinessOf, type Readiness } from './readiness.js';
 import { Reconciler } from './reconciler.js';
+import { fanOut } from './pass-report.js';
+import { eventSink, logSink, metricsSink } from './pass-sinks.js';
 import { createShutdownRunner, type ShutdownRequest } from './shutdown-runner.js';
 import { stoppableRuntime } from './stoppable-runtime.js';
 import { watchManifestDir } from './watch-files.js';
@@ -120,9 +122,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
     manifestDir: options.manifestDir,
     stateDir: options.stateDir,
     host: host(),
-    logger: log,
-    events,
-    metrics,
+    // The status the metrics derive their series from is the one after the pass they are told of.
+    sink: fanOut(logSink(log), eventSink(events, now), metricsSink(metrics, (): DaemonStatus => reconciler.status())),
     now,
     runtimeFor: (desired) => stoppableRuntime(runtimeFor(desired), stopping.signal),
     ...(options.gitRevision === undefined ? {} : { gitRevision: options.gitRevision }),

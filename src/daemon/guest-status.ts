@@ -1,7 +1,7 @@
 // What `GET /status` answers: the daemon, its last pass, and each guest (render/guest-status.ts).
 
 import type { UnmanagedProcess } from '../model/observed.js';
-import type { GuestStatus } from '../render/guest-status.js';
+import type { GuestStatus } from '../planner/guest-status.js';
 import type { GitRevision } from './git-revision.js';
 
 export type { GuestStatus };

@@ -2,8 +2,9 @@
 // one process, e.g. in tests, do not collide). Every name, type and label is documented in
 // docs/daemon.md, "Metrics"; the output passes `promtool check metrics`.
 //
-// The reconciler and the shutdown runner hand this sink what they already have (a pass's summary
-// and the status after it, a stop ladder's steps, a shutdown's result); the series are derived here.
+// The pass's metrics sink (pass-sinks.ts) and the shutdown runner hand it what they already have (a
+// pass's summary and the status after it, a stop ladder's steps, a shutdown's result); the series
+// are derived here.
 
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -12,7 +13,7 @@ import type { ExecutionHooks, StepResult } from '../executor/execute-plan.js';
 import type { ShutdownResult } from '../executor/shutdown-sequence.js';
 import type { LadderStepTime } from '../executor/shutdown-stops.js';
 import type { StopStep } from '../runtime/port.js';
-import { GUEST_PHASES } from '../render/guest-status.js';
+import { GUEST_PHASES } from '../planner/guest-status.js';
 import type { DaemonStatus, GuestStatus, PassSummary } from './guest-status.js';
 import type { Readiness } from './readiness.js';
 
@@ -26,8 +27,8 @@ export interface DaemonMetrics {
   readonly manifestValid: Gauge;
   /** A pass has ended: its counters, and every series derived from the status after it. */
   observePass(pass: PassSummary, status: DaemonStatus): void;
-  /** Execution hooks that also time each stop ladder's steps (`qvmctl_guest_stop_step_duration_seconds`). */
-  timeLadders(hooks: ExecutionHooks): ExecutionHooks;
+  /** Execution hooks that time each stop ladder's steps (`qvmctl_guest_stop_step_duration_seconds`). */
+  timeLadders(): ExecutionHooks;
   /** A host shutdown sequence has ended. */
   observeShutdown(result: ShutdownResult): void;
 }
@@ -164,7 +165,7 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
       observeGuests(status.guests);
     },
 
-    timeLadders(hooks) {
+    timeLadders() {
       // A stop step's ladder begins with the step; its steps are timed as they are taken, and the
       // last one ends when the ladder says the guest was gone (or gave up), not when its exit
       // record was read.
@@ -172,11 +173,9 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
       return {
         onStepStart(step) {
           if (step.kind === 'stop') ladders.set(step.guest, { startedAt: now(), steps: [] });
-          hooks.onStepStart?.(step);
         },
         onLadderStep(guest, step) {
           ladders.get(guest)?.steps.push({ step, at: now() });
-          hooks.onLadderStep?.(guest, step);
         },
         onStepEnd(result: StepResult) {
           const ladder = result.kind === 'stop' ? ladders.get(result.guest) : undefined;
@@ -185,7 +184,6 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
             const endedAt = result.stop === undefined ? now() : ladder.startedAt + result.stop.elapsedMs;
             observeLadder(result.guest, ladder.steps, endedAt);
           }
-          hooks.onStepEnd?.(result);
         },
       };
     },

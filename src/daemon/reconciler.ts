@@ -1,40 +1,36 @@
 // One daemon pass: re-read the manifests (keeping the last good desired state when they are
-// broken or not settled), run the shared reconcile pass, and turn what happened into logs, events,
-// decisions, metrics and the status view. Stateful across passes, so it is a class.
+// broken or not settled), run the shared reconcile pass, report what happened as data to the pass's
+// sinks (pass-report.ts: logs, events and decisions, metrics), and keep the status view. Stateful
+// across passes, so it is a class.
 //
 // Settled input only (docs/daemon.md, "Settled input"): in a git checkout the desired state is the
 // commit HEAD names, read from git, never the working tree; in a plain directory a load is used only
 // once every file it read has been unchanged for the debounce window.
 
 import { relative } from 'node:path';
-import type { Logger } from 'pino';
 import { HOST_DEFAULTS } from '../manifest/defaults.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
 import { createParseCache } from '../manifest/parse-cache.js';
 import { createSettleTracker, type SettleCheck } from '../manifest/settled.js';
-import { formatDiagnostic } from '../model/diagnostic.js';
 import type { DesiredState } from '../model/host-spec.js';
-import type { ExitRecord, GuestHistory, Observation, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
+import type { GuestHistory, Observation, ObservedGuest, UnmanagedProcess } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
 import { runPass, type PassResult, type PreparedPass } from '../executor/reconcile-pass.js';
 import type { StepResult } from '../executor/execute-plan.js';
 import { classifyExit } from '../planner/exit-policy.js';
 import type { HostPort } from '../runtime/port.js';
 import { HostUnreachableError } from '../runtime/ssh/errors.js';
-import type { EventLog } from './event-log.js';
 import { CheckoutLooker, CommitCopies, workingTreeDiffers, type GitRevision } from './git-revision.js';
-import { describeGuests } from '../render/guest-status.js';
-import { describeUnrecorded, MONITOR_LOST } from '../render/exit-meaning.js';
+import { describeGuests } from '../planner/guest-status.js';
 import type { DaemonStatus, GuestStatus, PassSummary } from './guest-status.js';
-import type { DaemonMetrics } from './metrics.js';
 import type { PassOutcome, Trigger } from './pass-loop.js';
+import type { PassEntry, PassSink } from './pass-report.js';
 
 export interface ReconcilerOptions {
   readonly manifestDir: string;
   readonly stateDir: string;
-  readonly logger: Logger;
-  readonly events: EventLog;
-  readonly metrics: DaemonMetrics;
+  /** Where each pass's report goes as it happens (pass-sinks.ts). */
+  readonly sink: PassSink;
   readonly now: () => number;
   /** The runtime for the host spec of the current desired state. */
   /** The host (fence reads before any manifest loaded). */
@@ -94,6 +90,8 @@ export class Reconciler {
   readonly #errors = new Map<string, { stuck: boolean; detail: string }>();
   /** qvm pids whose lost monitor has been reported. */
   #lostMonitors: ReadonlySet<number> = new Set();
+  /** Per guest, its last decision reported (a hold seen again is reported as repeated). */
+  readonly #lastDecision = new Map<string, string>();
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
@@ -114,18 +112,19 @@ export class Reconciler {
 
   async runPass(triggers: readonly Trigger[]): Promise<PassOutcome> {
     const id = ++this.#passes;
-    const log = this.#o.logger.child({ pass: id });
+    const report = (entry: PassEntry): void => { this.#o.sink(id, entry); };
     const startedAt = this.#o.now();
     let revision: GitRevision | undefined;
     let result: PassSummary['result'] = 'error';
     let changes = 0;
+    let holds: number | undefined;
     let failure: string | undefined;
     // Only reported: whether the working tree differs from the applied commit is asked of git beside
     // the pass and awaited when the pass is summed up, so a restart after a guest exit does not wait for it.
     let readingRevision: Promise<GitRevision | undefined> = Promise.resolve(undefined);
     try {
       const read = await this.#readManifests();
-      this.#acceptManifests(read, log, startedAt);
+      this.#acceptManifests(read, report, startedAt);
       const settling = (read.settle?.unsettled.length ?? 0) > 0;
       readingRevision = this.#readRevision();
       const desired = this.#lastGood;
@@ -134,7 +133,7 @@ export class Reconciler {
       if (desired === undefined) {
         result = 'skipped';
         revision = await readingRevision;
-        log.warn({ triggers, revision }, 'no valid manifests yet: nothing to reconcile');
+        report({ kind: 'nothing-to-reconcile', triggers, revision });
         return { requeueAt: settleAt };
       }
       // A pass plans as if no stop were under way (it holds the pass lock), but the status view keeps
@@ -155,40 +154,33 @@ export class Reconciler {
         fenced: this.#fenced,
         // Never prune on a directory that is empty, unreadable or still being written.
         manifestsTrusted: !settling && (read.loaded.status === 'ok' || read.loaded.status === 'invalid'),
-        // Between plan and execution: every decision is logged before it is acted on.
-        choosePlan: (prepared) => {
-          for (const r of prepared.consoleLogs.rotated) log.info({ guest: r.name, bytes: r.bytes }, 'rotated console log');
-          if (prepared.consoleLogs.error !== undefined) log.warn({ err: prepared.consoleLogs.error }, 'console logs not rotated');
-          // Nothing is lost when it fails: what was not removed is removed by a later pass.
-          if (prepared.compaction.error !== undefined) log.warn({ err: prepared.compaction.error }, 'state directory not compacted; a later pass tries again');
-          this.#recordPlan(prepared, id, log);
-          return prepared.plan;
+        hooks: {
+          // Between plan and execution: every decision is reported before it is acted on.
+          onPrepared: (prepared) => { this.#reportPlan(prepared, report); },
+          onStepStart: (step) => { report({ kind: 'step-start', step }); },
+          onLadderStep: (guest, step) => { report({ kind: 'ladder-step', guest, step }); },
+          onStepEnd: (step) => {
+            this.#noteStep(step);
+            report({ kind: 'step-end', step });
+          },
         },
-        hooks: this.#o.metrics.timeLadders({
-          onStepStart: (step) => { log.child({ guest: step.guest }).debug({ step: step.kind }, `${step.kind} begins`); },
-          onLadderStep: (guest, step) => { log.child({ guest }).info({ ladder: step }, `stop ladder: ${step}`); },
-          onStepEnd: (step) => { this.#recordStep(step, id, log); },
-        }),
       });
       this.#recordPass(pass, stopRequested);
       this.#unreachable = undefined;
       changes = pass.plan.changes.length;
+      holds = pass.plan.holds.length;
       result = pass.execution.ok ? 'ok' : 'failed';
-      revision = await readingRevision;
-      log.info({ triggers, revision, fingerprint: this.#lastLoad?.fingerprint, changes, holds: pass.plan.holds.length, result, durationMs: this.#o.now() - startedAt }, 'pass done');
       return { requeueAt: earliest(earliest(pass.plan.requeueAt, this.#lostMonitors.size > 0 ? this.#o.now() + UNWATCHED_POLL_MS : undefined), settleAt) };
     } catch (error) {
       if (error instanceof HostUnreachableError) {
         // The guests are not gone: they are out of sight. Nothing is started or stopped until the host answers.
         result = 'unreachable';
-        if (this.#unreachable === undefined) this.#o.events.record({ time: this.#o.now(), guest: undefined, type: 'Warning', reason: 'HostUnreachable', message: error.message });
+        report({ kind: 'unreachable', error, first: this.#unreachable === undefined, triggers });
         this.#unreachable = error.message;
-        log.warn({ triggers, where: error.where, kind: error.kind }, error.message);
         return { requeueAt: this.#o.now() + ERROR_RETRY_MS };
       }
-      log.error({ err: error, triggers }, 'pass failed');
       failure = error instanceof Error ? error.message : String(error);
-      this.#o.events.record({ time: this.#o.now(), guest: undefined, type: 'Warning', reason: 'PassFailed', message: failure });
+      report({ kind: 'failed', error, triggers });
       return { requeueAt: this.#o.now() + ERROR_RETRY_MS };
     } finally {
       revision ??= await readingRevision;
@@ -197,7 +189,7 @@ export class Reconciler {
       const endedAt = this.#o.now();
       this.#lastPass = { id, startedAt, endedAt, result, revision, fingerprint: this.#lastLoad?.fingerprint, changes };
       this.#passError = failure;
-      this.#o.metrics.observePass(this.#lastPass, this.status());
+      report({ kind: 'done', summary: this.#lastPass, triggers, holds });
     }
   }
 
@@ -233,7 +225,7 @@ export class Reconciler {
 
   // Invalid, empty, unreadable or unsettled manifests keep the last good state; each new problem is
   // reported once.
-  #acceptManifests(read: ManifestRead, log: Logger, now: number): void {
+  #acceptManifests(read: ManifestRead, report: (entry: PassEntry) => void, now: number): void {
     const { loaded } = read;
     if (read.source !== this.#source) this.#applied = undefined;
     this.#source = read.source;
@@ -243,10 +235,7 @@ export class Reconciler {
     if (unsettled.length > 0) {
       // Not read yet, as far as the daemon is concerned: no error is reported for a half-written file.
       const key = `${loaded.fingerprint}:${unsettled.join(',')}`;
-      if (key !== this.#reportedUnsettled) {
-        const keeping = this.#lastGood === undefined ? 'nothing is started until then' : 'keeping the last good desired state';
-        log.info({ unsettled, settledAt: read.settle?.settledAt }, `manifests changed less than ${read.settle?.windowMs ?? 0} ms ago: waiting for them to settle (${unsettled.join(', ')}); ${keeping}`);
-      }
+      if (key !== this.#reportedUnsettled) report({ kind: 'manifests-unsettled', unsettled, settledAt: read.settle?.settledAt, windowMs: read.settle?.windowMs ?? 0, hasLastGood: this.#lastGood !== undefined });
       this.#reportedUnsettled = key;
       return;
     }
@@ -255,66 +244,61 @@ export class Reconciler {
     const fresh = loaded.fingerprint !== this.#reportedFingerprint || (read.head !== undefined && read.head !== this.#reportedHead);
     this.#reportedFingerprint = loaded.fingerprint;
     this.#reportedHead = read.head;
-    const at = read.head === undefined ? '' : ` at commit ${read.head.slice(0, 12)}`;
-    this.#o.metrics.manifestValid.set(loaded.status === 'ok' ? 1 : 0);
-    if (loaded.status === 'ok' && loaded.desired !== undefined) {
-      if (fresh) {
-        log.info({ fingerprint: loaded.fingerprint, guests: loaded.desired.guests.length, commit: read.head }, `manifests loaded${at}`);
-        this.#o.events.record({ time: now, guest: undefined, type: 'Normal', reason: 'ManifestsLoaded', message: `${loaded.desired.guests.length} guests${at}` });
-      }
+    const ok = loaded.status === 'ok' && loaded.desired !== undefined;
+    report({
+      kind: 'manifests',
+      status: ok ? 'ok' : loaded.status === 'ok' ? 'invalid' : loaded.status,
+      fresh,
+      fingerprint: loaded.fingerprint,
+      guests: loaded.desired?.guests.length ?? 0,
+      errors: loaded.diagnostics.filter((d) => d.severity === 'error'),
+      commit: read.head,
+      hasLastGood: this.#lastGood !== undefined,
+    });
+    if (ok) {
       this.#lastGood = loaded.desired;
       if (read.head !== undefined && this.#applied?.commit !== read.head) this.#applied = { commit: read.head, at: now };
-      return;
     }
-    if (!fresh) return;
-    this.#o.metrics.manifestErrors.inc();
-    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-    const keeping = this.#lastGood === undefined ? 'no last good state: nothing will be started' : 'keeping the last good desired state';
-    const first = errors[0] === undefined ? loaded.status : formatDiagnostic(errors[0]);
-    const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
-    log.warn({ status: loaded.status, diagnostics: errors.map(formatDiagnostic), commit: read.head }, `manifests ${loaded.status}${at}: ${keeping}`);
-    this.#o.events.record({ time: now, guest: undefined, type: 'Warning', reason: 'ManifestInvalid', message: `${first}${more}${at}; ${keeping}` });
   }
 
-  #recordStep(step: StepResult, pass: number, log: Logger): void {
-    const now = this.#o.now();
-    const glog = log.child({ guest: step.guest });
+  // What a step did, for the status view: a guest's last failed or stuck step is its error.
+  #noteStep(step: StepResult): void {
     const stuck = step.stop?.result === 'stuck';
-    const outcome = stuck ? 'stuck' : step.status;
-    (step.kind === 'start' ? this.#o.metrics.starts : this.#o.metrics.stops).inc({ outcome });
-    this.#o.events.decide(step.guest, { time: now, pass, kind: 'action', what: `${step.kind} ${outcome}`, detail: step.detail });
-    const reason = step.kind === 'start'
-      ? (step.status === 'done' ? 'Started' : step.status === 'skipped' ? 'StartSkipped' : 'StartFailed')
-      : (stuck ? 'Stuck' : step.status === 'done' ? 'Stopped' : step.status === 'skipped' ? 'StopSkipped' : 'StopFailed');
-    const ok = step.status === 'done' && !stuck;
-    this.#o.events.record({ time: now, guest: step.guest, type: ok ? 'Normal' : 'Warning', reason, message: step.detail });
-    if (ok) {
-      glog.info({ step: step.kind, elapsedMs: step.elapsedMs }, `${step.kind}: ${step.detail}`);
-      this.#errors.delete(step.guest);
-    } else {
-      glog.warn({ step: step.kind, status: step.status, elapsedMs: step.elapsedMs }, `${step.kind} ${outcome}: ${step.detail}`);
-      this.#errors.set(step.guest, { stuck, detail: step.detail });
-    }
+    if (step.status === 'done' && !stuck) this.#errors.delete(step.guest);
+    else this.#errors.set(step.guest, { stuck, detail: step.detail });
+    this.#decided(step.guest, `action\0${step.kind}`);
   }
 
-  #recordPlan(pass: PreparedPass, id: number, log: Logger): void {
-    const now = this.#o.now();
+  // Before any step: the pass's housekeeping, the exits it folded, lost monitors, then each change and hold.
+  #reportPlan(pass: PreparedPass, report: (entry: PassEntry) => void): void {
+    for (const r of pass.consoleLogs.rotated) report({ kind: 'console-log-rotated', guest: r.name, bytes: r.bytes });
+    if (pass.consoleLogs.error !== undefined) report({ kind: 'console-logs-not-rotated', error: pass.consoleLogs.error });
+    if (pass.compaction.error !== undefined) report({ kind: 'compaction-failed', error: pass.compaction.error });
     const specs = new Map((this.#lastGood?.guests ?? []).map((s) => [s.name, s]));
-    for (const exit of pass.observation.exits) this.#recordExit(exit, pass.histories.get(exit.name), specs.has(exit.name) ? classifyExit(exit, specs.get(exit.name)) : 'requested', id, log);
-    this.#recordLostMonitors(pass.observation.guests, id, log);
+    for (const exit of pass.observation.exits) {
+      const spec = specs.get(exit.name);
+      const meaning = spec === undefined ? 'requested' : classifyExit(exit, spec);
+      const history = pass.histories.get(exit.name);
+      const gaveUp = history?.failed === true && (meaning === 'failure' || meaning === 'start-failure' || meaning === 'config-error');
+      report({ kind: 'exit', exit, meaning, gaveUpAfter: gaveUp ? history.failures.length : undefined });
+      this.#decided(exit.name, 'exit');
+    }
+    this.#reportLostMonitors(pass.observation.guests, report);
     for (const change of pass.plan.changes) {
-      log.child({ guest: change.guest }).info({ action: change.action, reason: change.reason, after: change.after }, `${change.action} (${change.reason}): ${change.detail}`);
-      this.#o.events.decide(change.guest, { time: now, pass: id, kind: 'plan', what: `${change.action} (${change.reason})`, detail: change.detail });
+      report({ kind: 'change', change });
+      this.#decided(change.guest, 'plan');
     }
     for (const hold of pass.plan.holds) {
-      const decision = { time: now, pass: id, kind: 'hold' as const, what: hold.reason, detail: hold.detail };
-      const before = this.#o.events.decisions(hold.guest).at(-1);
-      this.#o.events.decide(hold.guest, decision);
-      if (before?.kind === 'hold' && before.what === hold.reason && before.detail === hold.detail) continue;
-      log.child({ guest: hold.guest }).info({ hold: hold.reason, until: hold.until }, `hold (${hold.reason}): ${hold.detail}`);
-      const warn = hold.reason === 'failed' || hold.reason === 'backoff' || hold.reason === 'config-error' || hold.reason === 'prune-guard' || hold.reason === 'system-in-use';
-      this.#o.events.record({ time: now, guest: hold.guest, type: warn ? 'Warning' : 'Normal', reason: holdEventReason(hold.reason), message: hold.detail });
+      const repeated = this.#decided(hold.guest, `hold\0${hold.reason}\0${hold.detail}`);
+      report({ kind: 'hold', hold, repeated });
     }
+  }
+
+  /** Notes the guest's latest decision; true when it is the same as the one before. */
+  #decided(guest: string, key: string): boolean {
+    const same = this.#lastDecision.get(guest) === key;
+    this.#lastDecision.set(guest, key);
+    return same;
   }
 
   // The status view: what the pass observed, updated with what its steps did.
@@ -331,38 +315,15 @@ export class Reconciler {
     this.#plan = pass.plan;
   }
 
-  // Reported once per qvm process: a warning, an event and a decision for `why`.
-  #recordLostMonitors(guests: readonly ObservedGuest[], pass: number, log: Logger): void {
+  // Reported once per qvm process.
+  #reportLostMonitors(guests: readonly ObservedGuest[], report: (entry: PassEntry) => void): void {
     const lost = new Set(guests.filter((g) => g.monitorLost === true).map((g) => g.pid));
     for (const g of guests) {
       if (g.monitorLost !== true || this.#lostMonitors.has(g.pid)) continue;
-      const message = `qvm (pid ${g.pid}) ${MONITOR_LOST}`;
-      log.child({ guest: g.name }).warn({ qvmPid: g.pid }, message);
-      this.#o.events.record({ time: this.#o.now(), guest: g.name, type: 'Warning', reason: 'MonitorLost', message });
-      this.#o.events.decide(g.name, { time: this.#o.now(), pass, kind: 'monitor', what: 'monitor lost', detail: message });
+      report({ kind: 'monitor-lost', guest: g.name, pid: g.pid });
+      this.#decided(g.name, 'monitor');
     }
     this.#lostMonitors = lost;
-  }
-
-  #recordExit(exit: ExitRecord, history: GuestHistory | undefined, meaning: string, pass: number, log: Logger): void {
-    const now = this.#o.now();
-    const code = exit.unrecorded !== undefined ? 'unrecorded' : exit.code === null ? (exit.signal ?? 'signal') : String(exit.code);
-    this.#o.metrics.exits.inc({ code });
-    const how = exit.unrecorded !== undefined ? describeUnrecorded(exit.unrecorded) : exit.code === null ? `killed by ${exit.signal ?? 'a signal'}` : `exit code ${exit.code}`;
-    const message = `qvm (pid ${exit.pid}) ended: ${how} (${meaning})`;
-    const failure = meaning === 'failure' || meaning === 'start-failure' || meaning === 'config-error';
-    const glog = log.child({ guest: exit.name });
-    const fields = { code: exit.code, signal: exit.signal, meaning, requested: exit.requested, unrecorded: exit.unrecorded };
-    // A lost monitor is worth a warning; an exit that ended with the host is not.
-    if (exit.unrecorded === 'monitor-lost') glog.warn(fields, message);
-    else glog.info(fields, message);
-    this.#o.events.record({ time: now, guest: exit.name, type: failure ? 'Warning' : 'Normal', reason: 'Exited', message });
-    this.#o.events.decide(exit.name, { time: now, pass, kind: 'exit', what: meaning, detail: message });
-    if (history?.failed === true && failure) {
-      const gaveUp = `gave up after ${history.failures.length} failures: stays down until the manifest changes`;
-      log.child({ guest: exit.name }).warn(gaveUp);
-      this.#o.events.record({ time: now, guest: exit.name, type: 'Warning', reason: 'GaveUp', message: gaveUp });
-    }
   }
 
   #guestStatuses(now: number): GuestStatus[] {
@@ -404,14 +365,4 @@ function unreadable(dir: string, message: string): LoadResult {
 
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
-}
-
-function holdEventReason(reason: string): string {
-  switch (reason) {
-    case 'backoff': return 'BackOff';
-    case 'failed': return 'GaveUp';
-    case 'config-error': return 'ConfigError';
-    case 'fenced': return 'Fenced';
-    default: return `Held${reason.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')}`;
-  }
 }

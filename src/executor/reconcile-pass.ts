@@ -65,9 +65,20 @@ export function previewPass(options: PassOptions): Promise<PreparedPass> {
   return prepare(options, false);
 }
 
+/**
+ * What a pass reports as it goes, in order: the prepared pass once its plan is chosen, before any
+ * step begins (so a caller can record every decision before it is acted on), then each step.
+ */
+export interface PassHooks extends ExecutionHooks {
+  onPrepared?(prepared: PreparedPass): void;
+}
+
 export interface RunPassOptions extends PassOptions {
-  readonly hooks?: ExecutionHooks;
-  /** Picks the plan to execute from the fresh pass (e.g. a saved plan after a staleness check); may throw. */
+  readonly hooks?: PassHooks;
+  /**
+   * Picks the plan to execute from the fresh pass (a saved plan after a staleness check, an
+   * operator's one-off plan); may throw. Reporting belongs in `hooks.onPrepared`.
+   */
   readonly choosePlan?: (prepared: PreparedPass) => Plan;
   /** Ends the pass early like a fence would (nothing new begins, readiness waits end). */
   readonly signal?: AbortSignal;
@@ -103,6 +114,7 @@ export function runPass(options: RunPassOptions): Promise<PassResult> {
   return options.runtime.withPassLock(async () => {
     const fresh = await prepare(options, true);
     const prepared = options.choosePlan === undefined ? fresh : { ...fresh, plan: options.choosePlan(fresh) };
+    options.hooks?.onPrepared?.(prepared);
     assertUnfenced(prepared.fence, prepared.plan);
     const starts = startsOf(prepared.plan);
     // Only a plan with starts has anything for the fence to stop.

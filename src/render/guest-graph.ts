@@ -6,7 +6,7 @@
 import type { DesiredState } from '../model/host-spec.js';
 import { compareNames } from '../model/order.js';
 import { layerNodes } from '../planner/graph.js';
-import type { GuestPhase, GuestStatus } from './guest-status.js';
+import type { GuestPhase, GuestStatus } from '../planner/guest-status.js';
 
 /** A phase, or `unknown` before the daemon's first pass has looked. */
 export type GraphPhase = GuestPhase | 'unknown';

@@ -3,7 +3,7 @@
 
 import type { UnmanagedProcess } from '../model/observed.js';
 import { describeExit, MONITOR_LOST } from './exit-meaning.js';
-import type { GuestStatus } from './guest-status.js';
+import type { GuestStatus } from '../planner/guest-status.js';
 import { formatTable } from './table.js';
 
 export function renderStatusText(guests: readonly GuestStatus[], unmanaged: readonly UnmanagedProcess[], now: number): string {

@@ -8,7 +8,7 @@ import type { ShutdownSpec } from '../model/guest-spec.js';
 import { createShutdownPlan } from '../planner/shutdown-plan.js';
 import { describeExit } from './exit-meaning.js';
 import { buildGuestGraph, layoutGuestGraph, type GraphLayout } from './guest-graph.js';
-import type { GuestPhase, GuestStatus } from './guest-status.js';
+import type { GuestPhase, GuestStatus } from '../planner/guest-status.js';
 import { budgetTimeline, parseShutdownRecord, recordTimeline, type ShutdownTimeline } from './shutdown-timeline.js';
 
 /** The daemon's status as far as the page shows it (the daemon's `GET /status` answer has more). */

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GuestStatus } from '../../src/render/guest-status.js';
+import type { GuestStatus } from '../../src/planner/guest-status.js';
 import { SIM_MAIN } from '../helpers/sim-guest.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { concurrentInstances, createCrashFleet, exitRecordPids, exitRecords, liveInstances, unparsableStateFiles, type CrashFleet } from '../helpers/crash-fleet.js';

@@ -5,7 +5,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GuestStatus } from '../../src/render/guest-status.js';
+import type { GuestStatus } from '../../src/planner/guest-status.js';
 import { createCrashFleet, liveInstances, concurrentInstances, type CrashFleet } from '../helpers/crash-fleet.js';
 import { createDaemonHarness, guestYaml, SIM, type DaemonHarness } from '../helpers/daemon-harness.js';
 import { killGuestMonitor } from '../helpers/kill-monitor.js';

@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GuestStatus } from '../../src/render/guest-status.js';
+import type { GuestStatus } from '../../src/planner/guest-status.js';
 import { concurrentInstances, createCrashFleet, exitRecordPids, unparsableStateFiles, type CrashFleet } from '../helpers/crash-fleet.js';
 import { CLI, createDaemonHarness, guestYaml, type DaemonHarness } from '../helpers/daemon-harness.js';
 import { SIM_MAIN } from '../helpers/sim-guest.js';

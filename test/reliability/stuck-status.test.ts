@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GuestStatus } from '../../src/render/guest-status.js';
+import type { GuestStatus } from '../../src/planner/guest-status.js';
 import { createCrashFleet, liveInstances, type CrashFleet } from '../helpers/crash-fleet.js';
 import { CLI, createDaemonHarness, GUEST_TIMEOUT, guestYaml, waitFor, type DaemonHarness } from '../helpers/daemon-harness.js';
 import { journalViolations } from '../helpers/runtime-harness.js';

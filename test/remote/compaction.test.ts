@@ -4,7 +4,7 @@
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GuestStatus } from '../../src/render/guest-status.js';
+import type { GuestStatus } from '../../src/planner/guest-status.js';
 import { parseIdentity } from '../../src/runtime/state/identity.js';
 import { remoteFleet, type RemoteFleet } from '../helpers/remote-fleet.js';
 import { startSshTarget, type SshTarget } from '../helpers/ssh-target.js';

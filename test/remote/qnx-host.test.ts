@@ -1,7 +1,7 @@
 // The same fleet on a target that says it is QNX (`uname -s`): the process table then comes from
 // pidin (the simulator's stand-in on this machine), so the QNX reader runs end to end over ssh.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GuestStatus } from '../../src/render/guest-status.js';
+import type { GuestStatus } from '../../src/planner/guest-status.js';
 import { remoteFleet, type RemoteFleet } from '../helpers/remote-fleet.js';
 import { startSshTarget, type SshTarget } from '../helpers/ssh-target.js';
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GuestStatus } from '../../src/render/guest-status.js';
+import type { GuestStatus } from '../../src/planner/guest-status.js';
 import { CLI_MAIN } from '../helpers/cli.js';
 import { remoteFleet, type RemoteFleet } from '../helpers/remote-fleet.js';
 import { startSshTarget, type SshTarget } from '../helpers/ssh-target.js';

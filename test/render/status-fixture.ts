@@ -1,5 +1,5 @@
 // A guest's status row for render tests: running and ready unless told otherwise.
-import type { GuestStatus } from '../../src/render/guest-status.js';
+import type { GuestStatus } from '../../src/planner/guest-status.js';
 
 export function statusOf(name: string, overrides: Partial<GuestStatus> = {}): GuestStatus {
   return {

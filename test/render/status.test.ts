@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyExit, recordExit } from '../../src/planner/exit-policy.js';
 import { createPlan } from '../../src/planner/create-plan.js';
 import { describeExit } from '../../src/render/exit-meaning.js';
-import { describeGuests } from '../../src/render/guest-status.js';
+import { describeGuests } from '../../src/planner/guest-status.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import { formatDuration, renderStatusText } from '../../src/render/status.js';
 import { desired, exit, guest, history, NOW, planInput, running } from '../planner/fixtures.js';

@@ -1,7 +1,7 @@
 // A guest that was asked to stop and still runs is never shown as healthy.
 import { describe, expect, it } from 'vitest';
 import { createPlan } from '../../src/planner/create-plan.js';
-import { describeGuests } from '../../src/render/guest-status.js';
+import { describeGuests } from '../../src/planner/guest-status.js';
 import { renderStatusText } from '../../src/render/status.js';
 import { desired, guest, NOW, planInput, running } from '../planner/fixtures.js';
 

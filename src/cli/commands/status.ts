@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import type { UnmanagedProcess } from '../../model/observed.js';
-import type { GuestStatus } from '../../render/guest-status.js';
+import type { GuestStatus } from '../../planner/guest-status.js';
 import { formatDuration, renderStatusText } from '../../render/status.js';
 import { describeRecord, recordJson } from '../../release/record.js';
 import { fetchDaemonStatus, type DaemonStatus } from '../daemon-client.js';

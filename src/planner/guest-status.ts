@@ -4,7 +4,7 @@
 import type { DesiredState } from '../model/host-spec.js';
 import type { GuestHistory, ObservedGuest, UnrecordedCause } from '../model/observed.js';
 import type { Hold, Plan } from '../model/plan.js';
-import { classifyExit, type ExitClass } from '../planner/exit-policy.js';
+import { classifyExit, type ExitClass } from './exit-policy.js';
 
 /** Every phase a guest can be in (docs/daemon.md, "Control API"). */
 export const GUEST_PHASES = ['running', 'stopping', 'stopped', 'pending', 'backoff', 'held', 'failed', 'stuck', 'orphaned'] as const;

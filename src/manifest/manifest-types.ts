@@ -162,7 +162,10 @@ export interface HostInput {
       /** HH:MM */
       readonly start: string;
       readonly duration: string;
+      /** true: days and start are UTC (timeZone: UTC) */
       readonly utc?: boolean;
+      /** the IANA time zone of days and start, e.g. Europe/Berlin; without it and without utc, the time zone of the machine qvmctl runs on */
+      readonly timeZone?: string;
     }[];
     readonly shutdown?: {
       readonly command?: readonly string[];

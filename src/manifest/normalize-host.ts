@@ -37,12 +37,22 @@ export function normalizeHost(options: { doc: SourceDocument | undefined; dir: s
     diagnostics.push({ severity: 'error', code: 'host-state-dir', file: doc.file, ...doc.locate(['spec', 'stateDir'], 'value'), message: 'with an ssh connection, spec.stateDir is a path on the remote host and must be absolute' });
   }
   const stateDir = spec.stateDir === undefined ? d.stateDir : isAbsolute(spec.stateDir) || connection.kind === 'ssh' ? spec.stateDir : resolve(dir, spec.stateDir);
-  const windows: MaintenanceWindow[] | undefined = spec.maintenanceWindows?.map((w) => ({
-    days: w.days as Weekday[],
-    startMinute: Number(w.start.slice(0, 2)) * 60 + Number(w.start.slice(3, 5)),
-    durationMs: durationOr(w.duration, 0),
-    utc: w.utc ?? false,
-  }));
+  const windows: MaintenanceWindow[] | undefined = spec.maintenanceWindows?.map((w, i) => {
+    const timeZone = w.timeZone ?? (w.utc === true ? 'UTC' : localTimeZone());
+    if (doc !== undefined && w.timeZone !== undefined && !isKnownTimeZone(w.timeZone)) {
+      diagnostics.push({ severity: 'error', code: 'window-time-zone', file: doc.file, ...doc.locate(['spec', 'maintenanceWindows', i, 'timeZone'], 'value'), field: `spec.maintenanceWindows[${i}].timeZone`, message: `unknown time zone \`${w.timeZone}\`: expected an IANA name such as Europe/Berlin or UTC` });
+    }
+    // The remote host's zone is not read (a QNX TZ is a POSIX rule, not an IANA name).
+    if (doc !== undefined && connection.kind === 'ssh' && w.timeZone === undefined && w.utc !== true) {
+      diagnostics.push({ severity: 'warning', code: 'window-time-zone', file: doc.file, ...doc.locate(['spec', 'maintenanceWindows', i], 'value'), field: `spec.maintenanceWindows[${i}]`, message: `no timeZone: the window follows the time zone of the machine qvmctl runs on (${timeZone}), not the ssh host's; set timeZone (e.g. Europe/Berlin) or utc: true` });
+    }
+    return {
+      days: w.days as Weekday[],
+      startMinute: Number(w.start.slice(0, 2)) * 60 + Number(w.start.slice(3, 5)),
+      durationMs: durationOr(w.duration, 0),
+      timeZone,
+    };
+  });
   const host: HostSpec = {
     qvm,
     connection,
@@ -93,4 +103,19 @@ function normalizeConnection(input: NonNullable<HostInput['spec']>['connection']
     configFile: local(ssh.configFile),
     connectTimeoutMs: durationOr(ssh.connectTimeout, DEFAULT_SSH_CONNECT_TIMEOUT_MS),
   };
+}
+
+/** The time zone of the machine qvmctl runs on (the TZ environment variable, else the system's). */
+function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** True when `zone` is a time zone this Node knows (an IANA name such as `Europe/Berlin`, or `UTC`). */
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }

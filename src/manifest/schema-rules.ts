@@ -81,6 +81,12 @@ const RULES: readonly Rule[] = [
     schema: /\/not(\/|$)/,
     describe: (_data, base) => ({ code: 'host-qvm', path: [...base, 'simulator'], target: 'key', message: 'spec.qvm takes `path` or `simulator: true`, not both' }),
   },
+  {
+    kinds: ['Host'],
+    instance: /^\/spec\/maintenanceWindows\/[0-9]+$/,
+    schema: /\/not(\/|$)/,
+    describe: (_data, base) => ({ code: 'window-time-zone', path: [...base, 'timeZone'], target: 'key', message: 'a maintenance window takes `utc: true` or `timeZone`, not both' }),
+  },
 ];
 
 /**

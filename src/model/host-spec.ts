@@ -15,10 +15,11 @@ export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
 export interface MaintenanceWindow {
   readonly days: readonly Weekday[];
-  /** Minutes after midnight (host local time unless `utc`). */
+  /** Minutes after midnight, in `timeZone`. */
   readonly startMinute: number;
   readonly durationMs: number;
-  readonly utc: boolean;
+  /** The IANA time zone of `days` and `startMinute` (`UTC` for `utc: true`), always resolved. */
+  readonly timeZone: string;
 }
 
 /** An OpenSSH connection to a remote hypervisor host (docs/remote.md). */

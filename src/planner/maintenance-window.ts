@@ -1,5 +1,10 @@
-// Maintenance windows: when disruptive updates (`update: window`) may run. Pure: `now` is an input.
-// Windows without `utc` use the host's local time zone (through Date), so DST shifts are honoured.
+// Maintenance windows: when disruptive updates (`update: window`) may run. Pure: `now` and each
+// window's time zone are inputs; the host's own time zone is never read here (the manifest layer
+// resolves a window without one: docs/manifests.md, "Maintenance windows").
+//
+// A window starts at a wall-clock time of its zone, so DST shifts are honoured: a start that a
+// spring-forward skips is taken as the same time after the jump, and one a fall-back repeats as
+// its first occurrence (as JavaScript's Date does for local times).
 
 import type { MaintenanceWindow, Weekday } from '../model/host-spec.js';
 
@@ -10,16 +15,58 @@ export type WindowState =
   | { readonly open: true; readonly closesAt: number }
   | { readonly open: false; readonly opensAt: number | undefined };
 
+interface CalendarDay {
+  readonly year: number;
+  /** 0–11, as Date.UTC takes it. */
+  readonly month: number;
+  readonly day: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterOf(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+// The zone's wall clock at instant `t`, read as if it were UTC.
+function wallClockAt(zone: string, t: number): number {
+  if (zone === 'UTC') return t;
+  const parts: Record<string, number> = {};
+  for (const p of formatterOf(zone).formatToParts(new Date(t))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  const seconds = Math.floor(t / 1000) * 1000;
+  return Date.UTC(parts['year'] ?? 1970, (parts['month'] ?? 1) - 1, parts['day'] ?? 1, parts['hour'] ?? 0, parts['minute'] ?? 0, parts['second'] ?? 0) + (t - seconds);
+}
+
+/** local − UTC in ms at instant `t`. */
+function offsetAt(zone: string, t: number): number {
+  return wallClockAt(zone, t) - t;
+}
+
+// The instant of `minutes` after midnight of `date` in the zone. The offset a day before and a day
+// after bracket any transition: the earlier reading is used unless only the later one is consistent.
+function instantOf(zone: string, date: CalendarDay, minutes: number): number {
+  const wall = Date.UTC(date.year, date.month, date.day, 0, minutes);
+  if (zone === 'UTC') return wall;
+  const before = wall - offsetAt(zone, wall - DAY_MS);
+  if (offsetAt(zone, before) === wall - before) return before;
+  const after = wall - offsetAt(zone, wall + DAY_MS);
+  return offsetAt(zone, after) === wall - after ? after : before;
+}
+
 // Start instants of the window on the days around `now` (a week back for long windows, a week ahead).
 function startsAround(window: MaintenanceWindow, now: number): number[] {
+  const today = new Date(wallClockAt(window.timeZone, now));
   const starts: number[] = [];
   for (let offset = -8; offset <= 8; offset += 1) {
-    const day = new Date(now + offset * DAY_MS);
-    const start = window.utc
-      ? Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), 0, window.startMinute)
-      : new Date(day.getFullYear(), day.getMonth(), day.getDate(), 0, window.startMinute).getTime();
-    const weekday = window.utc ? day.getUTCDay() : day.getDay();
-    if (window.days.includes(WEEKDAYS[weekday] ?? 'sun')) starts.push(start);
+    // Calendar arithmetic on the zone's date: a 23 or 25 hour day never skips or repeats a date.
+    const day = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + offset));
+    if (!window.days.includes(WEEKDAYS[day.getUTCDay()] ?? 'sun')) continue;
+    starts.push(instantOf(window.timeZone, { year: day.getUTCFullYear(), month: day.getUTCMonth(), day: day.getUTCDate() }, window.startMinute));
   }
   return starts;
 }

@@ -80,7 +80,7 @@ describe('createPlan: config changes', () => {
   it('holds a window update until the next window and restarts inside it', () => {
     const spec = [guest('a', { update: 'window', configHash: 'v2' })];
     // NOW is Monday 12:00 UTC; the window is Monday 13:00–14:00 UTC.
-    const windows = [{ days: ['mon' as const], startMinute: 13 * 60, durationMs: 3_600_000, utc: true }];
+    const windows = [{ days: ['mon' as const], startMinute: 13 * 60, durationMs: 3_600_000, timeZone: 'UTC' }];
     const before = createPlan(planInput({ desired: desired(spec, { maintenanceWindows: windows }), running: [running('a')] }));
     expect(summarize(before)).toEqual({ a: 'hold update-window' });
     const opens = Date.UTC(2025, 0, 6, 13, 0);

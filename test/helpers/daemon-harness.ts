@@ -107,6 +107,9 @@ export interface HarnessOptions {
   readonly stateDir?: string;
 }
 
+/** How long a daemon may take to end after SIGTERM: a pass's ladders run to their end first. */
+const STOP_DEADLINE_MS = 30_000;
+
 export async function createDaemonHarness(host: HostOptions = {}, options: HarnessOptions = {}): Promise<DaemonHarness> {
   const root = await mkdtemp(join(tmpdir(), 'qvmctl-daemon-'));
   const manifestDir = join(root, 'manifests');
@@ -177,14 +180,23 @@ export async function createDaemonHarness(host: HostOptions = {}, options: Harne
       const child = daemon;
       if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
-      await child.ended;
+      // A daemon that does not end is a bug to report with what it was doing, not a hook timeout.
+      let ended = false;
+      void child.ended.then(() => { ended = true; });
+      try {
+        await waitFor(() => ended, { timeoutMs: STOP_DEADLINE_MS, intervalMs: 50 });
+      } catch {
+        const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').filter((l) => l.length > 0).slice(-30).join('\n');
+        throw new Error(`the daemon (pid ${String(child.pid)}) has not ended ${STOP_DEADLINE_MS / 1000} s after ${signal}; the last lines of its log:\n${tail}`);
+      }
     },
     async log() {
       const text = await readFile(logFile, 'utf8').catch(() => '');
       return text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     },
     async cleanup() {
-      await harness.stopDaemon('SIGTERM').catch(() => undefined);
+      // Whatever the daemon did, every guest is stopped and the error is reported at the end.
+      const stopped = await harness.stopDaemon('SIGTERM').then(() => undefined, (error: unknown) => (error instanceof Error ? error : new Error(String(error))));
       const runtime = createHostRuntime({ host: { qvm: { kind: 'simulator' } }, stateDir, tuning: { pollMs: 20 } });
       const cut: ShutdownSpec = { guestCommand: undefined, guestTimeoutMs: 0, powerButtonTimeoutMs: 500, powerButton: 'graceful' as const, allowPowerCut: true, powerCutTimeoutMs: 5_000 };
       const observed = await runtime.observe();
@@ -193,6 +205,7 @@ export async function createDaemonHarness(host: HostOptions = {}, options: Harne
         ...observed.unmanaged.filter((p) => p.argv.some((a) => a.startsWith(`@${stateDir}/`))).map((p) => runtime.stopUnmanaged(p, cut)),
       ]);
       await monitorsEnded(stateDir);
+      if (stopped !== undefined) throw stopped;
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -1,16 +1,13 @@
-// `qvmctl graph` as users run it: the built CLI on manifests that run on the simulator, no daemon.
-// It reads the manifests and looks at the host like `status` does, and changes nothing.
+// `qvmctl graph` through the CLI's entry point in this process, on manifests that run on the
+// simulator, no daemon. It reads the manifests and looks at the host like `status` does, and
+// changes nothing.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { execa } from 'execa';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadManifests } from '../../src/manifest/load.js';
 import { createHarness, journalViolations, type Harness } from '../helpers/runtime-harness.js';
 import { makeTempDir, removeDir, snapshotTree } from '../helpers/temp-dir.js';
-import { CLI_MAIN as CLI } from '../helpers/cli.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const qvmctl = (args: readonly string[]) => execa('node', [CLI, ...args], { reject: false, cwd: ROOT, env: { QVMCTL_DEBUG: '' } });
+import { runCliInProcess as qvmctl } from '../helpers/cli.js';
 
 let h: Harness;
 let dir: string;

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemonHarness, guestYaml, type DaemonHarness } from '../helpers/daemon-harness.js';
-import { runQvmctl, type CliRun } from '../helpers/cli.js';
+import { runCliInProcess, runQvmctl, type CliRun } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const SCHEMAS = resolve(import.meta.dirname, '../../schemas/output');
@@ -48,18 +48,20 @@ function stderrDocuments(run: CliRun): Record<string, unknown>[] {
 }
 
 const qvmctl = (...args: string[]): Promise<CliRun> => runQvmctl([...args, '-f', h.manifestDir]);
+/** The commands that only read and print, through the CLI's entry point in this process. */
+const look = (...args: string[]): Promise<CliRun> => runCliInProcess([...args, '-f', h.manifestDir]);
 
 describe('every result as a document', () => {
   it('validate, render, plan, graph before anything runs', async () => {
-    const validate = await qvmctl('validate', '-o', 'json');
+    const validate = await look('validate', '-o', 'json');
     expect(validate.exitCode).toBe(0);
     expect(checked(validate.stdout, 'ValidationReport')['guests']).toEqual(['app', 'svc']);
-    checked((await qvmctl('render', 'app', '-o', 'json')).stdout, 'GuestConfig');
-    const plan = await qvmctl('plan', '-o', 'json');
+    checked((await look('render', 'app', '-o', 'json')).stdout, 'GuestConfig');
+    const plan = await look('plan', '-o', 'json');
     expect(stderrDocuments(plan)).toEqual([]);
     expect((checked(plan.stdout, 'Plan')['changes'] as unknown[]).length).toBe(2);
-    checked((await qvmctl('graph', '-o', 'json')).stdout, 'Graph');
-    checked((await qvmctl('shutdown', '--dry-run', '-o', 'json')).stdout, 'ShutdownPlan');
+    checked((await look('graph', '-o', 'json')).stdout, 'Graph');
+    checked((await look('shutdown', '--dry-run', '-o', 'json')).stdout, 'ShutdownPlan');
   });
 
   it('apply, start, stop, restart, status, fence and a shutdown without the host', async () => {
@@ -113,14 +115,14 @@ describe('errors as documents, with the exit code', () => {
   it('invalid manifests: each problem a Diagnostic, then the Error; nothing on stdout', async () => {
     await h.write('broken.yaml', 'apiVersion: qvmctl/v1\nkind: Guest\nmetadata: { name: broken }\nspec:\n  qvm: { cpus: many }\n');
     try {
-      const plan = await qvmctl('plan', '-o', 'json');
+      const plan = await look('plan', '-o', 'json');
       expect(plan.exitCode).toBe(1);
       expect(plan.stdout).toBe('');
       const docs = stderrDocuments(plan);
       expect(docs.some((d) => d['kind'] === 'Diagnostic' && d['file'] !== undefined && typeof d['line'] === 'number')).toBe(true);
       expect(docs.at(-1)).toMatchObject({ kind: 'Error', exitCode: 1, reason: 'invalid-manifests' });
       // validate reports the same problems as its result, on stdout.
-      const validate = await qvmctl('validate', '-o', 'json');
+      const validate = await look('validate', '-o', 'json');
       expect(validate.exitCode).toBe(1);
       expect(checked(validate.stdout, 'ValidationReport')['valid']).toBe(false);
     } finally {
@@ -129,19 +131,19 @@ describe('errors as documents, with the exit code', () => {
   });
 
   it('an unknown guest, a usage mistake, no daemon', async () => {
-    const unknown = await qvmctl('render', 'nosuch', '-o', 'json');
+    const unknown = await look('render', 'nosuch', '-o', 'json');
     expect(unknown.exitCode).toBe(1);
     expect(stderrDocuments(unknown)).toMatchObject([{ kind: 'Error', reason: 'not-found' }]);
-    const usage = await runQvmctl(['status', '--no-such-option', '-o', 'json']);
+    const usage = await runCliInProcess(['status', '--no-such-option', '-o', 'json']);
     expect(usage.exitCode).toBe(1);
     expect(stderrDocuments(usage)).toMatchObject([{ kind: 'Error', reason: 'usage' }]);
-    const events = await qvmctl('events', '-o', 'json');
+    const events = await look('events', '-o', 'json');
     expect(events.exitCode).toBe(3);
     expect(stderrDocuments(events)).toMatchObject([{ kind: 'Error', exitCode: 3, reason: 'no-daemon' }]);
   });
 
   it('text mode keeps one plain line', async () => {
-    const run = await qvmctl('render', 'nosuch');
+    const run = await look('render', 'nosuch');
     expect(run.stderr).toMatch(/^qvmctl: no guest named `nosuch`/);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
@@ -149,7 +151,7 @@ describe('errors as documents, with the exit code', () => {
 
 describe('the exit codes', () => {
   it('are listed in qvmctl --help', async () => {
-    const help = await runQvmctl(['--help']);
+    const help = await runCliInProcess(['--help']);
     expect(help.exitCode).toBe(0);
     const table = help.stdout.slice(help.stdout.indexOf('Exit codes:'));
     for (const code of [0, 1, 2, 3, 4]) expect(table).toMatch(new RegExp(`^  ${code}  \\S`, 'm'));

@@ -1,10 +1,10 @@
 // A mistyped or misplaced --state-dir (docs/cli.md, "The state directory"): the commands that only
 // look create nothing and say what they found in one line; the commands that do not use state
-// refuse the option.
+// refuse the option. Through the CLI's entry point in this process: this is parsing and output.
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyExampleFleet, runQvmctl } from '../helpers/cli.js';
+import { copyExampleFleet, runCliInProcess } from '../helpers/cli.js';
 import { removeDir } from '../helpers/temp-dir.js';
 
 let fleet: Awaited<ReturnType<typeof copyExampleFleet>>;
@@ -16,7 +16,7 @@ afterAll(async () => {
   await removeDir(fleet.root);
 });
 
-const qvmctl = (...args: string[]) => runQvmctl([...args, '-f', fleet.manifests]);
+const qvmctl = (...args: string[]) => runCliInProcess([...args, '-f', fleet.manifests]);
 
 describe('a state directory that does not exist', () => {
   it('status and graph show the guests, say so once, and create nothing', async () => {

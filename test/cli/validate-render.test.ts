@@ -1,15 +1,13 @@
-// The built CLI, spawned as users run it.
+// `validate`, `render` and `--version`: parsing and output, through the CLI's entry point in this
+// process; one case spawns the built CLI as users run it.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFixture, removeDir } from '../helpers/temp-dir.js';
-import { CLI_MAIN as CLI } from '../helpers/cli.js';
+import { runCliInProcess as qvmctl, runQvmctl } from '../helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const EXAMPLES = join(ROOT, 'manifests');
-
-const qvmctl = (args: readonly string[]) => execa('node', [CLI, ...args], { reject: false, cwd: ROOT, env: { QVMCTL_DEBUG: '' } });
 
 let broken: string;
 beforeAll(async () => {
@@ -32,6 +30,13 @@ describe('qvmctl validate', () => {
     const r = await qvmctl(['validate', '-f', EXAMPLES]);
     expect(r.stdout).toBe('5 guests, 1 host: valid');
     expect(r.exitCode).toBe(0);
+  });
+
+  it('answers the same as a process of the built CLI, exit code included', async () => {
+    for (const args of [['validate', '-f', EXAMPLES], ['validate', '-f', broken]]) {
+      const [inProcess, spawned] = await Promise.all([qvmctl(args), runQvmctl(args, { env: { QVMCTL_DEBUG: '' } })]);
+      expect(spawned).toEqual(inProcess);
+    }
   });
 
   it('lists every problem as path:line:col and exits 1, without a stack trace', async () => {

@@ -144,7 +144,8 @@ async function prepare(options: PassOptions, persist: boolean): Promise<Prepared
   const { desired, runtime } = options;
   const { observation: observed, histories } = await observeHost({ runtime, desired, persist });
   // Passes are single-flight per host, so no other stop ladder can be under way: a `stopping` mark
-  // left by a qvmctl that died mid-stop must not freeze the guest. (A preview plans as a pass would.)
+  // is one left by a qvmctl that died mid-stop. The planner never reads marks; the observation a
+  // pass hands on carries none either. (A preview plans as a pass would.)
   if (persist) crashPoint('apply:after-observe');
   const observation: Observation = { ...observed, guests: observed.guests.map((g) => ({ ...g, stopping: false })) };
   const compaction = persist ? await compactRuns(runtime, desired, observed) : {};

@@ -53,7 +53,7 @@ export function createPlan(input: PlanInput): Plan {
   const specs = indexByName<GuestSpec>(desired.guests, () => 0);
   const running = indexByName<ObservedGuest>(input.running, (a, b) => a.pid - b.pid);
   // Removed guests are nodes too (no dependencies), so a guest naming one stops before it is pruned.
-  const removed = [...running.values()].filter((g) => !specs.has(g.name) && !g.stopping).map((g) => g.name);
+  const removed = [...running.values()].filter((g) => !specs.has(g.name)).map((g) => g.name);
   const graph = createGraph([...specs.values(), ...removed.map((name) => ({ name, dependsOn: [] }))]);
   const decisions = new Map<string, Decision>();
   const actionOf = (name: string): ChangeAction | undefined => {
@@ -64,8 +64,7 @@ export function createPlan(input: PlanInput): Plan {
     if (!specs.has(name)) return false;
     const action = actionOf(name);
     if (action !== undefined) return hasStartHalf(action);
-    const observed = running.get(name);
-    return observed !== undefined && !observed.stopping;
+    return running.has(name);
   };
 
   const prunes = decidePrunes({
@@ -74,7 +73,7 @@ export function createPlan(input: PlanInput): Plan {
     orphans: input.orphans,
     now: policy.now,
     manifestsTrusted: policy.manifestsTrusted,
-    runningCount: [...running.values()].filter((g) => !g.stopping).length,
+    runningCount: running.size,
   });
   for (const [name, prune] of prunes) {
     decisions.set(name, prune.kind === 'stop' ? { kind: 'change', action: 'stop', reason: 'removed', detail: prune.detail } : prune);

@@ -52,7 +52,6 @@ export function decideGuest(input: GuestDecisionInput): Decision {
 // Precedence: own stop, a dependency stopping, then restarts (config change, dependency restart).
 function decideRunning(input: GuestDecisionInput, observed: ObservedGuest): Decision {
   const { spec, dependencies, actionOf } = input;
-  if (observed.stopping) return NONE;
   if (spec.state === 'stopped') return change('stop', 'desired-stopped', 'desired stopped');
   const stoppingDep = dependencies.find((dep) => actionOf(dep) === 'stop');
   if (stoppingDep !== undefined) return change('stop', 'dependency-stopping', `dependency ${stoppingDep} is stopping`);

@@ -47,9 +47,11 @@ describe('createPlan: starts', () => {
     expect(() => createPlan(planInput({ desired: desired(cyclic) }))).toThrow(DependencyCycleError);
   });
 
-  it('leaves a guest alone while its stop ladder runs', () => {
-    const plan = createPlan(planInput({ desired: desired([guest('a', { state: 'stopped' })]), running: [running('a', { stopping: true })] }));
-    expect(plan.changes).toEqual([]);
+  it('plans for a process as it is, whatever a stop mark says (a pass holds the pass lock)', () => {
+    const marked = createPlan(planInput({ desired: desired([guest('a', { state: 'stopped' }), guest('b', { dependsOn: ['a'] })]), running: [running('a', { stopping: true })] }));
+    const unmarked = createPlan(planInput({ desired: desired([guest('a', { state: 'stopped' }), guest('b', { dependsOn: ['a'] })]), running: [running('a')] }));
+    expect(marked).toEqual(unmarked);
+    expect(summarize(marked)).toEqual({ a: 'stop desired-stopped', b: 'hold dependency-not-running' });
   });
 });
 

@@ -92,7 +92,7 @@ function checkPlan(input: PlanInput, plan: Plan): void {
   const change = new Map(plan.changes.map((c) => [c.guest, c]));
   expect(change.size).toBe(plan.changes.length); // never two changes for one guest
   const specs = new Map(input.desired.guests.map((g) => [g.name, g]));
-  const alive = new Map(input.running.filter((g) => !g.stopping).map((g) => [g.name, g]));
+  const alive = new Map(input.running.map((g) => [g.name, g]));
   const willRun = (name: string) => specs.has(name) && (startHalf(change.get(name)?.action) || (alive.has(name) && change.get(name) === undefined));
   for (const c of plan.changes) {
     expect(plan.holds.some((h) => h.guest === c.guest)).toBe(false);

@@ -1,5 +1,7 @@
 // The daemon's own lifecycle: guests outlive it (SIGTERM, SIGKILL), a second daemon on the same state
 // directory is refused, and a daemon killed mid-reconcile converges on restart without a second qvm.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, createDaemonHarness, guestYaml, overlappingRuns, waitFor, type DaemonHarness } from '../helpers/daemon-harness.js';
@@ -36,6 +38,22 @@ describe('qvmctl run: lifecycle', () => {
     await h.startDaemon();
     const adopted = await waitFor(async () => { const g = await h?.guest('alpha'); return g?.phase === 'running' ? g : undefined; }, { timeoutMs: 20_000 });
     expect(adopted.pid).toBe(guest.pid);
+  });
+
+  it('ends on SIGTERM even when a handle is left open, and names what was open', async () => {
+    h = await createDaemonHarness();
+    // A ref'd interval that nothing clears: what a leaked handle inside the daemon would be.
+    const preload = join(h.root, 'leak.cjs');
+    await writeFile(preload, 'setInterval(() => {}, 60_000);\n');
+    let output = '';
+    const child = execa('node', ['--require', preload, CLI, 'run', '-f', h.manifestDir, '--state-dir', h.stateDir, '--log-format', 'json'], { reject: false, all: true, forceKillAfterDelay: false });
+    child.all.on('data', (chunk: Buffer) => { output += String(chunk); });
+    await waitFor(() => output.includes('"daemon started"'), { timeoutMs: 20_000, message: 'the daemon starts' });
+    child.kill('SIGTERM');
+    await waitFor(() => child.exitCode !== null, { timeoutMs: 20_000, message: 'the daemon ends' });
+    expect(child.exitCode).toBe(0);
+    const warning = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; handles?: string[] }).find((l) => l.msg.includes('after the daemon stopped: exiting'));
+    expect(warning?.handles).toContain('Timeout');
   });
 
   it('converges after a SIGKILL mid-reconcile with no duplicate qvm and no guest stopped', async () => {

@@ -18,8 +18,12 @@ export interface MaintenanceWindow {
   /** Minutes after midnight, in `timeZone`. */
   readonly startMinute: number;
   readonly durationMs: number;
-  /** The IANA time zone of `days` and `startMinute` (`UTC` for `utc: true`), always resolved. */
-  readonly timeZone: string;
+  /**
+   * The IANA time zone of `days` and `startMinute` (`UTC` for `utc: true`); undefined for a window
+   * that names none: the zone of the machine qvmctl runs on, read through Date when planning
+   * (docs/manifests.md, "Maintenance windows").
+   */
+  readonly timeZone: string | undefined;
 }
 
 /** An OpenSSH connection to a remote hypervisor host (docs/remote.md). */

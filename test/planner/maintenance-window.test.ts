@@ -58,16 +58,20 @@ describe('checkMaintenanceWindow in a time zone', () => {
     expect(checkMaintenanceWindow([berlin(['sat'], '23:00', 5)], utc(3, 30, 2, 59))).toEqual({ open: true, closesAt: utc(3, 30, 3) });
   });
 
-  it('agrees with the host\'s local time when the window names the host\'s zone', () => {
+  // A window without a zone follows the process's (TZ): the same answers as one that names it, and
+  // as Date's own local time, across both of the year's transitions.
+  it('follows the process\'s zone when it names none, as a window naming that zone does', () => {
     const zone = 'America/New_York';
     const previous = process.env['TZ'];
     process.env['TZ'] = zone;
     try {
       for (const now of [utc(3, 9, 6, 30), utc(3, 9, 7, 30), utc(11, 2, 5, 30), utc(11, 2, 6, 30), utc(6, 15, 12)]) {
-        const window: MaintenanceWindow = { days: ['sun'], startMinute: 2 * 60 + 30, durationMs: 3_600_000, timeZone: zone };
+        const named: MaintenanceWindow = { days: ['sun'], startMinute: 2 * 60 + 30, durationMs: 3_600_000, timeZone: zone };
+        const local: MaintenanceWindow = { ...named, timeZone: undefined };
         const day = new Date(now);
         const localStart = (offset: number) => new Date(day.getFullYear(), day.getMonth(), day.getDate() + offset, 2, 30).getTime();
-        const state = checkMaintenanceWindow([window], now);
+        const state = checkMaintenanceWindow([local], now);
+        expect(state).toEqual(checkMaintenanceWindow([named], now));
         const next = state.open ? undefined : state.opensAt;
         const expected = [-7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8].map(localStart).filter((t) => new Date(t).getDay() === 0);
         const open = expected.find((t) => t <= now && now < t + 3_600_000);

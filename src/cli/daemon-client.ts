@@ -2,18 +2,15 @@
 // binds it, also when its path is longer than a socket address may be: control-server.ts). "No
 // daemon" is an answer (undefined), not an error: commands then say so or fall back to their own view.
 
-import { request } from 'node:http';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atSocketAddress, ControlSocketError, type WhyAnswer } from '../daemon/control-server.js';
+import { atSocketAddress, ControlSocketError, type WhyAnswer } from '../daemon/control-socket.js';
 import { checkStateDirTrust } from '../runtime/state/trust.js';
 import type { DaemonEvent } from '../daemon/event-log.js';
 import type { DaemonStatus } from '../daemon/guest-status.js';
 import { CliError } from './errors.js';
 
 export type { DaemonStatus, DaemonEvent, WhyAnswer };
-
-/** @default 5000 */
-const REQUEST_TIMEOUT_MS = 5_000;
 
 /** The daemon's view of the host, or undefined when no daemon runs on this state directory. */
 export async function fetchDaemonStatus(stateDir: string): Promise<DaemonStatus | undefined> {
@@ -34,8 +31,14 @@ export async function fetchDaemonWhy(stateDir: string, guest: string): Promise<W
 // is trusted first, as the state directory is (docs/runtime.md, "Whose state directory").
 export async function fetchDaemon<T>(controlDir: string, path: string): Promise<T | undefined> {
   await checkStateDirTrust(controlDir);
+  const socket = join(controlDir, 'qvmctl.sock');
   try {
-    return await atSocketAddress(join(controlDir, 'qvmctl.sock'), (socketPath) => get<T>(socketPath, path));
+    // No socket file, no daemon: node:http is loaded only to ask one (a short command's start-up).
+    await lstat(socket);
+    // A module of qvmctl's own, not `import('node:http')`: the bundle compiles into CommonJS, where
+    // only its own modules load lazily (scripts/bundle-cli.mjs).
+    const { getJson } = await import('./daemon-http.js');
+    return await atSocketAddress(socket, (socketPath) => getJson<T>(socketPath, path, { isNoDaemon }));
   } catch (error) {
     if (isNoDaemon(error)) return undefined;
     if (error instanceof ControlSocketError) throw new CliError(error.message, { cause: error });
@@ -43,35 +46,7 @@ export async function fetchDaemon<T>(controlDir: string, path: string): Promise<
   }
 }
 
-function isNoDaemon(error: unknown): boolean {
+export function isNoDaemon(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ENOTDIR';
-}
-
-function get<T>(socketPath: string, path: string): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method: 'GET', timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) {
-          reject(new Error(`daemon answered ${String(res.statusCode)} for ${path}: ${text.trim()}`));
-          return;
-        }
-        try {
-          resolve(JSON.parse(text) as T);
-        } catch (error) {
-          reject(new Error(`daemon sent invalid JSON for ${path}`, { cause: error }));
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`daemon did not answer ${path} within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      if (isNoDaemon(error)) resolve(undefined);
-      else reject(error);
-    });
-    req.end();
-  });
 }

@@ -1,23 +1,17 @@
 // The control API: HTTP over a UNIX socket in the state directory (mode 0600, so only the state
 // directory's owner can ask), and optionally /metrics, /healthz and /readyz on a loopback TCP port.
 
-import { constants, existsSync } from 'node:fs';
-import { chmod, open, unlink } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { chmod, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { isNotFound } from '../runtime/state/atomic-file.js';
 import type { ShutdownResult } from '../executor/shutdown-sequence.js';
-import type { DaemonEvent, Decision } from './event-log.js';
+import type { DaemonEvent } from './event-log.js';
 import { NoDesiredStateError, type ShutdownRequest } from './shutdown-runner.js';
-import type { DaemonStatus, GuestStatus } from './guest-status.js';
+import type { DaemonStatus } from './guest-status.js';
 import type { Readiness } from './readiness.js';
+import { atSocketAddress, ControlSocketError, type WhyAnswer } from './control-socket.js';
 
-export interface WhyAnswer {
-  readonly guest: string;
-  readonly status: GuestStatus | undefined;
-  readonly decisions: readonly Decision[];
-}
 
 export interface ControlApi {
   status(): DaemonStatus;
@@ -44,37 +38,6 @@ export interface ControlServerOptions {
   readonly socketPath: string;
   readonly api: ControlApi;
   readonly tcp?: { readonly port: number; readonly host: string };
-}
-
-/**
- * The longest path a UNIX socket can be bound or reached by: `sun_path` holds 108 bytes on Linux
- * (104 elsewhere), the terminating NUL included. A longer path is silently cut short by the system.
- */
-export const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
-
-/** The control socket cannot be bound or reached by its path, or the metrics listener cannot be served (docs/daemon.md, "Control API"). */
-export class ControlSocketError extends Error {
-  override readonly name = 'ControlSocketError';
-}
-
-/**
- * Runs `fn` with an address for the socket file at `path` that fits `sun_path`: the path itself
- * when it fits; else, on Linux, the same file reached through `/proc/self/fd/N/` of a descriptor
- * of its directory held open meanwhile (always short, and the file stays where it is, in the
- * private state directory). Elsewhere a long path is an error naming the limit.
- */
-export async function atSocketAddress<T>(path: string, fn: (address: string) => Promise<T>): Promise<T> {
-  const bytes = Buffer.byteLength(path);
-  if (bytes <= MAX_SOCKET_PATH_BYTES) return fn(path);
-  if (!existsSync('/proc/self/fd')) {
-    throw new ControlSocketError(`the control socket ${path} is ${bytes} bytes long, more than the ${MAX_SOCKET_PATH_BYTES} a UNIX socket path may have: choose a shorter --state-dir`);
-  }
-  const dir = await open(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    return await fn(`/proc/self/fd/${dir.fd}/${basename(path)}`);
-  } finally {
-    await dir.close();
-  }
 }
 
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchDaemon } from '../../src/cli/daemon-client.js';
-import { MAX_SOCKET_PATH_BYTES, startControlServer } from '../../src/daemon/control-server.js';
+import { startControlServer } from '../../src/daemon/control-server.js';
+import { MAX_SOCKET_PATH_BYTES } from '../../src/daemon/control-socket.js';
 import { CLI, createDaemonHarness, waitFor, type DaemonHarness } from '../helpers/daemon-harness.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 

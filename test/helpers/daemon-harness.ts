@@ -214,7 +214,7 @@ export async function createDaemonHarness(host: HostOptions = {}, options: Harne
 
 async function fetchMetrics(stateDir: string): Promise<string | undefined> {
   const { request } = await import('node:http');
-  const { atSocketAddress } = await import('../../src/daemon/control-server.js');
+  const { atSocketAddress } = await import('../../src/daemon/control-socket.js');
   return atSocketAddress(join(stateDir, 'qvmctl.sock'), (socketPath) => new Promise((resolve, reject) => {
     const req = request({ socketPath, path: '/metrics' }, (res) => {
       let text = '';

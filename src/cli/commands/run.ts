@@ -56,7 +56,7 @@ export function registerRun(program: Command, _io: Output, result: CommandResult
     const logger = await createLogger({ level: options.logLevel, pretty: (options.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' });
     // The daemon's modules (chokidar, prom-client, pino) load only for this command.
     const { createDaemon } = await import('../../daemon/create-daemon.js');
-    const { ControlSocketError } = await import('../../daemon/control-server.js');
+    const { ControlSocketError } = await import('../../daemon/control-socket.js');
     const { WebViewListenError } = await import('../../ui/web-view.js');
     const daemon = createDaemon({
       manifestDir: resolve(options.manifests),

@@ -1,8 +1,8 @@
 // Atomic, durable file writes: write a temp file in the same directory, fsync, rename, fsync the dir.
 // A reader sees either the old or the new content, never half of it, even after a crash.
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { constants, readFileSync } from 'node:fs';
+import { link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { refuseSymlink } from './trust.js';
 
@@ -118,11 +118,24 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** The parsed JSON content, or undefined when the file does not exist or is not (yet) valid JSON. */
-export async function readJsonFile(path: string): Promise<unknown> {
+/**
+ * The parsed JSON content, or undefined when the file does not exist or is not (yet) valid JSON.
+ * Read synchronously: a state file is a few hundred bytes in the page cache, and an async readFile
+ * is four thread-pool round trips (open, fstat, read, close), each waking a thread and the event
+ * loop; an idle pass reads two per guest (docs/daemon.md, "Measured", CPU).
+ */
+export function readJsonFile(path: string): Promise<unknown> {
+  try {
+    return Promise.resolve(readJsonFileSync(path));
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function readJsonFileSync(path: string): unknown {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

@@ -32,6 +32,7 @@ import { guardStateDir } from './state/state-dir-error.js';
 import { checkStateDirTrust, refuseSymlink, withStateDir } from './state/trust.js';
 import { runCommand } from './run-command.js';
 import { sendSignal } from './signal.js';
+import { watchForFiles } from './file-wake.js';
 import { runStopLadder } from './stop-ladder.js';
 import { waitGuestReady } from './wait-ready.js';
 
@@ -140,6 +141,10 @@ export function createHostRuntime(options: HostRuntimeOptions): HostPort {
           guestCommand: shutdown.guestCommand === undefined ? undefined : launcher.resolveCommand(shutdown.guestCommand),
           // Without its monitor no record will come: the next observe infers the (requested) exit.
           readExit: runId === undefined || guest.monitorLost === true ? undefined : () => readRunExit(layout, name, runId),
+          watchEnd: runId === undefined || guest.monitorLost === true ? undefined : () => {
+            const watch = watchForFiles(layout.guestDir(name), [layout.exitFile(name, runId)]);
+            return { seen: watch.seen(layout.exitFile(name, runId)), close: () => { watch.close(); } };
+          },
         },
         shutdown,
         hooks,

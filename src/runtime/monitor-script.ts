@@ -9,6 +9,8 @@
 // It never writes through a symbolic link: a guest directory, console log, PID file or exit record
 // that is one makes it end (70) before qvm runs, and a temp file that is one is removed first
 // (docs/runtime.md, "Whose state directory").
+// Between qvm's end and the exit record only two programs run (`date`, `mv`): the PID file and the
+// stop request are read with the shell's own `read`, and `rm` runs only for a temp file left behind.
 
 export const MONITOR_SCRIPT = `#!/bin/sh
 # qvmctl guest monitor. usage: monitor.sh <guest-dir> <run-id> <qvm argv...>
@@ -34,15 +36,22 @@ started=$(now_ms)
 /bin/sh -c 'echo "$$" > "$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"' "$dir/run-$run.pid" "$@" >>"$dir/console.log" 2>&1 </dev/null
 status=$?
 at=$(now_ms)
-pid=$(cat "$dir/run-$run.pid" 2>/dev/null)
+pid=
+read -r pid 2>/dev/null <"$dir/run-$run.pid"
 case $pid in
   *[!0-9]*|'') pid=0 ;;
 esac
 requested=false
-if [ -f "$dir/stop-request" ] && [ "$(cat "$dir/stop-request" 2>/dev/null)" = "$pid" ]; then
+asked=
+if [ -f "$dir/stop-request" ]; then
+  read -r asked 2>/dev/null <"$dir/stop-request"
+fi
+if [ "$asked" = "$pid" ]; then
   requested=true
 fi
-rm -f "$dir/run-$run.exit.json.tmp"
+if [ -e "$dir/run-$run.exit.json.tmp" ] || [ -L "$dir/run-$run.exit.json.tmp" ]; then
+  rm -f "$dir/run-$run.exit.json.tmp"
+fi
 printf '{"runId":"%s","pid":%s,"status":%s,"startedAt":%s,"at":%s,"requested":%s}\\n' \\
   "$run" "$pid" "$status" "$started" "$at" "$requested" > "$dir/run-$run.exit.json.tmp"
 mv -f "$dir/run-$run.exit.json.tmp" "$dir/run-$run.exit.json"

@@ -10,6 +10,7 @@ import type { RuntimeContext } from './context.js';
 import { crashPoint } from './crash-point.js';
 import { FencedError, GuestAlreadyRunningError, GuestStartError, RuntimeError } from './errors.js';
 import { findAnyGuestQvm, findGuestProcess, hasArg, launchRecordPath, type LaunchRecord } from './find-guest-process.js';
+import { watchForFiles } from './file-wake.js';
 import { delay, pollUntil } from './poll.js';
 import { sameStart, type ProcessEntry } from './proc-table/types.js';
 import { ensureDir, formatJson, reserveAtomicWrite, type ReservedWrite, writeFileAtomic, writeJsonAtomic } from './state/atomic-file.js';
@@ -54,6 +55,9 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
     let reserved: ReservedWrite | undefined;
     let identityWrite: ReservedWrite;
     let entry: ProcessEntry;
+    // Set before the launch, so neither rename can come first: the PID file says qvm is exec'd,
+    // the exit record that it ended (during the start or its grace).
+    const wake = watchForFiles(layout.guestDir(name), [layout.pidFile(name, runId), layout.exitFile(name, runId)]);
     try {
       // Independent files, written (and made durable) in parallel, all before qvm is launched. Space
       // for the identity and the monitor's PID file is taken now too: on a full disk the start fails
@@ -72,8 +76,9 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
       launchMonitor({ ctx, execa: (await loadingExeca).execa, name, runId, cwd, qvmArgv: ctx.launcher.argv(confPath, spec.extraArgs) });
       launched = true;
       crashPoint('start:after-monitor-spawn');
-      entry = await waitForQvm(ctx, name, runId, confPath);
+      entry = await waitForQvm(ctx, name, runId, confPath, Promise.race([wake.seen(layout.pidFile(name, runId)), wake.seen(layout.exitFile(name, runId))]));
     } catch (error) {
+      wake.close();
       await reserved?.abandon();
       // Nothing was launched: leave no launch record of a run that never was.
       if (!launched) await Promise.all([rm(pidTmp, { force: true }), rm(launchRecordPath(ctx, name, runId), { force: true })]).catch(() => undefined);
@@ -82,7 +87,11 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
     const identity: IdentityRecord = { name, ...launch, pid: entry.pid, processStart: entry.start };
     await identityWrite.commit(formatJson(identity));
     ctx.log({ level: 'info', msg: 'started qvm', guest: name, pid: entry.pid });
-    await watchStartGrace(ctx, identity);
+    try {
+      await watchStartGrace(ctx, identity, wake.seen(layout.exitFile(name, runId)));
+    } finally {
+      wake.close();
+    }
     return toObservedGuest(identity, false);
   } finally {
     await lock.release();
@@ -108,7 +117,7 @@ function launchMonitor(options: { ctx: RuntimeContext; execa: Execa; name: strin
 }
 
 // The qvm process as soon as it is exec'd (its argv shows the config), or the exit if it ended first.
-async function waitForQvm(ctx: RuntimeContext, name: string, runId: string, confPath: string): Promise<ProcessEntry> {
+async function waitForQvm(ctx: RuntimeContext, name: string, runId: string, confPath: string, wake: Promise<void>): Promise<ProcessEntry> {
   const seen: { found?: ProcessEntry; ended?: boolean } = {};
   await pollUntil(
     async () => {
@@ -119,7 +128,7 @@ async function waitForQvm(ctx: RuntimeContext, name: string, runId: string, conf
       if (entry !== undefined && !entry.zombie && hasArg(entry, `@${confPath}`)) seen.found = entry;
       return seen.found !== undefined;
     },
-    { timeoutMs: ctx.tuning.spawnTimeoutMs, intervalMs: Math.min(ctx.tuning.pollMs, 20) },
+    { timeoutMs: ctx.tuning.spawnTimeoutMs, intervalMs: Math.min(ctx.tuning.pollMs, 20), wake },
   );
   if (seen.found !== undefined) return seen.found;
   if (seen.ended === true) throw await startFailure(ctx, name, runId);
@@ -130,13 +139,16 @@ async function waitForQvm(ctx: RuntimeContext, name: string, runId: string, conf
 // Watched closely: a guest that ends this early is started again, and every poll is paid first.
 // A launcher that tells when qvm is past its start-up checks (the simulator) keeps the watch on
 // beyond the grace until it is, for at most the spawn timeout (docs/runtime.md, "Start").
-async function watchStartGrace(ctx: RuntimeContext, identity: IdentityRecord): Promise<void> {
+async function watchStartGrace(ctx: RuntimeContext, identity: IdentityRecord, ended: Promise<void>): Promise<void> {
   const begun = Date.now();
   const deadline = begun + ctx.tuning.startGraceMs;
   const cap = begun + Math.max(ctx.tuning.startGraceMs, ctx.tuning.spawnTimeoutMs);
   const intervalMs = Math.min(ctx.tuning.pollMs, 20);
   const pastChecks = ctx.launcher.pastStartChecks;
   let past = pastChecks === undefined;
+  // The exit record's rename wakes the loop once; the process is gone by then (the monitor waited).
+  let wake: Promise<void> | undefined = ended;
+  void ended.then(() => { wake = undefined; });
   for (;;) {
     const now = Date.now();
     if (now >= deadline && (past || now >= cap)) return;
@@ -145,6 +157,7 @@ async function watchStartGrace(ctx: RuntimeContext, identity: IdentityRecord): P
       const gotExit = await pollUntil(async () => (await readRunExit(ctx.layout, identity.name, identity.runId)) !== undefined, {
         timeoutMs: ctx.tuning.exitRecordTimeoutMs,
         intervalMs,
+        wake: ended,
       });
       if (gotExit) throw await startFailure(ctx, identity.name, identity.runId);
       throw new GuestStartError(identity.name, null, null, await consoleTail(ctx, identity.name, identity.consoleOffset));
@@ -152,7 +165,7 @@ async function watchStartGrace(ctx: RuntimeContext, identity: IdentityRecord): P
     // Checked only once the grace is over: the console is read again only for a slow start.
     if (!past && Date.now() >= deadline) past = pastChecks?.(await consoleHead(ctx, identity.name, identity.consoleOffset), identity.pid) === true;
     if (past && Date.now() >= deadline) return;
-    await delay(Math.min(intervalMs, Math.max(0, (Date.now() < deadline ? deadline : cap) - Date.now())));
+    await delay(Math.min(intervalMs, Math.max(0, (Date.now() < deadline ? deadline : cap) - Date.now())), undefined, wake);
   }
 }
 

@@ -16,17 +16,36 @@ export interface StopTarget {
   readonly guestCommand: readonly string[] | undefined;
   /** Reads the monitor's exit record once the process has ended; undefined for unmanaged qvm. */
   readonly readExit: (() => Promise<ExitRecord | undefined>) | undefined;
+  /**
+   * Set up before the first step: a hint that the process has ended (its monitor's exit record
+   * appeared), so a wait ends when it does rather than at the next poll (file-wake.ts).
+   */
+  readonly watchEnd?: (() => EndWatch) | undefined;
+}
+
+export interface EndWatch {
+  readonly seen: Promise<void>;
+  close(): void;
 }
 
 export async function runStopLadder(ctx: RuntimeContext, target: StopTarget, shutdown: ShutdownSpec, hooks?: StopHooks): Promise<StopOutcome> {
+  const end = target.watchEnd?.();
+  try {
+    return await ladder(ctx, target, shutdown, hooks, end?.seen);
+  } finally {
+    end?.close();
+  }
+}
+
+async function ladder(ctx: RuntimeContext, target: StopTarget, shutdown: ShutdownSpec, hooks: StopHooks | undefined, ended: Promise<void> | undefined): Promise<StopOutcome> {
   const started = Date.now();
   const alive = (): Promise<boolean> => isSameProcess(ctx.table, target.pid, target.processStart);
   const waitGone = async (timeoutMs: number): Promise<boolean> =>
-    pollUntil(async () => !(await alive()), { timeoutMs, intervalMs: ctx.tuning.pollMs });
+    pollUntil(async () => !(await alive()), { timeoutMs, intervalMs: ctx.tuning.pollMs, wake: ended });
   const stopped = async (step: StopStep | 'already-gone'): Promise<StopOutcome> => {
     const elapsedMs = Date.now() - started;
     hooks?.onGone?.();
-    return { result: 'stopped', step, exit: await waitForExit(ctx, target), elapsedMs };
+    return { result: 'stopped', step, exit: await waitForExit(ctx, target, ended), elapsedMs };
   };
 
   // When the first step is a signal, the signal's own check (PID and start time, right before it is
@@ -87,13 +106,14 @@ function lastTried(target: StopTarget, shutdown: ShutdownSpec): StopStep | undef
   return target.guestCommand !== undefined && target.guestCommand.length > 0 ? 'guest-command' : undefined;
 }
 
-async function waitForExit(ctx: RuntimeContext, target: StopTarget): Promise<ExitRecord | undefined> {
+async function waitForExit(ctx: RuntimeContext, target: StopTarget, ended: Promise<void> | undefined): Promise<ExitRecord | undefined> {
   const read = target.readExit;
   if (read === undefined) return undefined;
   let exit: ExitRecord | undefined;
   await pollUntil(async () => (exit = await read()) !== undefined, {
     timeoutMs: ctx.tuning.exitRecordTimeoutMs,
     intervalMs: ctx.tuning.pollMs,
+    wake: ended,
   });
   return exit;
 }

@@ -2,7 +2,8 @@
 // until it is acknowledged (after the history that counts it is durable); acknowledging renames it
 // into `exits/`, where the last runs' records stay as readable history (compaction.ts removes older
 // ones). An inferred exit (lost-exit.ts) is written there directly, created exclusively.
-import { readdir, rename, rm } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ExitRecord, UnrecordedCause } from '../../model/observed.js';
@@ -79,13 +80,16 @@ export async function listRuns(layout: StateLayout, name: string, listing?: read
   };
 }
 
-/** The names in a guest's directory; none when it is not there. */
-export async function listGuestDir(layout: StateLayout, name: string): Promise<string[]> {
+/**
+ * The names in a guest's directory; none when it is not there. Listed synchronously: every pass
+ * lists every guest's directory, a few cached entries (docs/daemon.md, "Measured", CPU).
+ */
+export function listGuestDir(layout: StateLayout, name: string): Promise<string[]> {
   try {
-    return await readdir(layout.guestDir(name));
+    return Promise.resolve(readdirSync(layout.guestDir(name)));
   } catch (error) {
-    if (isNotFound(error)) return [];
-    throw error;
+    if (isNotFound(error)) return Promise.resolve([]);
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
 

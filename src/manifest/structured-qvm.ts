@@ -9,8 +9,11 @@ import type { FieldPath, Position, SourceDocument } from './source-document.js';
 export interface StructuredQvm {
   readonly entries: readonly RenderOption[];
   readonly simKnobs: Readonly<Record<string, string | true>>;
-  /** Where each option (entries and their children) was written in the manifest. */
-  readonly positions: ReadonlyMap<RenderOption, Position>;
+  /**
+   * Where each option (entries and their children) was written in the manifest; looked up only
+   * when a message or a file reference needs it (most options of a valid manifest never do).
+   */
+  readonly positions: { get(option: RenderOption): Position | undefined };
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -18,11 +21,11 @@ const QVM: FieldPath = ['spec', 'qvm'];
 
 export function buildStructuredQvm(options: { doc: SourceDocument; qvm: QvmInput; name: string }): StructuredQvm {
   const { doc, qvm } = options;
-  const positions = new Map<RenderOption, Position>();
+  const paths = new Map<RenderOption, FieldPath>();
   const diagnostics: Diagnostic[] = [];
   const entries: RenderOption[] = [];
   const at = (path: FieldPath, option: RenderOption): RenderOption => {
-    positions.set(option, doc.locate([...QVM, ...path]));
+    paths.set(option, path);
     return option;
   };
   const problem = (path: FieldPath, code: string, message: string): void => {
@@ -82,6 +85,12 @@ export function buildStructuredQvm(options: { doc: SourceDocument; qvm: QvmInput
     if (reserve.intr !== undefined) children.push(at(['reserve', i, 'intr'], { option: 'intr', args: [String(reserve.intr)] }));
     entries.push(at(['reserve', i], { option: 'reserve', args: [], children }));
   });
+  const positions = {
+    get: (option: RenderOption): Position | undefined => {
+      const path = paths.get(option);
+      return path === undefined ? undefined : doc.locate([...QVM, ...path]);
+    },
+  };
   return { entries, simKnobs: toKnobs(qvm.simulator ?? {}), positions, diagnostics };
 }
 

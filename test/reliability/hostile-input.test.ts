@@ -153,6 +153,15 @@ describe('manifests cannot make qvmctl read files outside the manifest directory
     expect(r.lines.join('\n')).not.toContain('YAML');
   });
 
+  it('reads a manifest that is a symlink to a file inside the directory', async () => {
+    await mkdir(join(dir, 'real'));
+    await writeFile(join(dir, 'real', 'g.txt'), guest('g', RAW));
+    await symlink(join(dir, 'real', 'g.txt'), join(dir, 'g.yaml'));
+    const r = await validate();
+    expect(r.lines.join('\n')).not.toContain('error');
+    expect(r.exitCode).toBe(0);
+  });
+
   it('refuses a FIFO as a manifest or configFile instead of blocking on it', async () => {
     execFileSync('mkfifo', [join(dir, 'pipe.yaml'), join(dir, 'pipe.qvmconf')]);
     await writeFile(join(dir, 'g.yaml'), guest('g', '  qvm:\n    configFile: pipe.qvmconf\n'));

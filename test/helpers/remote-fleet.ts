@@ -61,10 +61,13 @@ export async function remoteFleet(target: SshTarget, options: RemoteFleetOptions
     stateDir,
   });
   const table = createLinuxProcessTable();
-  const masters = async (): Promise<number[]> =>
-    (await table.list((argv) => argv[0] === 'ssh' && argv.includes(`ControlPath=${join(controlDir, 'ssh')}`))).map((p) => p.pid);
+  const onLink = async (): Promise<readonly { readonly pid: number; readonly argv: readonly string[] }[]> =>
+    table.list((argv) => argv[0] === 'ssh' && argv.includes(`ControlPath=${join(controlDir, 'ssh')}`));
+  // A command's sessions share the path with `ControlMaster=no`; one may still be ending just after
+  // its command exited, and is no connection of its own.
+  const masters = async (): Promise<number[]> => (await onLink()).filter((p) => !p.argv.includes('ControlMaster=no')).map((p) => p.pid);
   const cutLink = async (): Promise<void> => {
-    for (const pid of await masters()) {
+    for (const { pid } of await onLink()) {
       try {
         process.kill(pid, 'SIGTERM');
       } catch {

@@ -85,9 +85,9 @@ export async function startGuest(ctx: RuntimeContext, spec: GuestSpec): Promise<
       throw error;
     }
     const identity: IdentityRecord = { name, ...launch, pid: entry.pid, processStart: entry.start };
-    await identityWrite.commit(formatJson(identity));
-    ctx.log({ level: 'info', msg: 'started qvm', guest: name, pid: entry.pid });
     try {
+      await identityWrite.commit(formatJson(identity));
+      ctx.log({ level: 'info', msg: 'started qvm', guest: name, pid: entry.pid });
       await watchStartGrace(ctx, identity, wake.seen(layout.exitFile(name, runId)));
     } finally {
       wake.close();

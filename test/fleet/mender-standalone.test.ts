@@ -23,11 +23,13 @@ const RELEASE_1: readonly ReleaseGuest[] = [{ name: 'svc' }, { name: 'app' }];
 // svc gets a new configuration, extra is new, app is unchanged.
 const RELEASE_2: readonly ReleaseGuest[] = [{ name: 'svc', knobs: 'boot-ms=60 shutdown-ms=40' }, { name: 'app' }, { name: 'extra', dependsOn: ['svc'] }];
 // As release 2, but its new guest crashes shortly after it is up.
-const RELEASE_2_BAD: readonly ReleaseGuest[] = [{ name: 'svc', knobs: 'boot-ms=60 shutdown-ms=40' }, { name: 'app' }, { name: 'gps', knobs: 'boot-ms=40 crash-after-ms=500' }];
+// gps crashes after its start grace (500 ms: the apply succeeds) and well before it has run verify's
+// `--stable` (3 s below), a second's margin either side, so that verify is what fails on a busy host.
+const RELEASE_2_BAD: readonly ReleaseGuest[] = [{ name: 'svc', knobs: 'boot-ms=60 shutdown-ms=40' }, { name: 'app' }, { name: 'gps', knobs: 'boot-ms=40 crash-after-ms=1500' }];
 
-async function setUp(): Promise<{ f: ReleaseFleet; device: MenderDevice }> {
+async function setUp(verifyStable?: string): Promise<{ f: ReleaseFleet; device: MenderDevice }> {
   fleet = await createReleaseFleet();
-  return { f: fleet, device: await createMenderDevice(join(fleet.root, 'device'), { releaseDir: fleet.releaseDir }) };
+  return { f: fleet, device: await createMenderDevice(join(fleet.root, 'device'), { releaseDir: fleet.releaseDir, ...(verifyStable === undefined ? {} : { verifyStable }) }) };
 }
 
 function expectOk(run: MenderRun, what: string): void {
@@ -79,7 +81,7 @@ describe('Mender standalone mode with the qvmctl Update Module', { timeout: 300_
   });
 
   it('rolls back a release whose verify fails to the previous guests', async () => {
-    const { f, device } = await setUp();
+    const { f, device } = await setUp('3s');
     await installAndCommit(f, device, 'release-1', RELEASE_1);
     const before = await f.journal();
     const committed = (await f.status()).release.applied?.digest;
